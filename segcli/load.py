@@ -1,0 +1,306 @@
+"""Reading order exports: the only module that touches files.
+
+Sources are resolved to `Source` values (a path, or the bytes of standard input), their headers are
+read without reading the data, and then only the columns the caller maps are read: as strings from
+CSV (parsing is normalise.py's job, so that bad values can be counted rather than guessed at) and
+with their own types from Parquet. Reading never modifies an input.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from segcli.errors import InvalidInputError, UnreadableError
+
+CSV = "csv"
+PARQUET = "parquet"
+INPUT_FORMATS: tuple[str, ...] = (CSV, PARQUET)
+STDIN = "-"
+DEFAULT_ENCODING = "utf-8"
+
+_EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+# The sample data set that ships inside the package, and the day it is a snapshot of.
+SAMPLE_FILE = "orders.parquet"
+SAMPLE_AS_OF = "2025-10-23"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file path, or the bytes read from standard input."""
+
+    label: str  # how messages name it
+    format: str  # CSV or PARQUET
+    path: Path | None = None
+    data: bytes | None = field(default=None, repr=False)
+    encoding: str = DEFAULT_ENCODING
+
+
+@dataclass(frozen=True)
+class RawOrders:
+    """The mapped columns of every source, concatenated in input order, and where each row is from.
+
+    `table` holds canonical column names. CSV columns are strings; Parquet columns keep their types.
+    `malformed[k]` holds the record numbers (header = 1) of CSV rows of source k that had the wrong
+    number of fields and so are not in `table`.
+    """
+
+    table: pa.Table
+    labels: tuple[str, ...]
+    formats: tuple[str, ...]
+    offsets: np.ndarray  # first row of each source in `table`, plus the total at the end
+    malformed: tuple[np.ndarray, ...]
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows + sum(len(m) for m in self.malformed)
+
+    def locate(self, index: int) -> str:
+        """Where row `index` of `table` stands in its source: 'line 17' or 'row 16'."""
+        k = int(np.searchsorted(self.offsets, index, side="right")) - 1
+        position = index - int(self.offsets[k])
+        if self.formats[k] == PARQUET:
+            where = f"row {position + 1}"
+        else:
+            line = position + 2  # the header is line 1
+            for bad in self.malformed[k]:  # rows pyarrow skipped shift the ones after them
+                if bad > line:
+                    break
+                line += 1
+            where = f"line {line}"
+        return self._prefix(k) + where
+
+    def locate_malformed(self, k: int, record: int) -> str:
+        return self._prefix(k) + f"line {record}"
+
+    def _prefix(self, k: int) -> str:
+        return f"{self.labels[k]} " if len(self.labels) > 1 else ""
+
+
+def format_for(path: str, input_format: str | None) -> str:
+    if input_format is not None:
+        return input_format
+    if path == STDIN:
+        return CSV
+    lower = path.lower()
+    for ext in sorted(_EXTENSIONS, key=len, reverse=True):
+        if lower.endswith(ext):
+            return _EXTENSIONS[ext]
+    raise UnreadableError(
+        f"{path}: cannot tell the file format from its name; "
+        "pass --input-format csv or --input-format parquet"
+    )
+
+
+def resolve_sources(
+    paths: Sequence[str | Path],
+    *,
+    input_format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
+    stdin: BinaryIO | None = None,
+) -> list[Source]:
+    """Turn the paths a user gave into sources; '-' reads standard input once, into memory."""
+    sources = []
+    for raw in paths:
+        text = str(raw)
+        fmt = format_for(text, input_format)
+        if text == STDIN:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            sources.append(Source("<stdin>", fmt, data=stream.read(), encoding=encoding))
+            continue
+        path = Path(text)
+        if not path.exists():
+            raise UnreadableError(f"{text}: no such file")
+        if path.is_dir():
+            raise UnreadableError(f"{text}: is a directory, not an orders file")
+        sources.append(Source(text, fmt, path=path, encoding=encoding))
+    return sources
+
+
+def sample_source() -> Source:
+    """The sample data set bundled with segcli (inside the wheel, or sample_data/ in a checkout)."""
+    packaged = resources.files("segcli") / "sample_data" / SAMPLE_FILE
+    if packaged.is_file():
+        path = Path(str(packaged))
+    else:  # running from a source checkout
+        path = Path(__file__).resolve().parent.parent / "sample_data" / SAMPLE_FILE
+    if not path.is_file():
+        raise UnreadableError("the bundled sample data is missing from this installation")
+    return Source(f"sample data ({SAMPLE_FILE})", PARQUET, path=path)
+
+
+def read_header(source: Source) -> list[str]:
+    """The column names of a source, without reading its rows."""
+    if source.format == PARQUET:
+        try:
+            return list(pq.read_schema(_arrow_input(source)).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise _not_parquet(source, exc) from None
+    with _text_stream(source) as stream:
+        try:
+            header = next(csv.reader(stream), None)
+        except UnicodeDecodeError:
+            raise _not_text(source) from None
+        except csv.Error as exc:
+            raise UnreadableError(f"{source.label}: not readable as CSV ({exc})") from None
+        except (OSError, EOFError) as exc:
+            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+    if not header or all(not name.strip() for name in header):
+        raise UnreadableError(f"{source.label}: empty file (no header row)")
+    return header
+
+
+def read_orders(sources: Sequence[Source], mappings: Sequence[Mapping[str, str]]) -> RawOrders:
+    """Read each source's mapped columns ({column in file: canonical name}) into one table."""
+    tables, malformed = [], []
+    for source, mapping in zip(sources, mappings, strict=True):
+        if source.format == PARQUET:
+            table, bad = _read_parquet(source, mapping), np.empty(0, dtype=np.int64)
+        else:
+            table, bad = _read_csv(source, mapping)
+        tables.append(table.rename_columns([mapping[name] for name in table.column_names]))
+        malformed.append(bad)
+    offsets = np.cumsum([0] + [t.num_rows for t in tables])
+    try:
+        combined = pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowException as exc:
+        raise InvalidInputError(
+            f"the inputs' column types do not agree ({_one_line(exc)})"
+        ) from None
+    return RawOrders(
+        table=combined,
+        labels=tuple(s.label for s in sources),
+        formats=tuple(s.format for s in sources),
+        offsets=offsets,
+        malformed=tuple(malformed),
+    )
+
+
+def _read_parquet(source: Source, mapping: Mapping[str, str]) -> pa.Table:
+    try:
+        return pq.read_table(_arrow_input(source), columns=list(mapping))
+    except (pa.ArrowException, OSError) as exc:
+        raise _not_parquet(source, exc) from None
+
+
+def _read_csv(source: Source, mapping: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:
+    """Read the mapped columns as strings. Rows with the wrong number of fields are left out, and
+    their record numbers returned. pyarrow only numbers them when reading on one thread, so the
+    rare file that has any is read a second time that way."""
+    table, bad = _read_csv_once(source, mapping, use_threads=True)
+    if bad:
+        table, bad = _read_csv_once(source, mapping, use_threads=False)
+    return table, np.array(sorted(bad), dtype=np.int64)
+
+
+def _read_csv_once(
+    source: Source, mapping: Mapping[str, str], *, use_threads: bool
+) -> tuple[pa.Table, list[int]]:
+    bad: list[int] = []
+
+    def skip_row(row: pa_csv.InvalidRow) -> str:
+        bad.append(row.number if row.number is not None else -1)
+        return "skip"
+
+    encoding = source.encoding
+    options = {
+        "read_options": pa_csv.ReadOptions(
+            use_threads=use_threads,
+            encoding="utf8" if _is_utf8(encoding) else encoding,
+        ),
+        "parse_options": pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip_row),
+        "convert_options": pa_csv.ConvertOptions(
+            include_columns=list(mapping),
+            column_types={name: pa.string() for name in mapping},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+    try:
+        table = pa_csv.read_csv(_arrow_input(source), **options)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            raise _not_text(source) from None
+        raise UnreadableError(f"{source.label}: not readable as CSV ({_one_line(exc)})") from None
+    except (pa.ArrowException, OSError, UnicodeDecodeError, LookupError) as exc:
+        raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+    return table, bad
+
+
+def _arrow_input(source: Source) -> pa.NativeFile | str:
+    if source.data is not None:
+        data = source.data
+        if source.format == CSV and data[:2] == _GZIP_MAGIC:
+            return pa.CompressedInputStream(pa.BufferReader(data), "gzip")
+        return pa.BufferReader(data)
+    assert source.path is not None
+    if source.format == CSV and _is_gzip(source.path):
+        return pa.CompressedInputStream(pa.OSFile(str(source.path)), "gzip")
+    return pa.OSFile(str(source.path))
+
+
+def _text_stream(source: Source) -> io.TextIOWrapper:
+    encoding = "utf-8-sig" if _is_utf8(source.encoding) else source.encoding
+    try:
+        if source.data is not None:
+            raw: BinaryIO = io.BytesIO(source.data)
+        else:
+            assert source.path is not None
+            raw = source.path.open("rb")
+        if _peek_gzip(raw):
+            raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        return io.TextIOWrapper(raw, encoding=encoding, newline="")
+    except OSError as exc:
+        raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+    except LookupError:
+        raise UnreadableError(f"unknown encoding '{source.encoding}'") from None
+
+
+def _peek_gzip(raw: BinaryIO) -> bool:
+    start = raw.read(2)
+    raw.seek(0)
+    return start == _GZIP_MAGIC
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return _peek_gzip(handle)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
+
+
+def _not_text(source: Source) -> UnreadableError:
+    if _is_utf8(source.encoding):
+        return UnreadableError(
+            f"{source.label}: not valid UTF-8 text; if it was saved by Excel or an older system, "
+            "try --encoding cp1252 (or latin-1)"
+        )
+    return UnreadableError(f"{source.label}: not valid {source.encoding} text")
+
+
+def _not_parquet(source: Source, exc: BaseException) -> UnreadableError:
+    return UnreadableError(
+        f"{source.label}: not a readable Parquet file ({_one_line(exc)}); "
+        "if it is CSV, pass --input-format csv"
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,331 @@
+"""Raw columns -> canonical orders: header matching, date and amount parsing, skipped-row counts.
+
+Everything here is vectorised with pyarrow compute and pandas; no Python loop touches a row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.errors import InvalidInputError, MissingColumnError
+from segcli.load import RawOrders
+from segcli.schema import (
+    CONTACT_ID,
+    DAY_MS,
+    DETAIL_COLUMNS,
+    ORDER_DATE,
+    ORDER_MS,
+    ORDER_REFERENCE,
+    REQUIRED_COLUMNS,
+    TOTAL,
+    TOTAL_CENTS,
+)
+
+# ISO 8601 as SPEC §1 accepts it: a date, optionally a time (T or space), optionally an offset.
+ISO_INSTANT = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+ISO_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
+
+# A plain decimal amount: optional sign, digits with an optional fraction, at most 13 whole digits
+# so that cents stay far inside int64 (leading zeros are not counted).
+AMOUNT = r"^(?P<sign>[+-]?)0*(?P<whole>\d{0,13})(?:\.(?P<frac>\d*))?$"
+AMOUNT_HAS_DIGIT = r"\d"
+CENT_DIGITS = 2
+FLOAT_CENT_DECIMALS = 6  # a float total is first rounded to this many decimals of a cent
+
+_UNIT_PER_MS = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}
+
+# Why a row is skipped, in the order the checks apply: a row counts under its first reason.
+EMPTY_REFERENCE = f"empty {ORDER_REFERENCE}"
+EMPTY_CONTACT = f"empty {CONTACT_ID}"
+EMPTY_DATE = f"empty {ORDER_DATE}"
+BAD_DATE = f"unparseable {ORDER_DATE}"
+EMPTY_TOTAL = f"empty {TOTAL}"
+BAD_TOTAL = f"unparseable {TOTAL}"
+MALFORMED = "with the wrong number of fields"
+SKIP_REASONS: tuple[str, ...] = (
+    MALFORMED,
+    EMPTY_REFERENCE,
+    EMPTY_CONTACT,
+    EMPTY_DATE,
+    BAD_DATE,
+    EMPTY_TOTAL,
+    BAD_TOTAL,
+)
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+    count: int
+    first: str  # where the first such row is, e.g. 'line 17'
+
+
+@dataclass(frozen=True)
+class NormaliseReport:
+    rows_read: int
+    skips: tuple[Skip, ...]
+    rounded_amounts: int  # totals with non-zero digits below the cent, rounded half away from zero
+
+    @property
+    def skipped(self) -> int:
+        return sum(s.count for s in self.skips)
+
+    def skipped_summary(self) -> str | None:
+        """`skipped 3 of 27,270 rows: 2 unparseable orderDate (first: line 17), 1 ...`, or None."""
+        if not self.skips:
+            return None
+        parts = [
+            f"{s.count:,} {s.reason} ({'first: ' if s.count > 1 else ''}{s.first})"
+            for s in self.skips
+        ]
+        return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + ", ".join(parts)
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).casefold()
+
+
+def match_columns(header: Sequence[str], label: str) -> dict[str, str]:
+    """Map a file's columns to canonical names: {name in file: canonical name}.
+
+    A canonical name matches a header exactly, else ignoring case, white space, `_` and `-`.
+    A missing required column, or two headers that both match one name, is an error.
+    """
+    mapping: dict[str, str] = {}
+    missing = []
+    for canonical in REQUIRED_COLUMNS + DETAIL_COLUMNS:
+        found = [name for name in header if name == canonical]
+        if not found:
+            found = [name for name in header if _header_key(name) == _header_key(canonical)]
+        if len(found) > 1:
+            listed = ", ".join(f"'{_printable(n)}'" for n in found)
+            raise InvalidInputError(f"{label}: columns {listed} all match '{canonical}'")
+        if found:
+            mapping[found[0]] = canonical
+        elif canonical in REQUIRED_COLUMNS:
+            missing.append(canonical)
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise MissingColumnError(
+            f"{label}: missing required column{plural} {names} (found: {_found_list(header)})"
+        )
+    return mapping
+
+
+def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
+    """Parse and check the canonical columns; return the counted orders, in input order.
+
+    Columns: contactID, orderReference (str), orderMs (int64 ms since the epoch, UTC),
+    totalCents (int64), and every detail column (str, missing where empty).
+    """
+    table = raw.table
+    reference = text_column(table[ORDER_REFERENCE])
+    contact = text_column(table[CONTACT_ID])
+    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE])
+    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL])
+
+    checks = [
+        (EMPTY_REFERENCE, _is_null(reference)),
+        (EMPTY_CONTACT, _is_null(contact)),
+        (EMPTY_DATE, date_empty),
+        (BAD_DATE, date_bad),
+        (EMPTY_TOTAL, total_empty),
+        (BAD_TOTAL, total_bad),
+    ]
+    # The first failing check names the row's reason; -1 means the row is kept.
+    reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
+    keep = reason < 0
+
+    skips = [_malformed_skip(raw)] if any(len(m) for m in raw.malformed) else []
+    counts = np.bincount(reason[~keep], minlength=len(checks))
+    for code, (label, _) in enumerate(checks):
+        if counts[code]:
+            first = int(np.argmax(reason == code))
+            skips.append(Skip(label, int(counts[code]), raw.locate(first)))
+    skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
+
+    columns = {
+        CONTACT_ID: contact,
+        ORDER_REFERENCE: reference,
+        ORDER_MS: pa.array(date_ms),
+        TOTAL_CENTS: pa.array(cents),
+    }
+    for name in DETAIL_COLUMNS:
+        if name in table.column_names:
+            columns[name] = text_column(table[name])
+        else:
+            columns[name] = pa.nulls(table.num_rows, pa.string())
+    kept = pa.table(columns).filter(pa.array(keep))
+    orders = kept.to_pandas()
+    report = NormaliseReport(
+        rows_read=raw.rows_read,
+        skips=tuple(skips),
+        rounded_amounts=int(np.count_nonzero(rounded & keep)),
+    )
+    return orders, report
+
+
+def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Any column as trimmed strings, with empty and white-space-only values as null."""
+    if not pa.types.is_string(column.type):
+        try:
+            column = pc.cast(column, pa.string())
+        except pa.ArrowException as exc:
+            raise InvalidInputError(
+                f"a column of type {column.type} cannot be read as text"
+            ) from exc
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def parse_instants(
+    column: pa.ChunkedArray | pa.Array, *, date_end_ms: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Instants as int64 ms since the epoch (UTC), plus masks of empty and unparseable values.
+
+    Strings follow SPEC §1 (offsets honoured, no offset is UTC); a bare date is midnight UTC plus
+    `date_end_ms`. Parquet timestamps without a zone are UTC; sub-millisecond digits are floored.
+    """
+    n = len(column)
+    if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        return _arrow_instants_ms(column, valid), ~valid, np.zeros(n, dtype=bool)
+
+    text = text_column(column)
+    empty = _is_null(text)
+    shaped = pc.fill_null(pc.match_substring_regex(text, ISO_INSTANT), False)
+    candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    parsed = pd.to_datetime(
+        pd.Series(candidates.to_pandas(), dtype=object),
+        format="ISO8601",
+        utc=True,
+        errors="coerce",
+    )
+    ok = parsed.notna().to_numpy()
+    ms = np.zeros(n, dtype=np.int64)
+    ms[ok] = _floor_to_ms(parsed.dt.tz_localize(None).to_numpy()[ok])
+    if date_end_ms:
+        bare = pc.fill_null(pc.match_substring_regex(text, ISO_DATE_ONLY), False)
+        ms[bare.to_numpy(zero_copy_only=False) & ok] += date_end_ms
+    return ms, empty, ~empty & ~ok
+
+
+def parse_amounts(
+    column: pa.ChunkedArray | pa.Array,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Amounts as int64 cents, plus masks of empty values, unparseable values and values that had
+    to be rounded (non-zero digits below the cent; rounded half away from zero)."""
+    if pa.types.is_floating(column.type):
+        return _float_cents(column)
+
+    text = text_column(column)  # decimals and integers become exact decimal strings
+    empty = _is_null(text)
+    shaped = pc.fill_null(
+        pc.and_(
+            pc.match_substring_regex(text, AMOUNT),
+            pc.match_substring_regex(text, AMOUNT_HAS_DIGIT),
+        ),
+        False,
+    )
+    safe = pc.if_else(shaped, text, pa.scalar("0"))
+    parts = pc.extract_regex(safe, AMOUNT)
+    sign = pc.struct_field(parts, "sign")
+    whole = pc.struct_field(parts, "whole")
+    frac = pc.struct_field(parts, "frac")
+    whole_int = pc.cast(pc.if_else(pc.equal(whole, ""), "0", whole), pa.int64())
+    padded = pc.utf8_rpad(frac, width=CENT_DIGITS, padding="0")
+    cent_part = pc.cast(pc.utf8_slice_codeunits(padded, 0, CENT_DIGITS), pa.int64())
+    below = pc.utf8_slice_codeunits(padded, CENT_DIGITS)
+    round_up = pc.greater_equal(pc.utf8_slice_codeunits(below, 0, 1), "5")
+    rounded = pc.match_substring_regex(below, r"[1-9]")
+
+    magnitude = (
+        _np(whole_int) * 100 + _np(cent_part) + _np(pc.fill_null(round_up, False)).astype(np.int64)
+    )
+    cents = np.where(_np(pc.equal(sign, "-")), -magnitude, magnitude)
+    ok = _np(shaped)
+    cents[~ok] = 0
+    return cents, empty, ~empty & ~ok, _np(pc.fill_null(rounded, False)) & ok
+
+
+def parse_instant(text: str, *, date_end_ms: int = 0) -> int | None:
+    """One instant, by exactly the rules of `parse_instants` (None if it does not parse)."""
+    ms, empty, bad = parse_instants(pa.array([text], pa.string()), date_end_ms=date_end_ms)
+    return None if empty[0] or bad[0] else int(ms[0])
+
+
+def parse_amount(text: str) -> int | None:
+    """One amount in cents, by exactly the rules of `parse_amounts` (None if it does not parse)."""
+    cents, empty, bad, _ = parse_amounts(pa.array([text], pa.string()))
+    return None if empty[0] or bad[0] else int(cents[0])
+
+
+def _float_cents(column: pa.ChunkedArray | pa.Array):
+    values = column.to_numpy() if isinstance(column, pa.Array) else column.to_numpy()
+    values = np.asarray(values, dtype=np.float64)
+    empty = np.isnan(values) & ~_np(pc.is_valid(column))  # a null is empty; a NaN is unparseable
+    finite = np.isfinite(values) & (np.abs(values) < 1e13)
+    with np.errstate(invalid="ignore"):
+        hundredths = np.round(np.abs(np.where(finite, values, 0.0)) * 100, FLOAT_CENT_DECIMALS)
+    magnitude = np.floor(hundredths + 0.5).astype(np.int64)
+    cents = np.where(values < 0, -magnitude, magnitude)
+    rounded = finite & (hundredths != np.floor(hundredths))
+    return cents, empty, ~empty & ~finite, rounded
+
+
+def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array, valid: np.ndarray) -> np.ndarray:
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return _np(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS
+    if pa.types.is_date64(kind):
+        return _np(pc.fill_null(pc.cast(column, pa.int64()), 0))
+    raw = _np(pc.fill_null(pc.cast(column, pa.int64()), 0))
+    per_ms = _UNIT_PER_MS[kind.unit]
+    return raw * 1000 if per_ms is None else raw // per_ms
+
+
+def _floor_to_ms(values: np.ndarray) -> np.ndarray:
+    unit, _ = np.datetime_data(values.dtype)
+    per_ms = _UNIT_PER_MS[unit]
+    ints = values.view(np.int64)
+    return ints * 1000 if per_ms is None else ints // per_ms
+
+
+def _malformed_skip(raw: RawOrders) -> Skip:
+    count = sum(len(m) for m in raw.malformed)
+    k = next(i for i, m in enumerate(raw.malformed) if len(m))
+    return Skip(MALFORMED, count, raw.locate_malformed(k, int(raw.malformed[k][0])))
+
+
+def _is_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return _np(pc.is_null(column))
+
+
+def _np(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(
+        column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) else column.to_numpy()
+    )
+
+
+def _printable(name: str) -> str:
+    shown = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _found_list(header: Sequence[str], most: int = 20) -> str:
+    names = [_printable(n) for n in header]
+    shown = ", ".join(names[:most])
+    if len(names) > most:
+        shown += f", ... ({len(names) - most} more)"
+    return shown or "no columns"

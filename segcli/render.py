@@ -1,0 +1,381 @@
+"""Renderers: classified customers -> JSON, NDJSON, CSV text or Rich renderables.
+
+Pure functions: they format what they are given and never read files or compute metrics. JSON for
+many customers is written by pandas' C encoder (`to_json`), not by a Python dict per customer.
+Rich is used in this module only; `Output` holds the two consoles (results on stdout, notices and
+errors on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from segcli.schema import (
+    ACCOUNT_CODE,
+    ACCOUNT_NAME,
+    ACTIVE,
+    COMPANY,
+    CONTACT_ID,
+    DORMANT,
+    EMAIL,
+    FIRST_ORDER_MS,
+    FREQUENCIES,
+    LAST_ORDER_DAYS_AGO,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    NAME,
+    NEW,
+    ORDER_COUNT,
+    PHONE,
+    PURCHASE_FREQUENCY,
+    SEGMENT,
+    SPEND_CENTS,
+    VIP,
+    format_instant,
+    format_instants,
+)
+from segcli.summary import AVG_SPEND_CENTS, COUNT, SHARE, TOTAL_SPEND_CENTS
+
+TOTAL_SPEND = "totalSpend"
+LAST_ORDER_DATE = "lastOrderDate"
+METRICS = "metrics"
+# The customer API's key order (SPEC §5).
+LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
+SHOW_KEYS: tuple[str, ...] = (*LIST_KEYS, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+METRIC_KEYS: tuple[str, ...] = (
+    ORDER_COUNT,
+    TOTAL_SPEND,
+    LAST_ORDER_DATE,
+    LAST_ORDER_REFERENCE,
+    SEGMENT,
+    LAST_ORDER_DAYS_AGO,
+    PURCHASE_FREQUENCY,
+)
+CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
+CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
+# A CSV cell starting with one of these is run as a formula by spreadsheets (CWE-1236).
+FORMULA_START = r"^[=+\-@\t\r]"
+
+DEFAULT_TABLE_ROWS = 50
+NAME_MIN_WIDTH = 10
+COLUMN_GAP = 2  # what the list table puts between two columns
+BAR_WIDTH = 24
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+SEGMENT_STYLES = {VIP: "bold magenta", ACTIVE: "green", NEW: "cyan", DORMANT: "yellow"}
+BREAKDOWN_TITLES = {"segment": "Segment", "frequency": "Purchase frequency"}
+BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY}
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def format_cents(cents: np.ndarray | pd.Series) -> pd.Series:
+    """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00'."""
+    values = np.asarray(cents, dtype=np.int64)
+    magnitude = np.abs(values)
+    whole = pd.Series(magnitude // 100).astype("str")
+    frac = pd.Series(magnitude % 100).astype("str").str.zfill(2)
+    sign = pd.Series(np.where(values < 0, "-", ""), dtype="str")
+    return sign + whole + "." + frac
+
+
+def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.DataFrame:
+    """The API's flat fields, formatted, in key order (`keys` then the metrics)."""
+    last = customers[LAST_ORDER_MS]
+    dates = pd.Series(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), dtype="str")
+    dates[last.isna().to_numpy()] = pd.NA
+    flat = {key: customers[key].to_numpy() for key in keys}
+    flat |= {
+        ORDER_COUNT: customers[ORDER_COUNT].to_numpy(),
+        TOTAL_SPEND: format_cents(customers[SPEND_CENTS]).to_numpy(),
+        LAST_ORDER_DATE: dates.to_numpy(),
+        LAST_ORDER_REFERENCE: customers[LAST_ORDER_REFERENCE].to_numpy(),
+        SEGMENT: customers[SEGMENT].astype("str").to_numpy(),
+        LAST_ORDER_DAYS_AGO: customers[LAST_ORDER_DAYS_AGO].array,
+        PURCHASE_FREQUENCY: customers[PURCHASE_FREQUENCY].astype("str").to_numpy(),
+    }
+    frame = pd.DataFrame(flat)
+    for key in (*keys, LAST_ORDER_DATE, LAST_ORDER_REFERENCE):
+        frame[key] = frame[key].astype("str")  # keeps missing values missing (null in JSON)
+    return frame
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _records(customers: pd.DataFrame, keys: tuple[str, ...], *, lines: bool) -> str:
+    """The API objects as a JSON array (or JSON lines), encoded by pandas in C.
+
+    pandas writes flat records; the metrics are nested by text edits that are safe because a JSON
+    string escapes every `"` inside it: `,"orderCount":` can only be the key that opens the
+    metrics, and purchaseFrequency, the last key, only takes values from a fixed set.
+    pandas also escapes `/` as `\\/`; every `/` it writes is such an escape, so undoing them all
+    is exact.
+    """
+    text = api_frame(customers, keys).to_json(orient="records", lines=lines, force_ascii=False)
+    text = text.replace("\\/", "/")
+    text = text.replace(f',"{ORDER_COUNT}":', f',"{METRICS}":{{"{ORDER_COUNT}":')
+    for label in FREQUENCIES:
+        closing = f'"{PURCHASE_FREQUENCY}":"{label}"}}'
+        text = text.replace(closing, closing + "}")
+    return text
+
+
+def _dumps(document: object, pretty: bool) -> str:
+    if pretty:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finish(text: str, pretty: bool) -> str:
+    return _dumps(json.loads(text), pretty=True) if pretty else text + "\n"
+
+
+def list_json(page: pd.DataFrame, total: int, *, pretty: bool = False) -> str:
+    """`{"success": true, "data": [...], "meta": {"count": n, "total": matches}}`."""
+    data = _records(page, LIST_KEYS, lines=False)
+    meta = _dumps({"count": len(page), "total": total}, pretty=False).strip()
+    return _finish(f'{{"success":true,"data":{data},"meta":{meta}}}', pretty)
+
+
+def list_ndjson(page: pd.DataFrame) -> str:
+    """One API customer object per line."""
+    return _records(page, LIST_KEYS, lines=True) if len(page) else ""
+
+
+def show_json(customer: pd.DataFrame, *, pretty: bool = False) -> str:
+    """`{"success": true, "data": {contactID, ..., accountCode, metrics}}` for a one-row frame."""
+    data = _records(customer, SHOW_KEYS, lines=True).strip()
+    return _finish(f'{{"success":true,"data":{data}}}', pretty)
+
+
+def breakdown_json(
+    tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int, *, pretty: bool = False
+) -> str:
+    data = {}
+    for by, table in tables.items():
+        spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
+        avg = table[AVG_SPEND_CENTS]
+        avg_text = format_cents(avg.fillna(0).to_numpy(dtype=np.int64)).tolist()
+        data[BREAKDOWN_KEYS[by]] = {
+            label: {
+                "count": int(table[COUNT].iloc[i]),
+                "share": float(table[SHARE].iloc[i]),
+                "totalSpend": spend[i],
+                "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+            }
+            for i, label in enumerate(table.index)
+        }
+    document = {
+        "success": True,
+        "data": data,
+        "meta": {"total": total, "asOf": format_instant(as_of_ms)},
+    }
+    return _dumps(document, pretty)
+
+
+def error_json(code: str, message: str) -> str:
+    return _dumps({"success": False, "error": {"code": code, "message": message}}, pretty=False)
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def list_csv(page: pd.DataFrame) -> str:
+    """The list as CSV; text cells that a spreadsheet would run as a formula get a leading `'`."""
+    frame = api_frame(page)
+    for key in CSV_TEXT_COLUMNS:
+        cells = frame[key]
+        risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        frame[key] = cells.where(~risky, "'" + cells)
+    return frame[list(CSV_COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+# --- Rich -----------------------------------------------------------------------------------
+
+
+def _money(cents: pd.Series) -> pd.Series:
+    """'1,245.50' for tables (the page on screen only)."""
+    values = np.asarray(cents, dtype=np.int64)
+    magnitude = np.abs(values)
+    whole = pd.Series(magnitude // 100).map("{:,}".format).astype("str")
+    frac = pd.Series(magnitude % 100).astype("str").str.zfill(2)
+    return pd.Series(np.where(values < 0, "-", ""), dtype="str") + whole + "." + frac
+
+
+def _segment_text(label: str) -> Text:
+    return Text(label, style=SEGMENT_STYLES.get(label, ""))
+
+
+def list_table(
+    page: pd.DataFrame, total: int, offset: int = 0, *, width: int | None = None
+) -> Table:
+    """The customers on one page, with a `showing 50 of 2,583` caption.
+
+    Every column but the customer's name keeps its full width; given the screen `width`, the name
+    column takes what is left (at least NAME_MIN_WIDTH) and long names end in an ellipsis.
+    """
+    table = Table(
+        caption=_showing(len(page), total, offset),
+        caption_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    names = page[NAME].fillna(page[COMPANY]).fillna("—").astype("str")
+    last = page[LAST_ORDER_MS]
+    dates = pd.Series(format_instants(last.fillna(0).to_numpy(dtype=np.int64))).str.slice(0, 10)
+    dates[last.isna().to_numpy()] = "—"
+    columns = {
+        "Customer": names.to_numpy(),
+        "ID": page[CONTACT_ID].to_numpy(),
+        "Segment": page[SEGMENT].astype("str").to_numpy(),
+        "Frequency": page[PURCHASE_FREQUENCY].astype("str").to_numpy(),
+        "Orders": page[ORDER_COUNT].map("{:,}".format).to_numpy(),
+        "Spend": _money(page[SPEND_CENTS]).to_numpy(),
+        "Last order": dates.to_numpy(),
+        "Days": page[LAST_ORDER_DAYS_AGO].astype("str").fillna("—").to_numpy(),
+    }
+    widths = {}
+    for title, values in columns.items():
+        lengths = pd.Series(values, dtype="str").str.len()
+        widths[title] = max(len(title), int(lengths.max()) if len(lengths) else 0)
+    if width is not None:
+        others = sum(widths.values()) - widths["Customer"] + COLUMN_GAP * (len(widths) - 1)
+        widths["Customer"] = max(NAME_MIN_WIDTH, min(widths["Customer"], width - others))
+    for title in columns:
+        justify = "right" if title in {"Orders", "Spend", "Days"} else "left"
+        table.add_column(
+            title, justify=justify, no_wrap=True, overflow="ellipsis", width=widths[title]
+        )
+    for name, contact, segment, *rest in zip(*columns.values(), strict=True):
+        table.add_row(name, contact, _segment_text(segment), *rest)
+    return table
+
+
+def _showing(shown: int, total: int, offset: int) -> str:
+    if total == 0:
+        return "no customers match"
+    if offset == 0 or shown == 0:
+        return f"showing {shown:,} of {total:,}"
+    return f"showing {offset + 1:,}–{offset + shown:,} of {total:,}"
+
+
+def show_table(customer: pd.DataFrame) -> Table:
+    """One customer's details and metrics as a two-column grid."""
+    row = api_frame(customer, SHOW_KEYS).iloc[0]
+    first = format_instant(int(customer[FIRST_ORDER_MS].iloc[0]))
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    labels = {
+        CONTACT_ID: "Contact ID",
+        NAME: "Name",
+        EMAIL: "Email",
+        COMPANY: "Company",
+        PHONE: "Phone",
+        ACCOUNT_NAME: "Account name",
+        ACCOUNT_CODE: "Account code",
+        SEGMENT: "Segment",
+        PURCHASE_FREQUENCY: "Purchase frequency",
+        ORDER_COUNT: "Orders",
+        TOTAL_SPEND: "Total spend",
+        "firstOrderDate": "First order",
+        LAST_ORDER_DATE: "Last order",
+        LAST_ORDER_DAYS_AGO: "Days since last order",
+        LAST_ORDER_REFERENCE: "Last order reference",
+    }
+    values = row.to_dict() | {"firstOrderDate": first}
+    values[TOTAL_SPEND] = _money(customer[SPEND_CENTS]).iloc[0]
+    for key, label in labels.items():
+        value = values[key]
+        if key == SEGMENT:
+            table.add_row(label, _segment_text(value))
+        else:
+            table.add_row(label, "—" if pd.isna(value) else str(value))
+    return table
+
+
+def _bar(share: float) -> str:
+    eighths = round(share * BAR_WIDTH * 8)
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def breakdown_tables(tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int) -> Group:
+    """A table per breakdown: count, share, a bar, total and average spend per category."""
+    rendered = []
+    for by, frame in tables.items():
+        table = Table(
+            title=f"{BREAKDOWN_TITLES[by]} — {total:,} customers as of {format_instant(as_of_ms)}",
+            title_justify="left",
+            header_style="bold",
+        )
+        for title, justify in (
+            (BREAKDOWN_TITLES[by], "left"),
+            ("Customers", "right"),
+            ("Share", "right"),
+            ("", "left"),
+            ("Total spend", "right"),
+            ("Avg spend", "right"),
+        ):
+            table.add_column(title, justify=justify)
+        money = _money(frame[TOTAL_SPEND_CENTS]).to_numpy()
+        avg = frame[AVG_SPEND_CENTS]
+        avg_text = _money(avg.fillna(0).astype("int64")).where(avg.notna().to_numpy(), "—")
+        for i, label in enumerate(frame.index):
+            share = float(frame[SHARE].iloc[i])
+            table.add_row(
+                _segment_text(label) if by == "segment" else label,
+                f"{int(frame[COUNT].iloc[i]):,}",
+                f"{share:.1%}",
+                Text(_bar(share), style=SEGMENT_STYLES.get(label, "blue")),
+                money[i],
+                avg_text.iloc[i],
+            )
+        rendered.append(table)
+    return Group(*rendered)
+
+
+class Output:
+    """Where things go: results to stdout, notices and errors to stderr."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.stdout = Console(soft_wrap=False)
+        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+    def text(self, text: str) -> None:
+        """Machine-readable text, written as UTF-8 bytes, untouched by Rich."""
+        stream = sys.stdout
+        stream.flush()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            stream.write(text)
+        else:
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+
+    @property
+    def width(self) -> int:
+        return self.stdout.width
+
+    def show(self, renderable: object) -> None:
+        self.stdout.print(renderable)
+
+    def notice(self, message: str) -> None:
+        if not self.quiet:
+            self.stderr.print(Text(message, style="dim"))
+
+    def error(self, message: str) -> None:
+        self.stderr.print(Text(f"error: {message}", style="bold red"))

@@ -1,0 +1,63 @@
+"""Canonical column names and category orders: the vocabulary every stage shares."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Canonical input columns (SPEC §1).
+ORDER_REFERENCE = "orderReference"
+CONTACT_ID = "contactID"
+ORDER_DATE = "orderDate"
+TOTAL = "total"
+REQUIRED_COLUMNS: tuple[str, ...] = (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL)
+
+NAME = "name"
+EMAIL = "email"
+COMPANY = "company"
+PHONE = "phone"
+ACCOUNT_NAME = "accountName"
+ACCOUNT_CODE = "accountCode"
+DETAIL_COLUMNS: tuple[str, ...] = (NAME, EMAIL, COMPANY, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+
+# Columns of the normalised orders frame (one row per counted order, in input order).
+ORDER_MS = "orderMs"  # int64 milliseconds since the Unix epoch, UTC
+TOTAL_CENTS = "totalCents"  # int64 cents
+
+# Columns of the customer frame (one row per customer).
+ORDER_COUNT = "orderCount"
+SPEND_CENTS = "totalSpendCents"
+FIRST_ORDER_MS = "firstOrderMs"
+LAST_ORDER_MS = "lastOrderMs"
+LAST_ORDER_REFERENCE = "lastOrderReference"
+LAST_ORDER_DAYS_AGO = "lastOrderDaysAgo"
+FIRST_ORDER_DAYS_AGO = "firstOrderDaysAgo"
+LIFESPAN_DAYS = "lifespanDays"
+PURCHASE_FREQUENCY = "purchaseFrequency"
+SEGMENT = "segment"
+
+# Segment and frequency labels, in the category order used wherever a list of them is shown.
+VIP = "VIP"
+ACTIVE = "Active"
+NEW = "New"
+DORMANT = "Dormant"
+SEGMENTS: tuple[str, ...] = (VIP, ACTIVE, NEW, DORMANT)
+
+WEEKLY = "Weekly"
+MONTHLY = "Monthly"
+QUARTERLY = "Quarterly"
+OCCASIONAL = "Occasional"
+ONE_TIME = "One-time"
+NO_ORDERS = "None"
+FREQUENCIES: tuple[str, ...] = (WEEKLY, MONTHLY, QUARTERLY, OCCASIONAL, ONE_TIME, NO_ORDERS)
+
+DAY_MS = 86_400_000
+
+
+def format_instants(ms: np.ndarray) -> np.ndarray:
+    """Epoch milliseconds -> `YYYY-MM-DDTHH:MM:SS.mmmZ` strings (the API's instant format)."""
+    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"), unit="ms")
+    return np.char.add(text, "Z")
+
+
+def format_instant(ms: int) -> str:
+    return str(format_instants(np.array([ms]))[0])
