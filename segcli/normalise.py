@@ -34,6 +34,7 @@ ISO_INSTANT = (
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 ISO_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
+YEAR_ZERO = "0000-"  # ISO's year 0 is valid to pandas, but no export means it
 
 # A plain decimal amount: optional sign, digits with an optional fraction, at most 13 whole digits
 # so that cents stay far inside int64 (leading zeros are not counted).
@@ -204,7 +205,13 @@ def parse_instants(
 
     text = text_column(column)
     empty = _is_null(text)
-    shaped = pc.fill_null(pc.match_substring_regex(text, ISO_INSTANT), False)
+    shaped = pc.fill_null(
+        pc.and_(
+            pc.match_substring_regex(text, ISO_INSTANT),
+            pc.invert(pc.starts_with(text, YEAR_ZERO)),
+        ),
+        False,
+    )
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     parsed = pd.to_datetime(
         pd.Series(candidates.to_pandas(), dtype=object),

@@ -112,7 +112,9 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _records(customers: pd.DataFrame, keys: tuple[str, ...], *, lines: bool) -> str:
+def records_json(
+    customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, lines: bool = False
+) -> str:
     """The API objects as a JSON array (or JSON lines), encoded by pandas in C.
 
     pandas writes flat records; the metrics are nested by text edits that are safe because a JSON
@@ -142,19 +144,19 @@ def _finish(text: str, pretty: bool) -> str:
 
 def list_json(page: pd.DataFrame, total: int, *, pretty: bool = False) -> str:
     """`{"success": true, "data": [...], "meta": {"count": n, "total": matches}}`."""
-    data = _records(page, LIST_KEYS, lines=False)
+    data = records_json(page, LIST_KEYS, lines=False)
     meta = _dumps({"count": len(page), "total": total}, pretty=False).strip()
     return _finish(f'{{"success":true,"data":{data},"meta":{meta}}}', pretty)
 
 
 def list_ndjson(page: pd.DataFrame) -> str:
     """One API customer object per line."""
-    return _records(page, LIST_KEYS, lines=True) if len(page) else ""
+    return records_json(page, LIST_KEYS, lines=True) if len(page) else ""
 
 
 def show_json(customer: pd.DataFrame, *, pretty: bool = False) -> str:
     """`{"success": true, "data": {contactID, ..., accountCode, metrics}}` for a one-row frame."""
-    data = _records(customer, SHOW_KEYS, lines=True).strip()
+    data = records_json(customer, SHOW_KEYS, lines=True).strip()
     return _finish(f'{{"success":true,"data":{data}}}', pretty)
 
 

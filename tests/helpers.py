@@ -1,0 +1,75 @@
+"""Test helpers: writing order files, running the CLI, reading customers back as API objects."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from reference import format_instant
+from typer.testing import CliRunner
+
+from segcli import pipeline, render
+from segcli.cli import app
+
+CANONICAL = (
+    "orderReference",
+    "contactID",
+    "orderDate",
+    "total",
+    "name",
+    "email",
+    "company",
+    "phone",
+    "accountName",
+    "accountCode",
+)
+# Tables rendered at a fixed width, without colour, for stable asserts.
+CLI_ENV = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120", "SEGCLI_ORDERS": None}
+AS_OF = "2025-10-23"
+AS_OF_MS = pipeline.parse_as_of(AS_OF)  # 2025-10-23T23:59:59.999Z
+DAY = 86_400_000
+
+
+def csv_text(rows: Sequence[dict], columns: Sequence[str] | None = None) -> str:
+    columns = list(columns or (rows[0].keys() if rows else CANONICAL))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def order(contact: str, ms: int, total: str, ref: str | None = None, **details: str) -> dict:
+    """One canonical CSV row; the date is written as the API writes instants."""
+    return {
+        "orderReference": ref or f"ORD-{contact}-{ms}",
+        "contactID": contact,
+        "orderDate": format_instant(ms),
+        "total": total,
+        **details,
+    }
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | bytes | None = None, env: dict | None = None):
+        return self.runner.invoke(
+            app, [str(a) for a in args], input=input, env={**CLI_ENV, **(env or {})}
+        )
+
+    def json(self, *args: str, **kwargs) -> dict:
+        result = self(*args, "--format", "json", **kwargs)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+def api_customers(paths: Sequence[Path], as_of_ms: int = AS_OF_MS, **kwargs) -> dict[str, dict]:
+    """Run the pipeline and read every customer back as the API object (show's keys)."""
+    result = pipeline.customers([str(p) for p in paths], as_of_ms=as_of_ms, **kwargs)
+    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+    return {record["contactID"]: record for record in records}

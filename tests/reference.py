@@ -1,0 +1,190 @@
+"""The scalar oracle: SPEC §1-3 read row by row, with datetime, Decimal and Fraction.
+
+Slow and obvious on purpose. It shares no code with segcli: the vectorised pipeline is checked
+against it (tests/test_properties.py). It takes rows of raw strings, as a CSV has them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+DAY = 86_400_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REQUIRED = ("orderReference", "contactID", "orderDate", "total")
+DETAILS = ("name", "email", "company", "phone", "accountName", "accountCode")
+
+_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+_AMOUNT = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+
+
+def clean(value: str | None) -> str | None:
+    """Trimmed text; empty or white space only counts as missing."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def parse_instant(text: str | None, *, end_of_day: bool = False) -> int | None:
+    """ISO 8601 as SPEC §1 lists it -> ms since the epoch, UTC; None if it does not parse."""
+    text = clean(text)
+    if text is None:
+        return None
+    m = _INSTANT.fullmatch(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        day_start = datetime.combine(date(int(year), int(month), int(day)), datetime.min.time())
+    except ValueError:
+        return None
+    h, mi, s = int(hour or 0), int(minute or 0), int(second or 0)
+    if h > 23 or mi > 59 or s > 59:
+        return None
+    offset_minutes = 0
+    if zone and zone != "Z":
+        digits = zone[1:].replace(":", "")
+        offset_minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+        if int(digits[2:] or 0) > 59:
+            return None
+        if zone[0] == "-":
+            offset_minutes = -offset_minutes
+    local = day_start.replace(tzinfo=UTC) + timedelta(hours=h, minutes=mi, seconds=s)
+    ms = (local - EPOCH) // timedelta(milliseconds=1)
+    ms += int((fraction or "")[:3].ljust(3, "0"))  # below the millisecond is dropped
+    ms -= offset_minutes * 60_000
+    if end_of_day and hour is None:
+        ms += DAY - 1
+    return ms
+
+
+def parse_cents(text: str | None) -> int | None:
+    """A decimal amount -> integer cents, rounded half away from zero; None if not a number."""
+    text = clean(text)
+    if text is None:
+        return None
+    m = _AMOUNT.fullmatch(text)
+    if not m or not re.search(r"[0-9]", text):
+        return None
+    if len(m.group(2).lstrip("0")) > 13:  # segcli's documented limit on whole digits
+        return None
+    amount = Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return int(amount * 100)
+
+
+def format_instant(ms: int) -> str:
+    moment = EPOCH + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def format_cents(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+@dataclass
+class Thresholds:
+    vip_cents: int = 500_000
+    dormant_days: int = 90
+    new_days: int = 30
+    weekly: int = 7
+    monthly: int = 30
+    quarterly: int = 90
+
+
+@dataclass
+class _Customer:
+    orders: list[tuple[int, int, dict]] = field(default_factory=list)  # (ms, input index, row)
+
+
+def skip_reason(row: dict) -> str | None:
+    """The first reason a row is skipped, in the order SPEC §1 lists the columns."""
+    if clean(row.get("orderReference")) is None:
+        return "empty orderReference"
+    if clean(row.get("contactID")) is None:
+        return "empty contactID"
+    if clean(row.get("orderDate")) is None:
+        return "empty orderDate"
+    if parse_instant(row["orderDate"]) is None:
+        return "unparseable orderDate"
+    if clean(row.get("total")) is None:
+        return "empty total"
+    if parse_cents(row["total"]) is None:
+        return "unparseable total"
+    return None
+
+
+def customers(rows: list[dict], as_of_ms: int, t: Thresholds | None = None) -> dict[str, dict]:
+    """Every customer as the API shows it (show's keys), by contactID."""
+    t = t or Thresholds()
+    by_contact: dict[str, _Customer] = {}
+    for index, row in enumerate(rows):
+        if skip_reason(row) is not None:
+            continue
+        ms = parse_instant(row["orderDate"])
+        if ms > as_of_ms:
+            continue
+        contact = clean(row["contactID"])
+        by_contact.setdefault(contact, _Customer()).orders.append((ms, index, row))
+
+    result = {}
+    for contact, customer in by_contact.items():
+        orders = sorted(customer.orders, key=lambda o: (o[0], o[1]))  # latest last
+        count = len(orders)
+        spend = sum(parse_cents(o[2]["total"]) for o in orders)
+        first, last = orders[0][0], orders[-1][0]
+        details = {}
+        for name in DETAILS:
+            values = [clean(o[2].get(name)) for o in orders]
+            present = [v for v in values if v is not None]
+            details[name] = present[-1] if present else None
+        days_ago = (as_of_ms - last) // DAY
+        first_days_ago = (as_of_ms - first) // DAY
+        result[contact] = {
+            "contactID": contact,
+            **details,
+            "metrics": {
+                "orderCount": count,
+                "totalSpend": format_cents(spend),
+                "lastOrderDate": format_instant(last),
+                "lastOrderReference": clean(orders[-1][2]["orderReference"]),
+                "segment": segment(count, spend, days_ago, first_days_ago, t),
+                "lastOrderDaysAgo": days_ago,
+                "purchaseFrequency": frequency(count, (last - first) // DAY, t),
+            },
+        }
+    return result
+
+
+def segment(count: int, spend: int, days_ago: int, first_days_ago: int, t: Thresholds) -> str:
+    if count == 0:
+        return "New"
+    if spend > t.vip_cents:
+        return "VIP"
+    if days_ago > t.dormant_days:
+        return "Dormant"
+    if first_days_ago <= t.new_days:
+        return "New"
+    return "Active"
+
+
+def frequency(count: int, lifespan_days: int, t: Thresholds) -> str:
+    if count == 0:
+        return "None"
+    if count == 1:
+        return "One-time"
+    avg = Fraction(lifespan_days, count - 1)
+    if avg <= t.weekly:
+        return "Weekly"
+    if avg <= t.monthly:
+        return "Monthly"
+    if avg <= t.quarterly:
+        return "Quarterly"
+    return "Occasional"
