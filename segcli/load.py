@@ -12,7 +12,8 @@ import csv
 import gzip
 import io
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -253,21 +254,27 @@ def _arrow_input(source: Source) -> pa.NativeFile | str:
     return pa.OSFile(str(source.path))
 
 
-def _text_stream(source: Source) -> io.TextIOWrapper:
+@contextmanager
+def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
     encoding = "utf-8-sig" if _is_utf8(source.encoding) else source.encoding
-    try:
-        if source.data is not None:
-            raw: BinaryIO = io.BytesIO(source.data)
-        else:
-            assert source.path is not None
-            raw = source.path.open("rb")
-        if _peek_gzip(raw):
-            raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-        return io.TextIOWrapper(raw, encoding=encoding, newline="")
-    except OSError as exc:
-        raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
-    except LookupError:
-        raise UnreadableError(f"unknown encoding '{source.encoding}'") from None
+    with ExitStack() as stack:
+        try:
+            if source.data is not None:
+                raw: BinaryIO = io.BytesIO(source.data)
+            else:
+                assert source.path is not None
+                raw = stack.enter_context(source.path.open("rb"))
+            if _peek_gzip(raw):
+                raw = stack.enter_context(gzip.GzipFile(fileobj=raw))  # type: ignore[arg-type]
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        except OSError as exc:
+            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+        except LookupError:
+            raise UnreadableError(f"unknown encoding '{source.encoding}'") from None
+        try:
+            yield text
+        finally:
+            text.detach()  # the ExitStack closes what lies beneath
 
 
 def _peek_gzip(raw: BinaryIO) -> bool:

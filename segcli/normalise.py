@@ -279,8 +279,7 @@ def parse_amount(text: str) -> int | None:
 
 
 def _float_cents(column: pa.ChunkedArray | pa.Array):
-    values = column.to_numpy() if isinstance(column, pa.Array) else column.to_numpy()
-    values = np.asarray(values, dtype=np.float64)
+    values = _np(pc.cast(column, pa.float64())).astype(np.float64)  # nulls become NaN
     empty = np.isnan(values) & ~_np(pc.is_valid(column))  # a null is empty; a NaN is unparseable
     finite = np.isfinite(values) & (np.abs(values) < 1e13)
     with np.errstate(invalid="ignore"):

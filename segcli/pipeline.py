@@ -85,13 +85,19 @@ def customers(
         notices.append(summary)
     if report.rounded_amounts:
         notices.append(
-            f"rounded {report.rounded_amounts:,} totals with fractions of a cent to the cent"
+            f"rounded {_count(report.rounded_amounts, 'total')} with fractions of a cent "
+            "to the cent (half away from zero)"
         )
 
     orders, excluded = metrics.cut_at(orders, as_of_ms)
     if excluded:
         notices.append(
-            f"excluded {excluded:,} orders dated after the as-of instant {format_instant(as_of_ms)}"
+            f"excluded {_count(excluded, 'order')} dated after the as-of instant "
+            f"{format_instant(as_of_ms)}"
         )
     table = segments.classify(metrics.per_customer(orders), as_of_ms, settings)
     return Result(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -233,9 +233,10 @@ def test_as_of_cut_matches_reference(tmp_path, rows, days_back):
         if reference.skip_reason(r) is None and reference.parse_instant(r["orderDate"]) > as_of
     )
     notice = [n for n in result.notices if n.startswith("excluded")]
+    orders = "order" if later == 1 else "orders"
     assert notice == (
         [
-            f"excluded {later:,} orders dated after the as-of instant "
+            f"excluded {later:,} {orders} dated after the as-of instant "
             f"{reference.format_instant(as_of)}"
         ]
         if later
