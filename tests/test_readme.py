@@ -1,0 +1,111 @@
+"""The README is the front door: every example in it runs and prints what it shows, and its two
+set-up commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import jq
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def console_examples() -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for every `$ ` line of every console block."""
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README, flags=re.S):
+        current = None
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                current = (line[2:], [])
+                examples.append(current)
+            else:
+                current[1].append(line.rstrip())
+    return examples
+
+
+def run_jq(arguments: list[str], text: str) -> str:
+    """jq as the README uses it (flags -r / -c, then a filter), through libjq's binding."""
+    flags = {a for a in arguments if a.startswith("-")}
+    program = next(a for a in arguments if not a.startswith("-"))
+    out = []
+    for value in jq.compile(program).input_text(text).all():
+        if "-r" in flags and isinstance(value, str):
+            out.append(value)
+        elif "-c" in flags or "-r" in flags:
+            out.append(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        else:
+            out.append(json.dumps(value, indent=2, ensure_ascii=False))
+    return "".join(f"{line}\n" for line in out)
+
+
+def run(command: str) -> str:
+    lexer = shlex.shlex(command, posix=True, punctuation_chars="|")
+    lexer.whitespace_split = True
+    stages: list[list[str]] = [[]]
+    for token in lexer:  # split at the pipes that are not inside quotes
+        if token == "|":
+            stages.append([])
+        else:
+            stages[-1].append(token)
+    assert stages[0][0] == "segcli" and all(s[0] == "jq" for s in stages[1:]), command
+    env = {**os.environ, **README_ENV}
+    env.pop("SEGCLI_ORDERS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "segcli", *stages[0][1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower()
+    text = done.stdout
+    for stage in stages[1:]:
+        text = run_jq(stage[1:], text)
+    return text
+
+
+EXAMPLES = console_examples()
+
+
+@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example_prints_what_the_readme_shows(command, expected):
+    got = [line.rstrip() for line in run(command).splitlines()]
+    if expected:
+        assert got == expected
+    else:
+        assert got  # an example shown without output must still print something
+
+
+def test_readme_has_the_examples_the_issue_asks_for():
+    commands = " ".join(command for command, _ in EXAMPLES)
+    for needle in (
+        "--segment VIP",
+        "--segment Dormant",
+        "--segment New",
+        '"Weekly"',
+        "lastOrderDaysAgo > 60",
+        "group_by(.metrics.segment)",
+        "avgSpend",
+    ):
+        assert needle in commands
+
+
+def test_setup_commands_are_what_ci_runs():
+    setup = re.findall(r"```sh\n(.*?)\n```", README, flags=re.S)
+    assert len(setup) == 2, "the README opens with exactly two set-up commands"
+    install_and_run, install_and_test = setup
+    assert install_and_run.endswith("segcli breakdown")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert install_and_test in ci
