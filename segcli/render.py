@@ -64,6 +64,7 @@ CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
 CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
 # A CSV cell starting with one of these is run as a formula by spreadsheets (CWE-1236).
 FORMULA_START = r"^[=+\-@\t\r]"
+CSV_RECORD_END = "\r\n"
 
 DEFAULT_TABLE_ROWS = 50
 NAME_MIN_WIDTH = 10
@@ -193,13 +194,14 @@ def error_json(code: str, message: str) -> str:
 
 
 def list_csv(page: pd.DataFrame) -> str:
-    """The list as CSV; text cells that a spreadsheet would run as a formula get a leading `'`."""
+    """The list as RFC 4180 CSV (CRLF after each record, so that any cell holding a CR or LF is
+    quoted); text cells that a spreadsheet would run as a formula get a leading `'`."""
     frame = api_frame(page)
     for key in CSV_TEXT_COLUMNS:
         cells = frame[key]
         risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
         frame[key] = cells.where(~risky, "'" + cells)
-    return frame[list(CSV_COLUMNS)].to_csv(index=False, lineterminator="\n")
+    return frame[list(CSV_COLUMNS)].to_csv(index=False, lineterminator=CSV_RECORD_END)
 
 
 # --- Rich -----------------------------------------------------------------------------------

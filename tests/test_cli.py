@@ -67,7 +67,8 @@ def test_breakdown_json_golden(cli: Cli):
 def test_list_csv_golden_escapes_formulas_in_text_cells_only(cli: Cli):
     result = cli("list", *ON_FIXTURE, "--format", "csv")
     assert result.exit_code == 0
-    assert result.stdout == (GOLDEN / "list.csv").read_text(encoding="utf-8")
+    expected = (GOLDEN / "list.csv").read_text(encoding="utf-8").replace("\n", "\r\n")
+    assert result.stdout_bytes.decode() == expected  # RFC 4180: CRLF after every record
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     rata = next(r for r in rows if r["contactID"] == "c-5")
     assert (rata["name"], rata["totalSpend"]) == ("'-Rata Bistro-", "-12.00")
