@@ -263,8 +263,9 @@ def list_table(
         table.add_column(
             title, justify=justify, no_wrap=True, overflow="ellipsis", width=widths[title]
         )
+    # Cells are Text, never markup: a name such as "Cafe [VIP]" is shown as written.
     for name, contact, segment, *rest in zip(*columns.values(), strict=True):
-        table.add_row(name, contact, _segment_text(segment), *rest)
+        table.add_row(Text(name), Text(contact), _segment_text(segment), *map(Text, rest))
     return table
 
 
@@ -307,7 +308,7 @@ def show_table(customer: pd.DataFrame) -> Table:
         if key == SEGMENT:
             table.add_row(label, _segment_text(value))
         else:
-            table.add_row(label, "—" if pd.isna(value) else str(value))
+            table.add_row(label, Text("—" if pd.isna(value) else str(value)))
     return table
 
 

@@ -13,19 +13,9 @@ from typer.testing import CliRunner
 
 from segcli import pipeline, render
 from segcli.cli import app
+from segcli.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
 
-CANONICAL = (
-    "orderReference",
-    "contactID",
-    "orderDate",
-    "total",
-    "name",
-    "email",
-    "company",
-    "phone",
-    "accountName",
-    "accountCode",
-)
+CANONICAL = REQUIRED_COLUMNS + DETAIL_COLUMNS
 # Tables rendered at a fixed width, without colour, for stable asserts.
 CLI_ENV = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120", "SEGCLI_ORDERS": None}
 AS_OF = "2025-10-23"

@@ -177,3 +177,15 @@ def test_list_table_fits_the_width_it_is_given():
 def test_output_text_writes_utf8_bytes(capsysbinary):
     render.Output().text("café 日本\n")
     assert capsysbinary.readouterr().out == "café 日本\n".encode()
+
+
+def test_tables_show_text_as_written_not_as_markup():
+    from rich.console import Console
+
+    names = ["Cafe [VIP] [/]", "[bold]Bold[/bold] \\[x]"]
+    customers = frame(2, names=names)
+    console = Console(width=120, file=io.StringIO(), color_system=None)
+    console.print(render.list_table(customers, 2, width=120))
+    console.print(render.show_table(customers.iloc[1:]))
+    out = console.file.getvalue()
+    assert names[0] in out and out.count(names[1]) == 2
