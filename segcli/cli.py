@@ -51,7 +51,9 @@ class By(StrEnum):
     frequency = "frequency"
 
 
-InputFormat = StrEnum("InputFormat", [(name, name) for name in pipeline.INPUT_FORMATS])
+InputFormat = StrEnum(  # type: ignore[misc]  # built from the one list in load.py
+    "InputFormat", [(name, name) for name in pipeline.INPUT_FORMATS]
+)
 
 
 def _choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
@@ -262,10 +264,9 @@ def list_customers(
 
     def work(out: render.Output) -> None:
         customers = common.load(out).customers
+        shown: int | None = limit
         if output_format is ListFormat.table and limit is None:
             shown = render.DEFAULT_TABLE_ROWS
-        else:
-            shown = limit
         page, total = select.select(
             customers, filters, sort=sort, descending=descending, limit=shown, offset=offset
         )

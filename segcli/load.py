@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -260,12 +260,12 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
     with ExitStack() as stack:
         try:
             if source.data is not None:
-                raw: BinaryIO = io.BytesIO(source.data)
+                raw: IO[bytes] = io.BytesIO(source.data)
             else:
                 assert source.path is not None
                 raw = stack.enter_context(source.path.open("rb"))
             if _peek_gzip(raw):
-                raw = stack.enter_context(gzip.GzipFile(fileobj=raw))  # type: ignore[arg-type]
+                raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
             text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         except OSError as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
@@ -277,7 +277,7 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
             text.detach()  # the ExitStack closes what lies beneath
 
 
-def _peek_gzip(raw: BinaryIO) -> bool:
+def _peek_gzip(raw: IO[bytes]) -> bool:
     start = raw.read(2)
     raw.seek(0)
     return start == _GZIP_MAGIC

@@ -69,7 +69,7 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
         .rename(columns={ORDER_REFERENCE: LAST_ORDER_REFERENCE})
     )
     customers = totals.join(latest)
-    customers.insert(0, CONTACT_ID, pd.array(contact_ids, dtype="str"))
+    customers.insert(0, CONTACT_ID, pd.array(contact_ids.to_numpy(), dtype="str"))
     customers = customers.reset_index(drop=True)
     return customers[list(CUSTOMER_COLUMNS)].astype(
         {

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -259,7 +259,7 @@ def list_table(
         others = sum(widths.values()) - widths["Customer"] + COLUMN_GAP * (len(widths) - 1)
         widths["Customer"] = max(NAME_MIN_WIDTH, min(widths["Customer"], width - others))
     for title in columns:
-        justify = "right" if title in {"Orders", "Spend", "Days"} else "left"
+        justify: JustifyMethod = "right" if title in {"Orders", "Spend", "Days"} else "left"
         table.add_column(
             title, justify=justify, no_wrap=True, overflow="ellipsis", width=widths[title]
         )
@@ -326,14 +326,15 @@ def breakdown_tables(tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: i
             title_justify="left",
             header_style="bold",
         )
-        for title, justify in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             (BREAKDOWN_TITLES[by], "left"),
             ("Customers", "right"),
             ("Share", "right"),
             ("", "left"),
             ("Total spend", "right"),
             ("Avg spend", "right"),
-        ):
+        )
+        for title, justify in columns:
             table.add_column(title, justify=justify)
         money = _money(frame[TOTAL_SPEND_CENTS]).to_numpy()
         avg = frame[AVG_SPEND_CENTS]

@@ -97,7 +97,8 @@ def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.
 
 
 def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:
-    """The one-row frame of a customer, or NotFoundError."""
+    """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded."""
+    contact_id = contact_id.strip()
     match = customers[customers[CONTACT_ID].to_numpy() == contact_id]
     if match.empty:
         raise NotFoundError(f"no customer with contactID '{contact_id}'")

@@ -193,6 +193,10 @@ def test_list_table_content(cli: Cli):
     ]
 
 
+def test_show_trims_the_id_like_the_data(cli: Cli):
+    assert cli.json("show", " c-1 ", *ON_FIXTURE)["data"]["contactID"] == "c-1"
+
+
 def test_show_table_and_breakdown_table(cli: Cli):
     show = cli("show", "c-1", *ON_FIXTURE).stdout
     assert "+64 9 555 0100" in show and "MED01" in show and "ORD-12345-1729845000000" in show

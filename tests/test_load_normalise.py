@@ -322,3 +322,24 @@ def test_text_column_casts_and_trims():
     out = text_column(pa.array([" a ", "", "  ", None, "b"]))
     assert out.to_pylist() == ["a", None, None, None, "b"]
     assert pc.all(pc.is_valid(text_column(pa.array([1, 2])))).as_py()
+
+
+def test_parquet_dictionary_large_string_int_and_second_timestamps(tmp_path):
+    table = pa.table(
+        {
+            "orderReference": pa.array(["A", "B"], pa.large_string()),
+            "contactID": pa.array(["x", "x"]).dictionary_encode(),
+            "orderDate": pa.array(
+                [dt.datetime(2025, 10, 1, 12), dt.datetime(2025, 10, 2, 12)],
+                pa.timestamp("s", tz="Pacific/Auckland"),  # stored as UTC instants
+            ),
+            "total": pa.array([1, 2], pa.int32()),
+            "name": pa.array(["N1", None]).dictionary_encode(),
+        }
+    )
+    path = tmp_path / "odd.parquet"
+    pq.write_table(table, path)
+    customer = api_customers([path])["x"]
+    assert customer["name"] == "N1"
+    assert customer["metrics"]["totalSpend"] == "3.00"
+    assert customer["metrics"]["lastOrderDate"] == "2025-10-02T12:00:00.000Z"
