@@ -8,6 +8,7 @@ with their own types from Parquet. Reading never modifies an input.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -34,6 +35,7 @@ DEFAULT_ENCODING = "utf-8"
 
 _EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
 _GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 1 << 20  # how much is read at a time to explain a file that does not decode
 
 # The sample data set that ships inside the package, and the day it is a snapshot of.
 SAMPLE_FILE = "orders.parquet"
@@ -293,17 +295,48 @@ def _is_utf8(encoding: str) -> bool:
 
 
 def _not_text(source: Source) -> UnreadableError:
+    """The error for CSV bytes that do not decode: binary data, or text in another encoding (with
+    the line of the first byte that does not decode)."""
+    with ExitStack() as stack:
+        raw: IO[bytes] = (
+            io.BytesIO(source.data)
+            if source.data is not None
+            else stack.enter_context(source.path.open("rb"))  # type: ignore[union-attr]
+        )
+        if _peek_gzip(raw):
+            raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+        if b"\x00" in raw.read(_SNIFF_BYTES):
+            return UnreadableError(
+                f"{source.label}: binary data, not CSV text (if it is UTF-16 text, "
+                "pass --encoding utf-16)"
+            )
+        raw.seek(0)
+        line = _first_undecodable_line(raw, source.encoding)
+    where = f" (line {line:,})" if line else ""
     if _is_utf8(source.encoding):
         return UnreadableError(
-            f"{source.label}: not valid UTF-8 text; if it was saved by Excel or an older system, "
-            "try --encoding cp1252 (or latin-1)"
+            f"{source.label}: not valid UTF-8 text{where}; if it was saved by Excel or an older "
+            "system, try --encoding cp1252 (or latin-1)"
         )
-    return UnreadableError(f"{source.label}: not valid {source.encoding} text")
+    return UnreadableError(f"{source.label}: not valid {source.encoding} text{where}")
+
+
+def _first_undecodable_line(raw: IO[bytes], encoding: str) -> int | None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines_before = 0
+    while chunk := raw.read(_SNIFF_BYTES):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+        lines_before += chunk.count(b"\n")
+    return None
 
 
 def _not_parquet(source: Source, exc: BaseException) -> UnreadableError:
+    detail = "no Parquet footer" if "magic bytes" in str(exc) else _one_line(exc)
     return UnreadableError(
-        f"{source.label}: not a readable Parquet file ({_one_line(exc)}); "
+        f"{source.label}: not a readable Parquet file ({detail}); "
         "if it is CSV, pass --input-format csv"
     )
 

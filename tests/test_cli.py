@@ -321,7 +321,7 @@ def assert_one_line_error(result, code: int, text: str):
             "UNREADABLE",
             "not valid UTF-8 text",
         ),
-        ("binary.csv", "\x00\x01\x02\xff\xfe" * 50, "UNREADABLE", "not valid UTF-8 text"),
+        ("binary.csv", "\x00\x01\x02\xff\xfe" * 50, "UNREADABLE", "binary data, not CSV text"),
     ],
 )
 def test_bad_files_fail_with_one_line_and_a_json_error(

@@ -266,14 +266,23 @@ def test_stdin_csv(write_csv):
     [
         ("missing.csv", None, "missing.csv: no such file"),
         ("empty.csv", b"", "empty.csv: empty file (no header row)"),
-        ("orders.parquet", HEADER.encode(), "not a readable Parquet file"),
+        (
+            "orders.parquet",
+            HEADER.encode(),
+            "orders.parquet: not a readable Parquet file (no Parquet footer); if it is CSV, pass",
+        ),
         ("orders.txt", HEADER.encode(), "cannot tell the file format"),
         (
             "latin1.csv",
             (HEADER + "A,c-1,2025-10-01,1\nB,Caf\xe9,2025-10-01,1\n").encode("latin-1"),
-            "not valid UTF-8 text; if it was saved by Excel or an older system, try --encoding",
+            "not valid UTF-8 text (line 3); if it was saved by Excel or an older system, try",
         ),
-        ("binary.csv", bytes(range(256)) * 4, "not valid UTF-8 text"),
+        ("binary.csv", bytes(range(256)) * 4, "binary.csv: binary data, not CSV text"),
+        (
+            "orders.csv.gz",
+            gzip.compress(b"orderReference,contactID\n\xff\n"),
+            "orders.csv.gz: not valid UTF-8 text (line 2)",
+        ),
     ],
 )
 def test_unreadable_inputs_raise_one_clear_error(tmp_path, name, content, message):
