@@ -120,6 +120,7 @@ def match_columns(header: Sequence[str], label: str) -> dict[str, str]:
         plural = "s" if len(missing) > 1 else ""
         raise MissingColumnError(
             f"{label}: missing required column{plural} {names} (found: {_found_list(header)})"
+            + _separator_hint(header)
         )
     return mapping
 
@@ -327,6 +328,17 @@ def _np(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _printable(name: str) -> str:
     shown = "".join(ch if ch.isprintable() else "?" for ch in name)
     return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _separator_hint(header: Sequence[str]) -> str:
+    """A hint when the one header holds what looks like several, split by another separator."""
+    if len(header) == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if separator in header[0]:
+                return (
+                    f"; the header looks separated by {name}, but segcli reads comma-separated CSV"
+                )
+    return ""
 
 
 def _found_list(header: Sequence[str], most: int = 20) -> str:

@@ -58,6 +58,17 @@ def test_missing_required_column_names_it_and_lists_what_was_found():
     )
 
 
+def test_a_header_split_by_semicolons_gets_a_hint():
+    with pytest.raises(MissingColumnError, match="looks separated by semicolons"):
+        match_columns(["orderReference;contactID;orderDate;total"], "f.csv")
+
+
+def test_duplicate_headers_of_unused_columns_are_fine(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text(HEADER.strip() + ",notes,notes\nA,c-1,2025-10-01,1,x,y\n", encoding="utf-8")
+    assert api_customers([path])["c-1"]["metrics"]["orderCount"] == 1
+
+
 def test_two_headers_matching_one_name_is_an_error():
     with pytest.raises(InvalidInputError, match="'Total', 'TOTAL' all match 'total'"):
         match_columns(["orderReference", "contactID", "orderDate", "Total", "TOTAL"], "f")
