@@ -276,3 +276,35 @@ def test_as_of_parsing_matches_reference(text):
     except ValueError:
         pass
     assert got == reference.parse_instant(text, end_of_day=True)
+
+
+def test_large_multi_chunk_file_equals_reference(tmp_path):
+    """Thousands of boundary-heavy rows, so that pyarrow reads the CSV in several chunks."""
+    rng = random.Random(20251023)
+    rows = []
+    for i in range(60_000):
+        ms = (
+            AS_OF_MS
+            - rng.choice(BOUNDARY_DAYS) * DAY
+            + rng.choice(NUDGES)
+            + rng.choice([0, 0, 0, 2 * DAY])
+        )
+        rows.append(
+            {
+                "orderReference": f"ORD-{i % 7000}",
+                "contactID": f"c-{rng.randrange(3000)}",
+                "orderDate": render_instant(ms, rng.randrange(7), rng.choice(OFFSETS))
+                if rng.random() > 0.001
+                else rng.choice(BAD_DATES),
+                "total": rng.choice(TOTALS) if rng.random() > 0.001 else rng.choice(BAD_TOTALS),
+                "name": rng.choice(["", "Cafe", 'Bakery, "Ltd"', "日本"]),
+                "email": rng.choice(["", "a@x.co"]),
+                "company": "",
+                "phone": rng.choice(["", "1"]),
+            }
+        )
+    got, result = pipeline_customers(tmp_path, rows)
+    path = tmp_path / "orders.csv"
+    assert path.stat().st_size > 3 * 2**20  # pyarrow's blocks are 1 MiB
+    assert got == expected(rows)
+    assert len(got) > 2500

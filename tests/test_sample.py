@@ -65,3 +65,17 @@ def test_sample_has_vip_dormant_refunds_and_changed_details():
     orders = pq.read_table(SAMPLE / "orders.parquet").to_pandas()
     assert (orders["total"] < 0).any()
     assert (orders.groupby("contactID")["email"].nunique() > 1).any()
+
+
+def test_sample_readme_states_the_real_numbers():
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    customers = pipeline.customers().customers
+    segments = customers["segment"].value_counts()
+    frequencies = customers["purchaseFrequency"].value_counts()
+    facts = [
+        f"{len(customers)}: " + ", ".join(f"{segments[s]} {s}" for s in SEGMENTS),
+        ", ".join(f"{frequencies[f]} {f}" for f in FREQUENCIES if f != "None"),
+        f"{customers['orderCount'].sum():,}",
+    ]
+    for fact in facts:
+        assert fact in text
