@@ -214,12 +214,7 @@ def parse_instants(
         False,
     )
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
-    parsed = pd.to_datetime(
-        pd.Series(candidates.to_pandas(), dtype=object),
-        format="ISO8601",
-        utc=True,
-        errors="coerce",
-    )
+    parsed = pd.to_datetime(candidates.to_pandas(), format="ISO8601", utc=True, errors="coerce")
     ok = parsed.notna().to_numpy()
     ms = np.zeros(n, dtype=np.int64)
     ms[ok] = _floor_to_ms(parsed.dt.tz_localize(None).to_numpy()[ok])
