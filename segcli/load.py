@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from segcli.errors import InvalidInputError, UnreadableError
+from segcli.errors import UnreadableError
 
 CSV = "csv"
 PARQUET = "parquet"
@@ -55,25 +55,26 @@ class Source:
 
 @dataclass(frozen=True)
 class RawOrders:
-    """The mapped columns of every source, concatenated in input order, and where each row is from.
+    """The mapped columns of every source, in input order, and where each row is from.
 
-    `table` holds canonical column names. CSV columns are strings; Parquet columns keep their types.
-    `malformed[k]` holds the record numbers (header = 1) of CSV rows of source k that had the wrong
-    number of fields and so are not in `table`.
+    `tables[k]` is source k with canonical column names: CSV columns are strings, Parquet columns
+    keep their types (so the sources are not concatenated here). Rows are numbered across all
+    tables in order. `malformed[k]` holds the record numbers (header = 1) of CSV rows of source k
+    that had the wrong number of fields and so are not in `tables[k]`.
     """
 
-    table: pa.Table
+    tables: tuple[pa.Table, ...]
     labels: tuple[str, ...]
     formats: tuple[str, ...]
-    offsets: np.ndarray  # first row of each source in `table`, plus the total at the end
+    offsets: np.ndarray  # where each source starts in the row numbering, then the total
     malformed: tuple[np.ndarray, ...]
 
     @property
     def rows_read(self) -> int:
-        return self.table.num_rows + sum(len(m) for m in self.malformed)
+        return int(self.offsets[-1]) + sum(len(m) for m in self.malformed)
 
     def locate(self, index: int) -> str:
-        """Where row `index` of `table` stands in its source: 'line 17' or 'row 16'."""
+        """Where row `index` (counted across the tables) stands in its source: 'line 17'."""
         k = int(np.searchsorted(self.offsets, index, side="right")) - 1
         position = index - int(self.offsets[k])
         if self.formats[k] == PARQUET:
@@ -177,18 +178,11 @@ def read_orders(sources: Sequence[Source], mappings: Sequence[Mapping[str, str]]
             table, bad = _read_csv(source, mapping)
         tables.append(table.rename_columns([mapping[name] for name in table.column_names]))
         malformed.append(bad)
-    offsets = np.cumsum([0] + [t.num_rows for t in tables])
-    try:
-        combined = pa.concat_tables(tables, promote_options="permissive")
-    except pa.ArrowException as exc:
-        raise InvalidInputError(
-            f"the inputs' column types do not agree ({_one_line(exc)})"
-        ) from None
     return RawOrders(
-        table=combined,
+        tables=tuple(tables),
         labels=tuple(s.label for s in sources),
         formats=tuple(s.format for s in sources),
-        offsets=offsets,
+        offsets=np.cumsum([0] + [t.num_rows for t in tables]),
         malformed=tuple(malformed),
     )
 

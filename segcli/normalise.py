@@ -129,21 +129,21 @@ def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
     """Parse and check the canonical columns; return the counted orders, in input order.
 
     Columns: contactID, orderReference (str), orderMs (int64 ms since the epoch, UTC),
-    totalCents (int64), and every detail column (str, missing where empty).
+    totalCents (int64), and every detail column (str, missing where empty). Each source is parsed
+    with its own column types (a Parquet timestamp, a CSV string), then the parsed columns, which
+    all have one type, are joined in input order.
     """
-    table = raw.table
-    reference = text_column(table[ORDER_REFERENCE])
-    contact = text_column(table[CONTACT_ID])
-    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE])
-    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL])
+    parts = [_parse(table) for table in raw.tables]
+    columns = {name: _join([p.columns[name] for p in parts]) for name in _COLUMNS}
+    masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
 
     checks = [
-        (EMPTY_REFERENCE, _is_null(reference)),
-        (EMPTY_CONTACT, _is_null(contact)),
-        (EMPTY_DATE, date_empty),
-        (BAD_DATE, date_bad),
-        (EMPTY_TOTAL, total_empty),
-        (BAD_TOTAL, total_bad),
+        (EMPTY_REFERENCE, _is_null(columns[ORDER_REFERENCE])),
+        (EMPTY_CONTACT, _is_null(columns[CONTACT_ID])),
+        (EMPTY_DATE, masks[EMPTY_DATE]),
+        (BAD_DATE, masks[BAD_DATE]),
+        (EMPTY_TOTAL, masks[EMPTY_TOTAL]),
+        (BAD_TOTAL, masks[BAD_TOTAL]),
     ]
     # The first failing check names the row's reason; -1 means the row is kept.
     reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
@@ -157,25 +157,55 @@ def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
             skips.append(Skip(label, int(counts[code]), raw.locate(first)))
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
+    orders = pa.table(columns).filter(pa.array(keep)).to_pandas()
+    report = NormaliseReport(
+        rows_read=raw.rows_read,
+        skips=tuple(skips),
+        rounded_amounts=int(np.count_nonzero(masks[ROUNDED] & keep)),
+    )
+    return orders, report
+
+
+ROUNDED = "rounded"
+_COLUMNS = (CONTACT_ID, ORDER_REFERENCE, ORDER_MS, TOTAL_CENTS, *DETAIL_COLUMNS)
+_MASKS = (EMPTY_DATE, BAD_DATE, EMPTY_TOTAL, BAD_TOTAL, ROUNDED)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One source's columns parsed to their canonical types, and its per-row masks."""
+
+    columns: dict[str, pa.ChunkedArray | pa.Array]
+    masks: dict[str, np.ndarray]
+
+
+def _parse(table: pa.Table) -> _Parsed:
+    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE])
+    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL])
     columns = {
-        CONTACT_ID: contact,
-        ORDER_REFERENCE: reference,
+        CONTACT_ID: text_column(table[CONTACT_ID]),
+        ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
         ORDER_MS: pa.array(date_ms),
         TOTAL_CENTS: pa.array(cents),
     }
     for name in DETAIL_COLUMNS:
-        if name in table.column_names:
-            columns[name] = text_column(table[name])
-        else:
-            columns[name] = pa.nulls(table.num_rows, pa.string())
-    kept = pa.table(columns).filter(pa.array(keep))
-    orders = kept.to_pandas()
-    report = NormaliseReport(
-        rows_read=raw.rows_read,
-        skips=tuple(skips),
-        rounded_amounts=int(np.count_nonzero(rounded & keep)),
-    )
-    return orders, report
+        present = name in table.column_names
+        columns[name] = (
+            text_column(table[name]) if present else pa.nulls(table.num_rows, pa.string())
+        )
+    masks = {
+        EMPTY_DATE: date_empty,
+        BAD_DATE: date_bad,
+        EMPTY_TOTAL: total_empty,
+        BAD_TOTAL: total_bad,
+        ROUNDED: rounded,
+    }
+    return _Parsed(columns, masks)
+
+
+def _join(parts: list[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.chunked_array(chunks, type=parts[0].type)
 
 
 def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

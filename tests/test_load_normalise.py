@@ -222,6 +222,39 @@ def test_repeated_orders_files_are_one_table_in_order(write_csv, tmp_path):
     assert pick(api_customers([first, parquet])["c-1"]["metrics"]) == expected_c1()
 
 
+def test_typed_parquet_and_csv_combine(write_csv, tmp_path):
+    """A Parquet file with real timestamp/decimal/float columns and a CSV of strings, together."""
+    typed = pa.table(
+        {
+            "orderReference": ["P1", "P2"],
+            "contactID": ["c-1", "c-2"],
+            "orderDate": pa.array(
+                [dt.datetime(2025, 9, 1, tzinfo=dt.UTC), None], pa.timestamp("ms", tz="UTC")
+            ),
+            "total": pa.array(
+                [decimal.Decimal("10.10"), decimal.Decimal("1")], pa.decimal128(9, 2)
+            ),
+        }
+    )
+    floats = typed.set_column(3, "total", pa.array([0.1, 2.5]))
+    pq.write_table(typed, tmp_path / "typed.parquet")
+    pq.write_table(floats, tmp_path / "floats.parquet")
+    csv_path = write_csv(
+        [
+            order("c-1", AS_OF_MS - 5 * DAY, "1.00", ref="C1"),
+            {"orderReference": "C2", "contactID": "c-1", "orderDate": "bad", "total": "1"},
+        ]
+    )
+    paths = [str(tmp_path / "typed.parquet"), str(csv_path), str(tmp_path / "floats.parquet")]
+    result = pipeline.customers(paths, as_of_ms=AS_OF_MS)
+    c1 = result.customers.set_index("contactID").loc["c-1"]
+    assert (c1["orderCount"], c1["totalSpendCents"], c1["lastOrderReference"]) == (3, 1120, "C1")
+    assert result.notices[0] == (
+        f"skipped 3 of 6 rows: 2 empty orderDate (first: {paths[0]} row 2), "
+        f"1 unparseable orderDate ({csv_path} line 3)"
+    )
+
+
 def test_skipped_rows_report_reason_and_line(write_csv):
     rows = [
         order("c-1", AS_OF_MS - DAY, "1.00"),
