@@ -396,3 +396,17 @@ def test_parquet_dictionary_large_string_int_and_second_timestamps(tmp_path):
     assert customer["name"] == "N1"
     assert customer["metrics"]["totalSpend"] == "3.00"
     assert customer["metrics"]["lastOrderDate"] == "2025-10-02T12:00:00.000Z"
+
+
+def test_windows_line_endings_and_no_final_newline(tmp_path):
+    path = tmp_path / "windows.csv"
+    path.write_bytes(
+        b"orderReference,contactID,orderDate,total,name\r\n"
+        b"A,c-1,2025-10-01,1.50,Cafe\r\n"
+        b"B,c-1,bad,2,Cafe\r\n"
+        b"C,c-1,2025-10-02,2.50,Cafe Two"
+    )
+    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+    customer = api_customers([path])["c-1"]
+    assert customer["name"] == "Cafe Two" and customer["metrics"]["totalSpend"] == "4.00"
+    assert result.notices[0] == "skipped 1 of 3 rows: 1 unparseable orderDate (line 3)"
