@@ -133,7 +133,7 @@ def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
     with its own column types (a Parquet timestamp, a CSV string), then the parsed columns, which
     all have one type, are joined in input order.
     """
-    parts = [_parse(table) for table in raw.tables]
+    parts = [_parse(table, label) for table, label in zip(raw.tables, raw.labels, strict=True)]
     columns = {name: _join([p.columns[name] for p in parts]) for name in _COLUMNS}
     masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
 
@@ -179,7 +179,13 @@ class _Parsed:
     masks: dict[str, np.ndarray]
 
 
-def _parse(table: pa.Table) -> _Parsed:
+def _parse(table: pa.Table, label: str) -> _Parsed:
+    for field in table.schema:
+        if pa.types.is_nested(field.type):
+            raise InvalidInputError(
+                f"{label}: column '{field.name}' holds {field.type} values, which are not text, "
+                "numbers or instants"
+            )
     date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE])
     cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL])
     columns = {
@@ -232,7 +238,7 @@ def parse_instants(
     n = len(column)
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
         valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-        return _arrow_instants_ms(column, valid), ~valid, np.zeros(n, dtype=bool)
+        return _arrow_instants_ms(column), ~valid, np.zeros(n, dtype=bool)
 
     text = text_column(column)
     empty = _is_null(text)
@@ -316,7 +322,7 @@ def _float_cents(column: pa.ChunkedArray | pa.Array):
     return cents, empty, ~empty & ~finite, rounded
 
 
-def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array, valid: np.ndarray) -> np.ndarray:
+def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     kind = column.type
     if pa.types.is_date32(kind):
         return _np(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS

@@ -410,3 +410,18 @@ def test_windows_line_endings_and_no_final_newline(tmp_path):
     customer = api_customers([path])["c-1"]
     assert customer["name"] == "Cafe Two" and customer["metrics"]["totalSpend"] == "4.00"
     assert result.notices[0] == "skipped 1 of 3 rows: 1 unparseable orderDate (line 3)"
+
+
+def test_nested_parquet_column_is_a_clear_error(tmp_path):
+    table = pa.table(
+        {
+            "orderReference": ["A"],
+            "contactID": pa.array([{"id": 1}]),
+            "orderDate": ["2025-10-01"],
+            "total": ["1"],
+        }
+    )
+    path = tmp_path / "nested.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InvalidInputError, match=r"nested.parquet: column 'contactID' holds struct"):
+        pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
