@@ -63,7 +63,8 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
         }
     )
     latest = (
-        keyed.sort_values(ORDER_MS, kind="stable")
+        keyed[[_KEY, ORDER_MS, ORDER_REFERENCE, *DETAIL_COLUMNS]]  # only what `last` reads
+        .sort_values(ORDER_MS, kind="stable")
         .groupby(_KEY, sort=True)[[ORDER_REFERENCE, *DETAIL_COLUMNS]]
         .last()
         .rename(columns={ORDER_REFERENCE: LAST_ORDER_REFERENCE})
