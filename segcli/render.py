@@ -79,11 +79,13 @@ BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY}
 # --- values ---------------------------------------------------------------------------------
 
 
-def format_cents(cents: np.ndarray | pd.Series) -> pd.Series:
-    """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00'."""
+def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.Series:
+    """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00';
+    `grouped` adds thousands separators for tables ('1,245.50'; the page on screen only)."""
     values = np.asarray(cents, dtype=np.int64)
     magnitude = np.abs(values)
-    whole = pd.Series(magnitude // 100).astype("str")
+    whole = pd.Series(magnitude // 100)
+    whole = whole.map("{:,}".format).astype("str") if grouped else whole.astype("str")
     frac = pd.Series(magnitude % 100).astype("str").str.zfill(2)
     sign = pd.Series(np.where(values < 0, "-", ""), dtype="str")
     return sign + whole + "." + frac
@@ -207,15 +209,6 @@ def list_csv(page: pd.DataFrame) -> str:
 # --- Rich -----------------------------------------------------------------------------------
 
 
-def _money(cents: pd.Series) -> pd.Series:
-    """'1,245.50' for tables (the page on screen only)."""
-    values = np.asarray(cents, dtype=np.int64)
-    magnitude = np.abs(values)
-    whole = pd.Series(magnitude // 100).map("{:,}".format).astype("str")
-    frac = pd.Series(magnitude % 100).astype("str").str.zfill(2)
-    return pd.Series(np.where(values < 0, "-", ""), dtype="str") + whole + "." + frac
-
-
 def _segment_text(label: str) -> Text:
     return Text(label, style=SEGMENT_STYLES.get(label, ""))
 
@@ -247,7 +240,7 @@ def list_table(
         "Segment": page[SEGMENT].astype("str").to_numpy(),
         "Frequency": page[PURCHASE_FREQUENCY].astype("str").to_numpy(),
         "Orders": page[ORDER_COUNT].map("{:,}".format).to_numpy(),
-        "Spend": _money(page[SPEND_CENTS]).to_numpy(),
+        "Spend": format_cents(page[SPEND_CENTS], grouped=True).to_numpy(),
         "Last order": dates.to_numpy(),
         "Days": page[LAST_ORDER_DAYS_AGO].astype("str").fillna("—").to_numpy(),
     }
@@ -302,7 +295,7 @@ def show_table(customer: pd.DataFrame) -> Table:
         LAST_ORDER_REFERENCE: "Last order reference",
     }
     values = row.to_dict() | {"firstOrderDate": first}
-    values[TOTAL_SPEND] = _money(customer[SPEND_CENTS]).iloc[0]
+    values[TOTAL_SPEND] = format_cents(customer[SPEND_CENTS], grouped=True).iloc[0]
     for key, label in labels.items():
         value = values[key]
         if key == SEGMENT:
@@ -336,9 +329,11 @@ def breakdown_tables(tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: i
         )
         for title, justify in columns:
             table.add_column(title, justify=justify)
-        money = _money(frame[TOTAL_SPEND_CENTS]).to_numpy()
+        money = format_cents(frame[TOTAL_SPEND_CENTS], grouped=True).to_numpy()
         avg = frame[AVG_SPEND_CENTS]
-        avg_text = _money(avg.fillna(0).astype("int64")).where(avg.notna().to_numpy(), "—")
+        avg_text = format_cents(avg.fillna(0).astype("int64"), grouped=True).where(
+            avg.notna().to_numpy(), "—"
+        )
         for i, label in enumerate(frame.index):
             share = float(frame[SHARE].iloc[i])
             table.add_row(

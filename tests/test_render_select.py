@@ -57,6 +57,8 @@ def frame(n: int = len(NASTY), names=NASTY) -> pd.DataFrame:
 def test_format_cents():
     got = render.format_cents(np.array([0, 5, -5, 100, -1200, 124550, -99])).tolist()
     assert got == ["0.00", "0.05", "-0.05", "1.00", "-12.00", "1245.50", "-0.99"]
+    grouped = render.format_cents(np.array([-123456789, 99, 100000]), grouped=True).tolist()
+    assert grouped == ["-1,234,567.89", "0.99", "1,000.00"]
 
 
 def test_records_json_survives_hostile_text():
