@@ -255,14 +255,7 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
     encoding = "utf-8-sig" if _is_utf8(source.encoding) else source.encoding
     with ExitStack() as stack:
         try:
-            if source.data is not None:
-                raw: IO[bytes] = io.BytesIO(source.data)
-            else:
-                assert source.path is not None
-                raw = stack.enter_context(source.path.open("rb"))
-            if _peek_gzip(raw):
-                raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
-            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            text = io.TextIOWrapper(_open_bytes(source, stack), encoding=encoding, newline="")
         except OSError as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
         except LookupError:
@@ -271,6 +264,18 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
             yield text
         finally:
             text.detach()  # the ExitStack closes what lies beneath
+
+
+def _open_bytes(source: Source, stack: ExitStack) -> IO[bytes]:
+    """A source's bytes, gzip unwrapped; `stack` closes what was opened."""
+    if source.data is not None:
+        raw: IO[bytes] = io.BytesIO(source.data)
+    else:
+        assert source.path is not None
+        raw = stack.enter_context(source.path.open("rb"))
+    if _peek_gzip(raw):
+        raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+    return raw
 
 
 def _peek_gzip(raw: IO[bytes]) -> bool:
@@ -292,13 +297,7 @@ def _not_text(source: Source) -> UnreadableError:
     """The error for CSV bytes that do not decode: binary data, or text in another encoding (with
     the line of the first byte that does not decode)."""
     with ExitStack() as stack:
-        raw: IO[bytes] = (
-            io.BytesIO(source.data)
-            if source.data is not None
-            else stack.enter_context(source.path.open("rb"))  # type: ignore[union-attr]
-        )
-        if _peek_gzip(raw):
-            raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+        raw = _open_bytes(source, stack)
         if b"\x00" in raw.read(_SNIFF_BYTES):
             return UnreadableError(
                 f"{source.label}: binary data, not CSV text (if it is UTF-16 text, "
