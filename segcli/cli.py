@@ -1,24 +1,39 @@
 """The `segcli` command: parse options, call the pipeline, pick a renderer, print.
 
 This is the one error boundary: core code raises SegcliError; here it becomes one stderr line,
-a JSON error object on stdout when --format json, and the exit code.
+a JSON error object on stdout when --format json, and the exit code. Bad settings (flags or the
+config file) are usage errors, exit 2, naming the key.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from segcli import __version__, pipeline, render, select, summary
+from segcli import (
+    __version__,
+    config,
+    pipeline,
+    render,
+    rfm,
+    select,
+    summary,
+    transitions,
+)
+from segcli import settings as defaults
 from segcli.errors import SegcliError
-from segcli.schema import FREQUENCIES, SEGMENTS
+from segcli.schema import FREQUENCIES, NOT_YET, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
+from segcli.settings import Settings, SettingsError, parse_money
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -32,6 +47,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals hold customers' personal data
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+config_app = typer.Typer(
+    help="Settings: thresholds and the RFM segment table.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
 
 
 class Format(StrEnum):
@@ -90,6 +109,15 @@ def _money(value: str) -> int:
     return cents
 
 
+def _threshold_money(value: str) -> int:
+    try:
+        return parse_money(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}; it must not be negative") from None
+
+
+# --- options every command shares -----------------------------------------------------------
+
 OrdersOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -122,11 +150,91 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) if any 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No notices on stderr.")]
 PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
+
+_SETTINGS = "Settings (flag > config file > default)"
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="TOML settings file. Default: ./segcli.toml, else "
+        "$XDG_CONFIG_HOME/segcli/config.toml.",
+        rich_help_panel=_SETTINGS,
+    ),
+]
+VipOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--vip-threshold",
+        parser=_threshold_money,
+        metavar="AMOUNT",
+        help="VIP: totalSpend above this (default 5000.00)",
+        rich_help_panel=_SETTINGS,
+    ),
+]
+
+
+def _days(flag: str, text: str, default: int) -> Any:
+    return typer.Option(
+        flag, min=0, metavar="DAYS", help=f"{text} (default {default})", rich_help_panel=_SETTINGS
+    )
+
+
+DormantOpt = Annotated[
+    int | None,
+    _days("--dormant-days", "Dormant: last order more days ago", defaults.DEFAULT_DORMANT_DAYS),
+]
+NewOpt = Annotated[
+    int | None,
+    _days("--new-days", "New: first order at most this many days ago", defaults.DEFAULT_NEW_DAYS),
+]
+WeeklyOpt = Annotated[
+    int | None,
+    _days("--weekly-days", "Weekly: average gap at most this", defaults.DEFAULT_WEEKLY_DAYS),
+]
+MonthlyOpt = Annotated[
+    int | None,
+    _days("--monthly-days", "Monthly: average gap at most this", defaults.DEFAULT_MONTHLY_DAYS),
+]
+QuarterlyOpt = Annotated[
+    int | None,
+    _days(
+        "--quarterly-days", "Quarterly: average gap at most this", defaults.DEFAULT_QUARTERLY_DAYS
+    ),
+]
+
+
+def _settings(
+    config_file: ConfigOpt = None,
+    vip_threshold: VipOpt = None,
+    dormant_days: DormantOpt = None,
+    new_days: NewOpt = None,
+    weekly_days: WeeklyOpt = None,
+    monthly_days: MonthlyOpt = None,
+    quarterly_days: QuarterlyOpt = None,
+) -> config.Resolved:
+    """Settings from the flags, the config file and the defaults; a bad one is a usage error."""
+    flags = {
+        "vip-threshold": vip_threshold,
+        "dormant-days": dormant_days,
+        "new-days": new_days,
+        "weekly-days": weekly_days,
+        "monthly-days": monthly_days,
+        "quarterly-days": quarterly_days,
+    }
+    try:
+        return config.resolve(flags, config_file)
+    except config.ConfigError as exc:
+        hint = f"'{exc.key}' in {exc.path}" if exc.key else f"'--config' ({exc.path})"
+        raise typer.BadParameter(exc.message, param_hint=hint) from None
+    except SettingsError as exc:
+        raise typer.BadParameter(exc.message, param_hint=f"'--{exc.key}'") from None
 
 
 @dataclass(frozen=True)
-class Common:
-    """The options every command takes."""
+class Options:
+    """The options every command takes, with the settings resolved."""
 
     orders: list[Path] | None
     as_of: int | None
@@ -134,31 +242,112 @@ class Common:
     encoding: str
     strict: bool
     quiet: bool
-    format: str
     pretty: bool
+    resolved: config.Resolved
 
-    def load(self, out: render.Output) -> pipeline.Result:
-        result = pipeline.customers(
+    @property
+    def settings(self) -> Settings:
+        return self.resolved.settings
+
+    def load(self, out: render.Output) -> pipeline.Loaded:
+        loaded = pipeline.load_orders(
             [str(p) for p in self.orders or ()],
-            as_of_ms=self.as_of,
             input_format=self.input_format.value if self.input_format else None,
             encoding=self.encoding,
             strict=self.strict,
         )
+        for notice in loaded.notices:
+            out.notice(notice)
+        return loaded
+
+    def at(self, out: render.Output, loaded: pipeline.Loaded, as_of: int | None) -> pipeline.Result:
+        result = pipeline.classify_at(loaded, as_of, self.settings)
         for notice in result.notices:
             out.notice(notice)
         return result
 
+    def customers(self, out: render.Output) -> pipeline.Result:
+        return self.at(out, self.load(out), self.as_of)
 
-def _run(common: Common, work: Callable[[render.Output], None]) -> None:
+
+def _shared_options(
+    orders: OrdersOpt = None,
+    as_of: AsOfOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = pipeline.DEFAULT_ENCODING,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    pretty: PrettyOpt = False,
+    config_file: ConfigOpt = None,
+    vip_threshold: VipOpt = None,
+    dormant_days: DormantOpt = None,
+    new_days: NewOpt = None,
+    weekly_days: WeeklyOpt = None,
+    monthly_days: MonthlyOpt = None,
+    quarterly_days: QuarterlyOpt = None,
+) -> Options:
+    resolved = _settings(
+        config_file,
+        vip_threshold,
+        dormant_days,
+        new_days,
+        weekly_days,
+        monthly_days,
+        quarterly_days,
+    )
+    return Options(orders, as_of, input_format, encoding, strict, quiet, pretty, resolved)
+
+
+def _with(factory: Callable[..., Any], name: str) -> Callable[[Callable[..., Any]], Any]:
+    """Give a command `factory`'s parameters as options, and pass it `name=factory(...)`.
+
+    Typer reads options from a command's signature; this writes the shared ones into it once,
+    instead of repeating fourteen parameters in every command.
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        own_hints = typing.get_type_hints(command, include_extras=True)
+        shared_hints = typing.get_type_hints(factory, include_extras=True)
+        own = [
+            p.replace(annotation=own_hints[p.name])
+            for p in inspect.signature(command).parameters.values()
+            if p.name != name
+        ]
+        shared = [
+            p.replace(annotation=shared_hints[p.name], kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(factory).parameters.values()
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            values = {p.name: kwargs.pop(p.name) for p in shared}
+            return command(**kwargs, **{name: factory(**values)})
+
+        parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+        del wrapper.__wrapped__  # Typer must read the signature below, not the command's
+        wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper
+
+    return decorate
+
+
+shared_options = _with(_shared_options, "options")
+settings_options = _with(_settings, "resolved")
+
+
+# --- the error boundary ---------------------------------------------------------------------
+
+
+def _run(options: Options, output_format: str, work: Callable[[render.Output], None]) -> None:
     """Run a command's body inside the error boundary."""
-    out = render.Output(quiet=common.quiet)
+    out = render.Output(quiet=options.quiet)
     try:
         work(out)
     except SegcliError as err:
-        _fail(out, common, err.code, err.message, err.exit_code)
-    except typer.Exit:
-        raise
+        _fail(out, output_format, err.code, err.message, err.exit_code)
+    except (typer.Exit, typer.BadParameter):
+        raise  # an exit, or a usage error found only after loading: Click reports it
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as a SIGPIPE'd tool would.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -170,20 +359,66 @@ def _run(common: Common, work: Callable[[render.Output], None]) -> None:
         if os.environ.get(DEBUG_ENV):
             raise
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)"
-        _fail(out, common, "INTERNAL", message, 1)
+        _fail(out, output_format, "INTERNAL", message, 1)
 
 
-def _fail(out: render.Output, common: Common, code: str, message: str, exit_code: int) -> None:
+def _fail(out: render.Output, output_format: str, code: str, message: str, exit_code: int) -> None:
     out.error(message)
-    if common.format == Format.json.value:
+    if output_format == Format.json.value:
         out.text(render.error_json(code, message))
     raise typer.Exit(exit_code)
+
+
+def _print_list(
+    out: render.Output,
+    options: Options,
+    result: pipeline.Result,
+    customers: Any,
+    output_format: ListFormat,
+    *,
+    filters: select.Filters | None = None,
+    sort: str = select.DEFAULT_SORT,
+    descending: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> None:
+    """Select a page of `customers` and print it in one of the list formats."""
+    shown = limit
+    if output_format is ListFormat.table and limit is None:
+        shown = render.DEFAULT_TABLE_ROWS
+    page, total = select.select(
+        customers,
+        filters or select.Filters(),
+        sort=sort,
+        descending=descending,
+        limit=shown,
+        offset=offset,
+    )
+    if output_format is ListFormat.table:
+        out.show(render.list_table(page, total, offset, width=out.width))
+    elif output_format is ListFormat.json:
+        out.text(
+            render.list_json(
+                page,
+                total,
+                as_of_ms=result.as_of_ms,
+                settings=options.settings,
+                pretty=options.pretty,
+            )
+        )
+    elif output_format is ListFormat.ndjson:
+        out.text(render.list_ndjson(page))
+    else:
+        out.text(render.list_csv(page))
 
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"segcli {__version__}")
         raise typer.Exit()
+
+
+# --- commands -------------------------------------------------------------------------------
 
 
 @app.callback()
@@ -197,6 +432,7 @@ def main_options(
 
 
 @app.command("list")
+@shared_options
 def list_customers(
     segment: Annotated[
         list[str] | None,
@@ -222,6 +458,16 @@ def list_customers(
     max_spend: Annotated[
         int | None, typer.Option(parser=_money, help="totalSpend at most.", metavar="AMOUNT")
     ] = None,
+    rfm_scores: Annotated[
+        bool, typer.Option("--rfm", help="Add RFM scores and segment to each customer.")
+    ] = False,
+    rfm_segment: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="RFM_SEGMENT",
+            help="Only this RFM segment (repeat for several; implies --rfm).",
+        ),
+    ] = None,
     sort: Annotated[
         str,
         typer.Option(
@@ -238,21 +484,12 @@ def list_customers(
         ),
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
-    orders: OrdersOpt = None,
-    as_of: AsOfOpt = None,
-    input_format: InputFormatOpt = None,
-    encoding: EncodingOpt = pipeline.DEFAULT_ENCODING,
-    strict: StrictOpt = False,
-    quiet: QuietOpt = False,
-    pretty: PrettyOpt = False,
-    output_format: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ListFormat.table,
+    output_format: ListFormatOpt = ListFormat.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """List customers, filtered and sorted."""
-    common = Common(
-        orders, as_of, input_format, encoding, strict, quiet, output_format.value, pretty
-    )
+    labels = options.settings.rfm_labels()
+    rfm_segments = tuple(_choice("RFM segment", labels)(s) for s in rfm_segment or ())
     filters = select.Filters(
         segments=tuple(segment or ()),
         frequencies=tuple(frequency or ()),
@@ -260,86 +497,233 @@ def list_customers(
         max_days=max_days,
         min_spend_cents=min_spend,
         max_spend_cents=max_spend,
+        rfm_segments=rfm_segments,
     )
 
     def work(out: render.Output) -> None:
-        customers = common.load(out).customers
-        shown: int | None = limit
-        if output_format is ListFormat.table and limit is None:
-            shown = render.DEFAULT_TABLE_ROWS
-        page, total = select.select(
-            customers, filters, sort=sort, descending=descending, limit=shown, offset=offset
+        result = options.customers(out)
+        customers = result.customers
+        if rfm_scores or rfm_segments:
+            customers = rfm.score(customers, options.settings)
+        _print_list(
+            out,
+            options,
+            result,
+            customers,
+            output_format,
+            filters=filters,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+            offset=offset,
         )
-        if output_format is ListFormat.table:
-            out.show(render.list_table(page, total, offset, width=out.width))
-        elif output_format is ListFormat.json:
-            out.text(render.list_json(page, total, pretty=pretty))
-        elif output_format is ListFormat.ndjson:
-            out.text(render.list_ndjson(page))
-        else:
-            out.text(render.list_csv(page))
 
-    _run(common, work)
+    _run(options, output_format.value, work)
 
 
 @app.command()
+@shared_options
 def show(
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The customer's id.")],
-    orders: OrdersOpt = None,
-    as_of: AsOfOpt = None,
-    input_format: InputFormatOpt = None,
-    encoding: EncodingOpt = pipeline.DEFAULT_ENCODING,
-    strict: StrictOpt = False,
-    quiet: QuietOpt = False,
-    pretty: PrettyOpt = False,
     output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Show one customer, with phone and account fields."""
-    common = Common(
-        orders, as_of, input_format, encoding, strict, quiet, output_format.value, pretty
-    )
 
     def work(out: render.Output) -> None:
-        customer = select.find(common.load(out).customers, contact_id)
+        result = options.customers(out)
+        customer = select.find(result.customers, contact_id)
         if output_format is Format.json:
-            out.text(render.show_json(customer, pretty=pretty))
+            text = render.show_json(
+                customer, as_of_ms=result.as_of_ms, settings=options.settings, pretty=options.pretty
+            )
+            out.text(text)
         else:
             out.show(render.show_table(customer))
 
-    _run(common, work)
+    _run(options, output_format.value, work)
 
 
 @app.command()
+@shared_options
 def breakdown(
     by: Annotated[
         list[By] | None,
         typer.Option(help="Break down by segment or frequency (default: both)."),
     ] = None,
-    orders: OrdersOpt = None,
-    as_of: AsOfOpt = None,
-    input_format: InputFormatOpt = None,
-    encoding: EncodingOpt = pipeline.DEFAULT_ENCODING,
-    strict: StrictOpt = False,
-    quiet: QuietOpt = False,
-    pretty: PrettyOpt = False,
+    cross: Annotated[
+        bool, typer.Option("--cross", help="Count segment x purchase frequency instead.")
+    ] = False,
     output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
-    common = Common(
-        orders, as_of, input_format, encoding, strict, quiet, output_format.value, pretty
-    )
     wanted = [b.value for b in By if b in (by or list(By))]
 
     def work(out: render.Output) -> None:
-        result = common.load(out)
-        tables = {b: summary.breakdown(result.customers, b) for b in wanted}
-        total = len(result.customers)
+        result = options.customers(out)
+        customers = result.customers
+        total = len(customers)
+        if cross:
+            table = summary.crosstab(
+                customers[SEGMENT], customers[PURCHASE_FREQUENCY], SEGMENTS, FREQUENCIES
+            )
+            if output_format is Format.json:
+                out.text(
+                    render.matrix_json(
+                        table,
+                        {"total": total},
+                        key="segmentByFrequency",
+                        as_of_ms=result.as_of_ms,
+                        settings=options.settings,
+                        pretty=options.pretty,
+                    )
+                )
+            else:
+                title = f"Segment × purchase frequency — {total:,} customers as of " + (
+                    render.format_instant(result.as_of_ms)
+                )
+                out.show(render.matrix_table(table, title, "Segment"))
+            return
+        tables = {b: summary.breakdown(customers, b) for b in wanted}
         if output_format is Format.json:
-            out.text(render.breakdown_json(tables, total, result.as_of_ms, pretty=pretty))
+            text = render.breakdown_json(
+                tables, total, result.as_of_ms, settings=options.settings, pretty=options.pretty
+            )
+            out.text(text)
         else:
             out.show(render.breakdown_tables(tables, total, result.as_of_ms))
 
-    _run(common, work)
+    _run(options, output_format.value, work)
+
+
+@app.command("rfm")
+@shared_options
+def rfm_command(
+    output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """Customers per RFM segment: recency, frequency and monetary scored 1-5."""
+
+    def work(out: render.Output) -> None:
+        result = options.customers(out)
+        scored = rfm.score(result.customers, options.settings)
+        labels = options.settings.rfm_labels()
+        tables = {"rfm": summary.counts_by(scored, "rfmSegment", labels, name="rfm")}
+        total = len(scored)
+        if output_format is Format.json:
+            text = render.breakdown_json(
+                tables, total, result.as_of_ms, settings=options.settings, pretty=options.pretty
+            )
+            out.text(text)
+        else:
+            out.show(render.breakdown_tables(tables, total, result.as_of_ms))
+
+    _run(options, output_format.value, work)
+
+
+def _movement(value: str) -> tuple[str, str]:
+    """`--list FROM:TO` -> (from segment or (none), to segment)."""
+    source, sep, target = value.partition(":")
+    if not sep:
+        raise typer.BadParameter(
+            f"'{value}' is not FROM:TO (e.g. VIP:Dormant)", param_hint="'--list'"
+        )
+    try:
+        return _from_segment(source.strip()), _segment(target.strip())
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint="'--list'") from None
+
+
+_from_segment = _choice("segment", (*SEGMENTS, NOT_YET))
+
+
+@app.command("transitions")
+@shared_options
+def transitions_command(
+    since: Annotated[
+        int,
+        typer.Option("--from", parser=_as_of, metavar="DATE", help="The earlier instant."),
+    ],
+    until: Annotated[
+        int | None,
+        typer.Option(
+            "--to",
+            parser=_as_of,
+            metavar="DATE",
+            help="The later instant. Default: --as-of, else now (the sample's date for the "
+            "sample).",
+        ),
+    ] = None,
+    movement: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            metavar="FROM:TO",
+            help="List the customers who moved FROM:TO (e.g. VIP:Dormant, '(none):New').",
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
+    output_format: ListFormatOpt = ListFormat.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """How customers moved between segments from one date to another."""
+    pair = _movement(movement) if movement is not None else None
+    if pair is None and output_format in (ListFormat.ndjson, ListFormat.csv):
+        raise typer.BadParameter(
+            f"{output_format.value} is a list format; use it with --list FROM:TO",
+            param_hint="'--format'",
+        )
+
+    def work(out: render.Output) -> None:
+        loaded = options.load(out)  # one load; both snapshots cut from it
+        after = options.at(out, loaded, until if until is not None else options.as_of)
+        if since > after.as_of_ms:
+            raise typer.BadParameter(
+                f"{render.format_instant(since)} is after --to "
+                f"{render.format_instant(after.as_of_ms)}",
+                param_hint="'--from'",
+            )
+        before = pipeline.classify_at(loaded, since, options.settings)
+        if pair is not None:
+            chosen = transitions.moved(before.customers, after.customers, *pair)
+            _print_list(out, options, after, chosen, output_format, limit=limit)
+            return
+        table = transitions.matrix(before.customers, after.customers)
+        moves = transitions.movements(table)
+        since_text, until_text = (render.format_instant(t) for t in (since, after.as_of_ms))
+        if output_format is ListFormat.json:
+            text = render.matrix_json(
+                table,
+                {"total": len(after.customers)},
+                key="matrix",
+                fields={"from": since_text, "to": until_text},
+                settings=options.settings,
+                pretty=options.pretty,
+            )
+            out.text(text)
+        else:
+            title = f"Segment at {since_text} (rows) → at {until_text} (columns)"
+            out.show(render.matrix_table(table, title, "From \\ To", diagonal=True))
+            out.show(render.movements_table(moves, "Biggest movements"))
+
+    _run(options, output_format.value, work)
+
+
+@config_app.command("show")
+@settings_options
+def config_show(
+    output_format: FormatOpt = Format.table,
+    pretty: PrettyOpt = False,
+    resolved: config.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
+) -> None:
+    """Show the settings in effect, where each comes from, and the RFM segment table."""
+    path = str(resolved.path) if resolved.path else None
+    out = render.Output()
+    if output_format is Format.json:
+        out.text(render.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
+    else:
+        out.show(render.config_tables(resolved.settings, resolved.origins, path))
 
 
 def main() -> None:

@@ -37,12 +37,19 @@ from segcli.schema import (
     ORDER_COUNT,
     PHONE,
     PURCHASE_FREQUENCY,
+    RFM_COLUMNS,
+    RFM_FREQUENCY,
+    RFM_MONETARY,
+    RFM_RECENCY,
+    RFM_SCORE,
+    RFM_SEGMENT,
     SEGMENT,
     SPEND_CENTS,
     VIP,
     format_instant,
     format_instants,
 )
+from segcli.settings import Settings
 from segcli.summary import AVG_SPEND_CENTS, COUNT, SHARE, TOTAL_SPEND_CENTS
 
 TOTAL_SPEND = "totalSpend"
@@ -60,6 +67,15 @@ METRIC_KEYS: tuple[str, ...] = (
     LAST_ORDER_DAYS_AGO,
     PURCHASE_FREQUENCY,
 )
+RFM = "rfm"
+# The nested `rfm` object of `list --rfm`: its keys, from the frame's columns.
+RFM_KEYS: dict[str, str] = {
+    RFM_RECENCY: "recency",
+    RFM_FREQUENCY: "frequency",
+    RFM_MONETARY: "monetary",
+    RFM_SCORE: "score",
+    RFM_SEGMENT: "segment",
+}
 CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
 CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
 # A CSV cell starting with one of these is run as a formula by spreadsheets (CWE-1236).
@@ -72,8 +88,8 @@ COLUMN_GAP = 2  # what the list table puts between two columns
 BAR_WIDTH = 24
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 SEGMENT_STYLES = {VIP: "bold magenta", ACTIVE: "green", NEW: "cyan", DORMANT: "yellow"}
-BREAKDOWN_TITLES = {"segment": "Segment", "frequency": "Purchase frequency"}
-BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY}
+BREAKDOWN_TITLES = {"segment": "Segment", "frequency": "Purchase frequency", "rfm": "RFM segment"}
+BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY, "rfm": RFM_SEGMENT}
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -91,6 +107,21 @@ def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.
     return sign + whole + "." + frac
 
 
+def has_rfm(customers: pd.DataFrame) -> bool:
+    """Whether RFM scores were added (`list --rfm`); renderers show what they are given."""
+    return RFM_SEGMENT in customers.columns
+
+
+def settings_meta(settings: Settings) -> dict[str, object]:
+    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text."""
+    meta: dict[str, object] = {}
+    for key, value in settings.thresholds().items():
+        head, *rest = key.split("-")
+        name = head + "".join(word.capitalize() for word in rest)
+        meta[name] = format_cents(np.array([value])).iloc[0] if key == "vip-threshold" else value
+    return meta
+
+
 def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.DataFrame:
     """The API's flat fields, formatted, in key order (`keys` then the metrics)."""
     last = customers[LAST_ORDER_MS]
@@ -106,6 +137,9 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
         LAST_ORDER_DAYS_AGO: customers[LAST_ORDER_DAYS_AGO].array,
         PURCHASE_FREQUENCY: customers[PURCHASE_FREQUENCY].astype("str").to_numpy(),
     }
+    if has_rfm(customers):
+        flat |= {column: customers[column].to_numpy() for column in RFM_COLUMNS}
+        flat[RFM_SEGMENT] = customers[RFM_SEGMENT].astype("str").to_numpy()
     frame = pd.DataFrame(flat)
     for key in (*keys, LAST_ORDER_DATE, LAST_ORDER_REFERENCE):
         frame[key] = frame[key].astype("str")  # keeps missing values missing (null in JSON)
@@ -124,14 +158,25 @@ def records_json(
     string escapes every `"` inside it: `,"orderCount":` can only be the key that opens the
     metrics, and purchaseFrequency, the last key, only takes values from a fixed set.
     pandas also escapes `/` as `\\/`; every `/` it writes is such an escape, so undoing them all
-    is exact.
+    is exact. With RFM scores, the rfm object is nested the same way: its last key, rfmSegment,
+    takes values from the settings' table, whose names need no JSON escapes (settings.py).
     """
-    text = api_frame(customers, keys).to_json(orient="records", lines=lines, force_ascii=False)
+    frame = api_frame(customers, keys)
+    text = frame.to_json(orient="records", lines=lines, force_ascii=False)
     text = text.replace("\\/", "/")
     text = text.replace(f',"{ORDER_COUNT}":', f',"{METRICS}":{{"{ORDER_COUNT}":')
-    for label in FREQUENCIES:
-        closing = f'"{PURCHASE_FREQUENCY}":"{label}"}}'
-        text = text.replace(closing, closing + "}")
+    if not has_rfm(customers):
+        for label in FREQUENCIES:
+            closing = f'"{PURCHASE_FREQUENCY}":"{label}"}}'
+            text = text.replace(closing, closing + "}")
+        return text
+    first, *_ = RFM_KEYS
+    text = text.replace(f',"{first}":', f',"{RFM}":{{"{RFM_KEYS[first]}":')
+    for column, key in RFM_KEYS.items():
+        text = text.replace(f',"{column}":', f',"{key}":')
+    for label in frame[RFM_SEGMENT].unique():
+        closing = f'"segment":{json.dumps(label, ensure_ascii=False)}}}'
+        text = text.replace(closing, closing + "}}")
     return text
 
 
@@ -145,11 +190,29 @@ def _finish(text: str, pretty: bool) -> str:
     return _dumps(json.loads(text), pretty=True) if pretty else text + "\n"
 
 
-def list_json(page: pd.DataFrame, total: int, *, pretty: bool = False) -> str:
-    """`{"success": true, "data": [...], "meta": {"count": n, "total": matches}}`."""
+def list_json(
+    page: pd.DataFrame,
+    total: int,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
     data = records_json(page, LIST_KEYS, lines=False)
-    meta = _dumps({"count": len(page), "total": total}, pretty=False).strip()
+    meta = _dumps(_meta({"count": len(page), "total": total}, as_of_ms, settings), False).strip()
     return _finish(f'{{"success":true,"data":{data},"meta":{meta}}}', pretty)
+
+
+def _meta(
+    meta: dict[str, object], as_of_ms: int | None, settings: Settings | None
+) -> dict[str, object]:
+    """`meta` plus the as-of instant and the effective settings, when known."""
+    if as_of_ms is not None:
+        meta["asOf"] = format_instant(as_of_ms)
+    if settings is not None:
+        meta["settings"] = settings_meta(settings)
+    return meta
 
 
 def list_ndjson(page: pd.DataFrame) -> str:
@@ -157,14 +220,29 @@ def list_ndjson(page: pd.DataFrame) -> str:
     return records_json(page, LIST_KEYS, lines=True) if len(page) else ""
 
 
-def show_json(customer: pd.DataFrame, *, pretty: bool = False) -> str:
-    """`{"success": true, "data": {contactID, ..., accountCode, metrics}}` for a one-row frame."""
+def show_json(
+    customer: pd.DataFrame,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}` for a
+    one-row frame (meta only when there is an as-of instant or settings to report)."""
     data = records_json(customer, SHOW_KEYS, lines=True).strip()
-    return _finish(f'{{"success":true,"data":{data}}}', pretty)
+    meta = _meta({}, as_of_ms, settings)
+    if not meta:
+        return _finish(f'{{"success":true,"data":{data}}}', pretty)
+    return _finish(f'{{"success":true,"data":{data},"meta":{_dumps(meta, False).strip()}}}', pretty)
 
 
 def breakdown_json(
-    tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int, *, pretty: bool = False
+    tables: Mapping[str, pd.DataFrame],
+    total: int,
+    as_of_ms: int,
+    *,
+    settings: Settings | None = None,
+    pretty: bool = False,
 ) -> str:
     data = {}
     for by, table in tables.items():
@@ -183,7 +261,30 @@ def breakdown_json(
     document = {
         "success": True,
         "data": data,
-        "meta": {"total": total, "asOf": format_instant(as_of_ms)},
+        "meta": _meta({"total": total}, as_of_ms, settings),
+    }
+    return _dumps(document, pretty)
+
+
+def matrix_json(
+    table: pd.DataFrame,
+    meta: dict[str, object],
+    *,
+    key: str,
+    fields: Mapping[str, object] | None = None,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {**fields, key: {row: {column: count}}}, "meta": {...}}`."""
+    cells = {
+        str(row): {str(column): int(count) for column, count in counts.items()}
+        for row, counts in table.to_dict(orient="index").items()
+    }
+    document = {
+        "success": True,
+        "data": {**(fields or {}), key: cells},
+        "meta": _meta(dict(meta), as_of_ms, settings),
     }
     return _dumps(document, pretty)
 
@@ -199,11 +300,14 @@ def list_csv(page: pd.DataFrame) -> str:
     """The list as RFC 4180 CSV (CRLF after each record, so that any cell holding a CR or LF is
     quoted); text cells that a spreadsheet would run as a formula get a leading `'`."""
     frame = api_frame(page)
-    for key in CSV_TEXT_COLUMNS:
+    columns, text_columns = CSV_COLUMNS, CSV_TEXT_COLUMNS
+    if has_rfm(page):
+        columns, text_columns = (*columns, *RFM_COLUMNS), (*text_columns, RFM_SEGMENT)
+    for key in text_columns:
         cells = frame[key]
         risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
         frame[key] = cells.where(~risky, "'" + cells)
-    return frame[list(CSV_COLUMNS)].to_csv(index=False, lineterminator=CSV_RECORD_END)
+    return frame[list(columns)].to_csv(index=False, lineterminator=CSV_RECORD_END)
 
 
 # --- Rich -----------------------------------------------------------------------------------
@@ -244,6 +348,9 @@ def list_table(
         "Last order": dates.to_numpy(),
         "Days": page[LAST_ORDER_DAYS_AGO].astype("str").fillna("—").to_numpy(),
     }
+    if has_rfm(page):
+        columns["RFM"] = page[RFM_SCORE].to_numpy()
+        columns["RFM segment"] = page[RFM_SEGMENT].astype("str").to_numpy()
     widths = {}
     for title, values in columns.items():
         lengths = pd.Series(values, dtype="str").str.len()
@@ -346,6 +453,84 @@ def breakdown_tables(tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: i
             )
         rendered.append(table)
     return Group(*rendered)
+
+
+def matrix_table(table: pd.DataFrame, title: str, corner: str, *, diagonal: bool = False) -> Group:
+    """Counts of row label x column label, under a title line (not wrapped to the table's width);
+    `diagonal` highlights the cells where row and column agree."""
+    grid = Table(header_style="bold")
+    grid.add_column(corner, justify="left")
+    for column in table.columns:
+        grid.add_column(str(column), justify="right", min_width=len(str(column)))
+    grid.add_column("Total", justify="right", style="bold")
+    for row, counts in zip(table.index, table.to_numpy(), strict=True):
+        cells = [
+            Text(f"{int(n):,}", style="reverse" if diagonal and row == column else "")
+            for column, n in zip(table.columns, counts, strict=True)
+        ]
+        grid.add_row(_segment_text(str(row)), *cells, f"{int(counts.sum()):,}")
+    return Group(Text(title, style="italic"), grid)
+
+
+def movements_table(moves: pd.DataFrame, title: str) -> Table:
+    """A frame of (from, to, count) columns, as given (biggest first)."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name, justify in (("From", "left"), ("", "left"), ("To", "left"), ("Customers", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for source, target, count in zip(*(moves[c].tolist() for c in moves.columns), strict=True):
+        table.add_row(_segment_text(source), "→", _segment_text(target), f"{count:,}")
+    return table
+
+
+def config_json(
+    settings: Settings, origins: Mapping[str, str], path: str | None, *, pretty: bool = False
+) -> str:
+    """The effective settings, where each came from, and the RFM segment table."""
+    document = {
+        "success": True,
+        "data": {
+            "configFile": path,
+            "settings": settings_meta(settings),
+            "origins": dict(origins),
+            "rfmSegments": [
+                {
+                    "name": rule.name,
+                    "recency": list(rule.recency),
+                    "frequency": list(rule.frequency),
+                    "monetary": list(rule.monetary),
+                }
+                for rule in settings.rfm_segments
+            ],
+        },
+    }
+    return _dumps(document, pretty)
+
+
+def config_tables(settings: Settings, origins: Mapping[str, str], path: str | None) -> Group:
+    """The effective settings with their origin, then the RFM segment table."""
+    source = f"config file: {path}" if path else "no config file"
+    table = Table(title=f"Settings ({source})", title_justify="left", header_style="bold")
+    for name in ("Setting", "Value", "From"):
+        table.add_column(name)
+    for key, value in settings.thresholds().items():
+        shown = (
+            format_cents(np.array([value]), grouped=True).iloc[0]
+            if key == "vip-threshold"
+            else f"{value} days"
+        )
+        table.add_row(key, shown, origins[key])
+    rfm = Table(
+        title=f"RFM segments, first match wins (from {origins['rfm-segments']})",
+        title_justify="left",
+        header_style="bold",
+    )
+    for name in ("Segment", "Recency", "Frequency", "Monetary"):
+        rfm.add_column(name)
+    for rule in settings.rfm_segments:
+        ranges = [f"{low}–{high}" for low, high in (rule.recency, rule.frequency, rule.monetary)]
+        rfm.add_row(Text(rule.name), *ranges)
+    rfm.add_row(Text(settings.rfm_labels()[-1]), "otherwise", "", "")
+    return Group(table, Text(""), rfm)
 
 
 class Output:

@@ -34,6 +34,12 @@ FIRST_ORDER_DAYS_AGO = "firstOrderDaysAgo"
 LIFESPAN_DAYS = "lifespanDays"
 PURCHASE_FREQUENCY = "purchaseFrequency"
 SEGMENT = "segment"
+RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 each (segcli rfm, list --rfm)
+RFM_FREQUENCY = "rfmFrequency"
+RFM_MONETARY = "rfmMonetary"
+RFM_SCORE = "rfmScore"  # the three scores as digits, "545"
+RFM_SEGMENT = "rfmSegment"
+RFM_COLUMNS: tuple[str, ...] = (RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_SCORE, RFM_SEGMENT)
 
 # Segment and frequency labels, in the category order used wherever a list of them is shown.
 VIP = "VIP"
@@ -49,6 +55,7 @@ OCCASIONAL = "Occasional"
 ONE_TIME = "One-time"
 NO_ORDERS = "None"
 FREQUENCIES: tuple[str, ...] = (WEEKLY, MONTHLY, QUARTERLY, OCCASIONAL, ONE_TIME, NO_ORDERS)
+NOT_YET = "(none)"  # in a transition matrix: the customer had no orders yet at --from
 
 DAY_MS = 86_400_000
 

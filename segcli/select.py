@@ -18,6 +18,7 @@ from segcli.schema import (
     NAME,
     ORDER_COUNT,
     PURCHASE_FREQUENCY,
+    RFM_SEGMENT,
     SEGMENT,
     SPEND_CENTS,
 )
@@ -50,6 +51,7 @@ class Filters:
     max_days: int | None = None
     min_spend_cents: int | None = None
     max_spend_cents: int | None = None
+    rfm_segments: tuple[str, ...] = ()  # needs RFM scores (rfm.score)
 
 
 def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -58,6 +60,8 @@ def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= customers[SEGMENT].isin(filters.segments).to_numpy()
     if filters.frequencies:
         keep &= customers[PURCHASE_FREQUENCY].isin(filters.frequencies).to_numpy()
+    if filters.rfm_segments:
+        keep &= customers[RFM_SEGMENT].isin(filters.rfm_segments).to_numpy()
     days = customers[LAST_ORDER_DAYS_AGO]
     if filters.min_days is not None:
         keep &= (days >= filters.min_days).to_numpy(dtype=bool, na_value=False)

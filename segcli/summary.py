@@ -1,4 +1,5 @@
-"""Classified customers -> counts, share, total and average spend per category (`breakdown`)."""
+"""Classified customers -> counts, share, total and average spend per category (`breakdown`,
+`rfm`), and counts per pair of categories (`breakdown --cross`, `transitions`)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,19 @@ AVG_SPEND_CENTS = "avgSpendCents"
 
 
 def breakdown(customers: pd.DataFrame, by: str) -> pd.DataFrame:
-    """One row per category of `by` ('segment' or 'frequency'), every category, in order.
+    """One row per category of `by` ('segment' or 'frequency'), every category, in order."""
+    column, categories = BREAKDOWNS[by]
+    return counts_by(customers, column, categories, name=by)
+
+
+def counts_by(
+    customers: pd.DataFrame, column: str, categories: tuple[str, ...], *, name: str | None = None
+) -> pd.DataFrame:
+    """One row per category of `column`, every category in `categories`, in that order.
 
     share = count / all customers, rounded half up to 4 places (0.0 when there are none);
     avgSpendCents = spend / count rounded half away from zero to the cent (missing when empty).
     """
-    column, categories = BREAKDOWNS[by]
     grouped = customers.groupby(column, observed=False)[SPEND_CENTS]
     table = pd.DataFrame({COUNT: grouped.size(), TOTAL_SPEND_CENTS: grouped.sum()})
     table = table.reindex(list(categories), fill_value=0).astype(np.int64)
@@ -40,8 +48,27 @@ def breakdown(customers: pd.DataFrame, by: str) -> pd.DataFrame:
     avg = pd.array(_div_half_up(spend, np.maximum(count, 1)), dtype="Int64")
     avg[count == 0] = pd.NA
     table[AVG_SPEND_CENTS] = avg
-    table.index.name = by
+    table.index.name = name or column
     return table[[COUNT, SHARE, TOTAL_SPEND_CENTS, AVG_SPEND_CENTS]]
+
+
+def crosstab(
+    rows: pd.Series,
+    columns: pd.Series,
+    row_labels: tuple[str, ...],
+    column_labels: tuple[str, ...],
+) -> pd.DataFrame:
+    """Counts of each (row label, column label) pair, every label in the given order, zeros
+    included. `rows` and `columns` are aligned label series; every value is one of the labels."""
+    row_codes = pd.Categorical(rows, categories=list(row_labels)).codes.astype(np.int64)
+    column_codes = pd.Categorical(columns, categories=list(column_labels)).codes.astype(np.int64)
+    if (row_codes < 0).any() or (column_codes < 0).any():
+        raise ValueError("crosstab: a value is not one of the labels")
+    cells = np.bincount(
+        row_codes * len(column_labels) + column_codes,
+        minlength=len(row_labels) * len(column_labels),
+    ).reshape(len(row_labels), len(column_labels))
+    return pd.DataFrame(cells, index=list(row_labels), columns=list(column_labels))
 
 
 def _div_half_up(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -17,7 +17,15 @@ from segcli.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
 
 CANONICAL = REQUIRED_COLUMNS + DETAIL_COLUMNS
 # Tables rendered at a fixed width, without colour, for stable asserts.
-CLI_ENV = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120", "SEGCLI_ORDERS": None}
+# No user config file either: XDG_CONFIG_HOME points nowhere.
+NO_USER_CONFIG = "/nonexistent/segcli-tests"
+CLI_ENV = {
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "COLUMNS": "120",
+    "SEGCLI_ORDERS": None,
+    "XDG_CONFIG_HOME": NO_USER_CONFIG,
+}
 AS_OF = "2025-10-23"
 AS_OF_MS = pipeline.parse_as_of(AS_OF)  # 2025-10-23T23:59:59.999Z
 DAY = 86_400_000

@@ -188,3 +188,81 @@ def frequency(count: int, lifespan_days: int, t: Thresholds) -> str:
     if avg <= t.quarterly:
         return "Quarterly"
     return "Occasional"
+
+
+# --- RFM, transitions and the cross-tab (issue 4) --------------------------------------------
+
+# The issue's default table, copied from its text: (name, recency, frequency, monetary ranges).
+RFM_TABLE = [
+    ("Champions", (4, 5), (4, 5), (4, 5)),
+    ("Loyal Customers", (2, 5), (3, 5), (3, 5)),
+    ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
+    ("New Customers", (4, 5), (1, 1), (1, 1)),
+    ("Promising", (3, 4), (1, 1), (1, 1)),
+    ("Need Attention", (2, 3), (2, 3), (2, 3)),
+    ("About To Sleep", (2, 3), (1, 2), (1, 2)),
+    ("At Risk", (1, 2), (2, 5), (2, 5)),
+    ("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+    ("Lost", (1, 2), (1, 2), (1, 2)),
+]
+
+
+def _worse_count(value, values, worse) -> int:
+    return sum(1 for other in values if worse(other, value))
+
+
+def rfm(customers: dict[str, dict], table=RFM_TABLE) -> dict[str, dict]:
+    """Each customer's rfm object: for each measure, 1 + floor(5 * w / n), w = how many customers
+    are strictly worse. Recency is lastOrderDaysAgo (more days is worse, no orders is worst)."""
+    n = len(customers)
+    days = {c: m["metrics"]["lastOrderDaysAgo"] for c, m in customers.items()}
+    counts = {c: m["metrics"]["orderCount"] for c, m in customers.items()}
+    spends = {c: parse_cents(m["metrics"]["totalSpend"]) for c, m in customers.items()}
+
+    def more_days(a, b):  # is a worse than b on recency?
+        if a is None:
+            return b is not None
+        return b is not None and a > b
+
+    out = {}
+    for contact in customers:
+        r = 1 + 5 * _worse_count(days[contact], days.values(), more_days) // n
+        f = 1 + 5 * _worse_count(counts[contact], counts.values(), lambda a, b: a < b) // n
+        m = 1 + 5 * _worse_count(spends[contact], spends.values(), lambda a, b: a < b) // n
+        name = "Others"
+        for label, rr, fr, mr in table:
+            if rr[0] <= r <= rr[1] and fr[0] <= f <= fr[1] and mr[0] <= m <= mr[1]:
+                name = label
+                break
+        out[contact] = {
+            "recency": r,
+            "frequency": f,
+            "monetary": m,
+            "score": f"{r}{f}{m}",
+            "segment": name,
+        }
+    return out
+
+
+SEGMENT_LABELS = ("VIP", "Active", "New", "Dormant")
+FREQUENCY_LABELS = ("Weekly", "Monthly", "Quarterly", "Occasional", "One-time", "None")
+
+
+def transitions(rows: list[dict], from_ms: int, to_ms: int, t: Thresholds | None = None):
+    """{from segment or '(none)': {to segment: count}} for every customer who exists at to_ms."""
+    before = customers(rows, from_ms, t)
+    after = customers(rows, to_ms, t)
+    matrix = {r: dict.fromkeys(SEGMENT_LABELS, 0) for r in (*SEGMENT_LABELS, "(none)")}
+    for contact, record in after.items():
+        source = before[contact]["metrics"]["segment"] if contact in before else "(none)"
+        matrix[source][record["metrics"]["segment"]] += 1
+    return matrix
+
+
+def cross(customers_by_id: dict[str, dict]):
+    """{segment: {purchaseFrequency: count}}, every label present."""
+    matrix = {s: dict.fromkeys(FREQUENCY_LABELS, 0) for s in SEGMENT_LABELS}
+    for record in customers_by_id.values():
+        metrics = record["metrics"]
+        matrix[metrics["segment"]][metrics["purchaseFrequency"]] += 1
+    return matrix

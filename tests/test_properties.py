@@ -11,7 +11,9 @@ from helpers import AS_OF_MS, DAY, csv_text
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from segcli import pipeline, render
+from segcli import pipeline, render, rfm, summary, transitions
+from segcli.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
+from segcli.settings import Settings
 
 # Ages that sit on the spec's boundaries (7/30/90-day bands, 30 and 90 days), a millisecond
 # either side of them, and some anywhere.
@@ -242,6 +244,95 @@ def test_as_of_cut_matches_reference(tmp_path, rows, days_back):
         if later
         else []
     )
+
+
+# --- settings, RFM, transitions, cross-tab (issue 4) ------------------------------------------
+
+
+@st.composite
+def thresholds(draw) -> Settings:
+    """Settings on and around the defaults, bands always increasing."""
+    bands = sorted(
+        draw(
+            st.sets(
+                st.sampled_from([0, 1, 6, 7, 8, 14, 29, 30, 31, 89, 90, 91, 200]),
+                min_size=3,
+                max_size=3,
+            )
+        )
+    )
+    return Settings(
+        vip_threshold_cents=draw(st.sampled_from([0, 1, 250_000, 250_001, 499_999, 500_000])),
+        dormant_days=draw(st.sampled_from([0, 1, 29, 30, 31, 90, 91, 365])),
+        new_days=draw(st.sampled_from([0, 1, 7, 30, 31, 90])),
+        weekly_days=bands[0],
+        monthly_days=bands[1],
+        quarterly_days=bands[2],
+    )
+
+
+def reference_thresholds(s: Settings) -> reference.Thresholds:
+    return reference.Thresholds(
+        vip_cents=s.vip_threshold_cents,
+        dormant_days=s.dormant_days,
+        new_days=s.new_days,
+        weekly=s.weekly_days,
+        monthly=s.monthly_days,
+        quarterly=s.quarterly_days,
+    )
+
+
+def load_rows(tmp_path, rows: list[dict]) -> pipeline.Loaded:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        csv_text(rows, reference.REQUIRED + ("name", "email", "company", "phone")), encoding="utf-8"
+    )
+    return pipeline.load_orders([str(path)])
+
+
+@PROPERTY
+@given(rows=order_rows(), chosen=thresholds())
+def test_any_thresholds_match_reference(tmp_path, rows, chosen):
+    result = pipeline.classify_at(load_rows(tmp_path, rows), AS_OF_MS, chosen)
+    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+    got = {r["contactID"]: r for r in records}
+    want = reference.customers(rows, AS_OF_MS, reference_thresholds(chosen))
+    for record in want.values():
+        record["accountName"] = record["accountCode"] = None
+    assert got == want
+
+
+@PROPERTY
+@given(rows=order_rows(), days_back=st.sampled_from([0, 3, 31, 91]))
+def test_rfm_scores_match_reference(tmp_path, rows, days_back):
+    result = pipeline.classify_at(load_rows(tmp_path, rows), AS_OF_MS - days_back * DAY)
+    scored = rfm.score(result.customers, Settings())
+    records = json.loads(render.records_json(scored, render.SHOW_KEYS))
+    got = {r["contactID"]: r["metrics"].pop("rfm") for r in records}
+    plain = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+    assert records == plain  # additive: every other key is unchanged
+    base = reference.customers(rows, AS_OF_MS - days_back * DAY)
+    assert got == reference.rfm(base)
+
+
+@PROPERTY
+@given(
+    rows=order_rows(),
+    since=st.sampled_from([0, 1, 7, 30, 31, 90, 91, 181, 400]),
+    until=st.sampled_from([0, 1, 30]),
+    chosen=thresholds(),
+)
+def test_transitions_and_cross_tab_match_reference(tmp_path, rows, since, until, chosen):
+    loaded = load_rows(tmp_path, rows)
+    to_ms = AS_OF_MS - until * DAY
+    from_ms = to_ms - since * DAY
+    before = pipeline.classify_at(loaded, from_ms, chosen).customers
+    after = pipeline.classify_at(loaded, to_ms, chosen).customers
+    got = transitions.matrix(before, after).to_dict(orient="index")
+    t = reference_thresholds(chosen)
+    assert got == reference.transitions(rows, from_ms, to_ms, t)
+    cross = summary.crosstab(after[SEGMENT], after[PURCHASE_FREQUENCY], SEGMENTS, FREQUENCIES)
+    assert cross.to_dict(orient="index") == reference.cross(reference.customers(rows, to_ms, t))
 
 
 @settings(max_examples=300, deadline=None)

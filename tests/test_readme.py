@@ -16,7 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-README_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+README_ENV = {
+    "COLUMNS": "100",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "XDG_CONFIG_HOME": "/nonexistent/segcli-tests",  # the reader's own config must not count
+}
 
 
 def console_examples() -> list[tuple[str, list[str]]]:

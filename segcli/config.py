@@ -1,0 +1,163 @@
+"""Where settings come from: flag > config file > default.
+
+The config file is TOML: `--config PATH`, else `./segcli.toml`, else
+`$XDG_CONFIG_HOME/segcli/config.toml` (`~/.config/segcli/config.toml`). Its keys are the flags'
+names without the dashes in front; an `[[rfm-segments]]` array replaces the RFM segment table.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from segcli.settings import (
+    RFM_SEGMENTS_KEY,
+    THRESHOLD_KEYS,
+    RfmRule,
+    Settings,
+    SettingsError,
+    parse_money,
+)
+
+LOCAL_CONFIG = "segcli.toml"
+USER_CONFIG = Path("segcli") / "config.toml"
+XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
+MONEY_KEY = "vip-threshold"
+RFM_MEASURES = ("recency", "frequency", "monetary")
+
+FROM_FLAG = "flag"
+FROM_DEFAULT = "default"
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or holds an invalid setting; names the file and the key."""
+
+    def __init__(self, path: Path, key: str | None, message: str) -> None:
+        where = f"{path}" if key is None else f"'{key}' in {path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The effective settings, the config file read (if any), and where each key came from."""
+
+    settings: Settings
+    path: Path | None
+    origins: Mapping[str, str]  # public key -> "flag", "default" or the file's path
+
+
+def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file in effect: --config, else ./segcli.toml, else the user's config file."""
+    if explicit is not None:
+        return explicit
+    local = Path(LOCAL_CONFIG)
+    if local.is_file():
+        return local
+    env = os.environ if env is None else env
+    base = Path(env.get(XDG_CONFIG_HOME) or Path.home() / ".config")
+    user = base / USER_CONFIG
+    return user if user.is_file() else None
+
+
+def read_config(path: Path) -> dict[str, object]:
+    """The file's settings as Settings keyword arguments (only the keys it sets)."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, None, "no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"not valid TOML ({exc})") from None
+
+    values: dict[str, object] = {}
+    for key, value in document.items():
+        if key in THRESHOLD_KEYS:
+            values[THRESHOLD_KEYS[key]] = _threshold(path, key, value)
+        elif key == RFM_SEGMENTS_KEY:
+            values["rfm_segments"] = _rfm_segments(path, value)
+        else:
+            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY])
+            raise ConfigError(path, key, f"unknown setting; the settings are {known}")
+    return values
+
+
+def resolve(
+    flags: Mapping[str, int | None],
+    explicit: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Resolved:
+    """Settings from `flags` (public key -> value or None when not given), the config file, and
+    the defaults. Raises ConfigError for a bad file and SettingsError for a bad combination."""
+    path = find_config(explicit, env)
+    from_file = read_config(path) if path is not None else {}
+    values = dict(from_file)
+    origins = {}
+    for key, name in THRESHOLD_KEYS.items():
+        if flags.get(key) is not None:
+            values[name] = flags[key]
+            origins[key] = FROM_FLAG
+        else:
+            origins[key] = str(path) if name in from_file else FROM_DEFAULT
+    origins[RFM_SEGMENTS_KEY] = str(path) if "rfm_segments" in from_file else FROM_DEFAULT
+    try:
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        if path is not None and origins.get(exc.key) == str(path):
+            raise ConfigError(path, exc.key, exc.message) from None
+        if path is not None and exc.key.startswith(RFM_SEGMENTS_KEY):
+            raise ConfigError(path, exc.key, exc.message) from None
+        raise
+    return Resolved(settings=settings, path=path, origins=origins)
+
+
+def _threshold(path: Path, key: str, value: object) -> int:
+    if key == MONEY_KEY:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(path, key, f"must be an amount such as 5000 (got {value!r})")
+        text = repr(value) if isinstance(value, float) else str(value)
+        try:
+            return parse_money(text)
+        except ValueError:
+            raise ConfigError(
+                path, key, f"must be a non-negative amount such as 5000 or 1245.50 (got {text})"
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(path, key, f"must be a whole number of days (got {value!r})")
+    return value
+
+
+def _rfm_segments(path: Path, value: object) -> tuple[RfmRule, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            path, RFM_SEGMENTS_KEY, "must be a non-empty array of tables ([[rfm-segments]])"
+        )
+    rules = []
+    for i, item in enumerate(value):
+        where = f"{RFM_SEGMENTS_KEY}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(
+                path, where, "must be a table with name, recency, frequency, monetary"
+            )
+        unknown = set(item) - {"name", *RFM_MEASURES}
+        if unknown:
+            raise ConfigError(path, f"{where}.{sorted(unknown)[0]}", "unknown key")
+        missing = [k for k in ("name", *RFM_MEASURES) if k not in item]
+        if missing:
+            raise ConfigError(path, f"{where}.{missing[0]}", "missing")
+        bounds = {}
+        for measure in RFM_MEASURES:
+            pair = item[measure]
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ConfigError(
+                    path, f"{where}.{measure}", f"must be [lowest, highest] (got {pair!r})"
+                )
+            bounds[measure] = (pair[0], pair[1])
+        rules.append(RfmRule(name=item["name"], **bounds))
+    return tuple(rules)
