@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from segcli import (
     __version__,
     config,
+    exports,
     pipeline,
     render,
     rfm,
@@ -32,6 +34,7 @@ from segcli import (
 )
 from segcli import settings as defaults
 from segcli.errors import SegcliError
+from segcli.pipeline import DAY_FIRST, DECIMAL_MARKS, MONTH_FIRST, ParseOptions
 from segcli.schema import FREQUENCIES, NOT_YET, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
 from segcli.settings import Settings, SettingsError, parse_money
 
@@ -152,6 +155,79 @@ PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 
+_READING = "Reading exports"
+Preset = StrEnum(  # type: ignore[misc]  # built from the presets in exports.py
+    "Preset", [(name, name) for name in exports.PRESETS]
+)
+PresetOpt = Annotated[
+    Preset | None,
+    typer.Option(
+        case_sensitive=False,
+        help="Read a shop's own export (detected from the header when not given).",
+        rich_help_panel=_READING,
+    ),
+]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column",
+        metavar="ROLE=HEADER",
+        help="Read ROLE (orderReference, contactID, orderDate, total, name, email, company, "
+        "phone, accountName, accountCode) from the column HEADER; repeatable.",
+        rich_help_panel=_READING,
+    ),
+]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FORMAT",
+        help="Read orderDate with this strftime format, e.g. '%d/%m/%Y %H:%M'.",
+        rich_help_panel=_READING,
+    ),
+]
+DayFirstOpt = Annotated[
+    bool,
+    typer.Option("--dayfirst", help="Read 03/04/2025 as 3 April.", rich_help_panel=_READING),
+]
+MonthFirstOpt = Annotated[
+    bool,
+    typer.Option("--monthfirst", help="Read 03/04/2025 as 4 March.", rich_help_panel=_READING),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ZONE",
+        help="Time zone of order times without an offset, e.g. Pacific/Auckland. Default: UTC.",
+        rich_help_panel=_READING,
+    ),
+]
+DecimalOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="MARK",
+        help="Decimal mark of amounts: '.' (1,245.50) or ',' (1 245,50).",
+        rich_help_panel=_READING,
+    ),
+]
+IncludeCancelledOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-cancelled",
+        help="Count orders a shop export marks cancelled, voided, refunded or failed.",
+        rich_help_panel=_READING,
+    ),
+]
+CustomersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--customers",
+        metavar="PATH",
+        help="Contacts file (CSV or Parquet: contactID or email, plus details); its customers "
+        "with no orders are listed too.",
+        rich_help_panel=_READING,
+    ),
+]
+
 _SETTINGS = "Settings (flag > config file > default)"
 ConfigOpt = Annotated[
     Path | None,
@@ -244,18 +320,26 @@ class Options:
     quiet: bool
     pretty: bool
     resolved: config.Resolved
+    export_options: exports.ExportOptions
+    parse_options: ParseOptions
+    customers_path: Path | None
 
     @property
     def settings(self) -> Settings:
         return self.resolved.settings
 
     def load(self, out: render.Output) -> pipeline.Loaded:
-        loaded = pipeline.load_orders(
-            [str(p) for p in self.orders or ()],
-            input_format=self.input_format.value if self.input_format else None,
-            encoding=self.encoding,
-            strict=self.strict,
-        )
+        with out.progress() as progress:
+            loaded = pipeline.load_orders(
+                [str(p) for p in self.orders or ()],
+                input_format=self.input_format.value if self.input_format else None,
+                encoding=self.encoding,
+                strict=self.strict,
+                export_options=self.export_options,
+                parse_options=self.parse_options,
+                customers_path=self.customers_path,
+                progress=progress,
+            )
         for notice in loaded.notices:
             out.notice(notice)
         return loaded
@@ -278,6 +362,15 @@ def _shared_options(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     pretty: PrettyOpt = False,
+    preset: PresetOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    dayfirst: DayFirstOpt = False,
+    monthfirst: MonthFirstOpt = False,
+    timezone: TimezoneOpt = None,
+    decimal: DecimalOpt = ".",
+    include_cancelled: IncludeCancelledOpt = False,
+    customers: CustomersOpt = None,
     config_file: ConfigOpt = None,
     vip_threshold: VipOpt = None,
     dormant_days: DormantOpt = None,
@@ -295,7 +388,75 @@ def _shared_options(
         monthly_days,
         quarterly_days,
     )
-    return Options(orders, as_of, input_format, encoding, strict, quiet, pretty, resolved)
+    if dayfirst and monthfirst:
+        raise typer.BadParameter(
+            "choose one of --dayfirst and --monthfirst", param_hint="'--dayfirst'"
+        )
+    if decimal not in DECIMAL_MARKS:
+        raise typer.BadParameter(
+            f"'{decimal}' is not a decimal mark; choose . or ,", param_hint="'--decimal'"
+        )
+    export_options = exports.ExportOptions(
+        preset=preset.value if preset else None,
+        columns=_column_mapping(column or []),
+        include_cancelled=include_cancelled,
+    )
+    parse_options = ParseOptions(
+        date_format=_date_format(date_format),
+        date_order=DAY_FIRST if dayfirst else MONTH_FIRST if monthfirst else None,
+        timezone=_timezone(timezone),
+        decimal=decimal,
+    )
+    return Options(
+        orders,
+        as_of,
+        input_format,
+        encoding,
+        strict,
+        quiet,
+        pretty,
+        resolved,
+        export_options,
+        parse_options,
+        customers,
+    )
+
+
+def _column_mapping(pairs: list[str]) -> dict[str, str]:
+    """`--column orderDate="Invoice Date"` (repeatable) -> {canonical role: header}."""
+    roles = {role.casefold(): role for role in exports.MAPPABLE}
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, header = pair.partition("=")
+        canonical = roles.get(role.strip().casefold())
+        if not sep or not header.strip() or canonical is None:
+            raise typer.BadParameter(
+                f"'{pair}' is not ROLE=HEADER with ROLE one of {', '.join(exports.MAPPABLE)}",
+                param_hint="'--column'",
+            )
+        mapping[canonical] = header.strip()
+    return mapping
+
+
+def _date_format(text: str | None) -> str | None:
+    if text is not None and "%" not in text:
+        raise typer.BadParameter(
+            f"'{text}' has no % directives (e.g. '%d/%m/%Y %H:%M')", param_hint="'--date-format'"
+        )
+    return text
+
+
+def _timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"'{name}' is not a time zone name (e.g. Pacific/Auckland, Europe/Berlin, UTC)",
+            param_hint="'--timezone'",
+        ) from None
+    return name
 
 
 def _with(factory: Callable[..., Any], name: str) -> Callable[[Callable[..., Any]], Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import gzip
 import io
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -60,7 +61,9 @@ class RawOrders:
     `tables[k]` is source k with canonical column names: CSV columns are strings, Parquet columns
     keep their types (so the sources are not concatenated here). Rows are numbered across all
     tables in order. `malformed[k]` holds the record numbers (header = 1) of CSV rows of source k
-    that had the wrong number of fields and so are not in `tables[k]`.
+    that had the wrong number of fields and so are not in `tables[k]`. When rows have been set
+    aside after reading (line items folded, cancelled orders), `kept` maps each remaining row to
+    its index in the original numbering, so that locations stay those of the file.
     """
 
     tables: tuple[pa.Table, ...]
@@ -68,6 +71,7 @@ class RawOrders:
     formats: tuple[str, ...]
     offsets: np.ndarray  # where each source starts in the row numbering, then the total
     malformed: tuple[np.ndarray, ...]
+    kept: np.ndarray | None = None
 
     @property
     def rows_read(self) -> int:
@@ -75,6 +79,8 @@ class RawOrders:
 
     def locate(self, index: int) -> str:
         """Where row `index` (counted across the tables) stands in its source: 'line 17'."""
+        if self.kept is not None:
+            index = int(self.kept[index])
         k = int(np.searchsorted(self.offsets, index, side="right")) - 1
         position = index - int(self.offsets[k])
         if self.formats[k] == PARQUET:
@@ -117,22 +123,50 @@ def resolve_sources(
     encoding: str = DEFAULT_ENCODING,
     stdin: BinaryIO | None = None,
 ) -> list[Source]:
-    """Turn the paths a user gave into sources; '-' reads standard input once, into memory."""
+    """Turn the paths a user gave into sources; '-' reads standard input once, into memory. A
+    folder stands for the order files in it and a glob pattern (`exports/2025-*.csv`) for the
+    files it matches, each in name order."""
     sources = []
     for raw in paths:
         text = str(raw)
-        fmt = format_for(text, input_format)
         if text == STDIN:
+            fmt = format_for(text, input_format)
             stream = stdin if stdin is not None else sys.stdin.buffer
             sources.append(Source("<stdin>", fmt, data=stream.read(), encoding=encoding))
             continue
-        path = Path(text)
-        if not path.exists():
-            raise UnreadableError(f"{text}: no such file")
-        if path.is_dir():
-            raise UnreadableError(f"{text}: is a directory, not an orders file")
-        sources.append(Source(text, fmt, path=path, encoding=encoding))
+        for path in _expand(text, input_format):
+            fmt = format_for(str(path), input_format)
+            sources.append(Source(str(path), fmt, path=path, encoding=encoding))
     return sources
+
+
+def _expand(text: str, input_format: str | None) -> list[Path]:
+    """One path, the order files of a folder, or the files a glob pattern matches."""
+    path = Path(text)
+    if path.is_dir():
+        found = sorted(
+            p for p in path.iterdir() if p.is_file() and _known_extension(p.name, input_format)
+        )
+        if not found:
+            kinds = ", ".join(sorted(_EXTENSIONS))
+            raise UnreadableError(f"{text}: a folder with no order files in it ({kinds})")
+        return found
+    if path.exists():
+        return [path]
+    if glob.has_magic(text):
+        matched = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
+        if not matched:
+            raise UnreadableError(f"{text}: no files match this pattern")
+        return matched
+    raise UnreadableError(f"{text}: no such file")
+
+
+def _known_extension(name: str, input_format: str | None) -> bool:
+    lower = name.lower()
+    return any(
+        lower.endswith(ext) and (input_format is None or fmt == input_format)
+        for ext, fmt in _EXTENSIONS.items()
+    )
 
 
 def sample_source() -> Source:
@@ -168,10 +202,18 @@ def read_header(source: Source) -> list[str]:
     return header
 
 
-def read_orders(sources: Sequence[Source], mappings: Sequence[Mapping[str, str]]) -> RawOrders:
-    """Read each source's mapped columns ({column in file: canonical name}) into one table."""
+def read_orders(
+    sources: Sequence[Source],
+    mappings: Sequence[Mapping[str, str]],
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RawOrders:
+    """Read each source's mapped columns ({column in file: canonical name}) into one table;
+    `progress(what, done, total)` is told before each source is read."""
     tables, malformed = [], []
-    for source, mapping in zip(sources, mappings, strict=True):
+    for k, (source, mapping) in enumerate(zip(sources, mappings, strict=True)):
+        if progress is not None:
+            progress(f"reading {source.label}", k, len(sources))
         if source.format == PARQUET:
             table, bad = _read_parquet(source, mapping), np.empty(0, dtype=np.int64)
         else:

@@ -6,7 +6,7 @@ Everything here is vectorised with pyarrow compute and pandas; no Python loop to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,26 +20,49 @@ from segcli.schema import (
     CONTACT_ID,
     DAY_MS,
     DETAIL_COLUMNS,
+    EMAIL,
     ORDER_DATE,
     ORDER_MS,
     ORDER_REFERENCE,
     REQUIRED_COLUMNS,
+    SOURCE,
     TOTAL,
     TOTAL_CENTS,
 )
 
-# ISO 8601 as SPEC §1 accepts it: a date, optionally a time (T or space), optionally an offset.
+# ISO 8601 as SPEC §1 accepts it: a date, optionally a time (T or space), optionally an offset
+# (Shopify writes a space before it: `2025-10-07 09:50:26 +1300`).
 ISO_INSTANT = (
     r"^\d{4}-\d{2}-\d{2}"
-    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?$"
 )
 ISO_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
+SPACED_OFFSET = r" ([+-]\d{2}:?\d{2}|Z)$"
+HAS_OFFSET = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? ?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 YEAR_ZERO = "0000-"  # ISO's year 0 is valid to pandas, but no export means it
+# Day and month in either order (`23/10/2025 09:50`, `10.07.2025`), read only when the user (or a
+# preset) says which comes first: 03/04/2025 is ambiguous.
+NUMERIC_DATE = (
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$"
+)
+CREDIT = "_credit"  # an optional boolean column: a credit note, whose total reduces spend
+DAY_FIRST = "dayfirst"
+MONTH_FIRST = "monthfirst"
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 
 # A plain decimal amount: optional sign, digits with an optional fraction, at most 13 whole digits
 # so that cents stay far inside int64 (leading zeros are not counted).
 AMOUNT = r"^(?P<sign>[+-]?)0*(?P<whole>\d{0,13})(?:\.(?P<frac>\d*))?$"
 AMOUNT_HAS_DIGIT = r"\d"
+# What exports wrap amounts in, removed before the plain form is read: `(12.50)` is negative; a
+# currency symbol or code before or after (`$1,245.50`, `NZ$ 12`, `12.00 EUR`, `-$5`); thousands
+# grouped by `,` (or `.` when the decimal mark is `,`), a space, a no-break space or `'`.
+PARENTHESISED = r"^\((.*)\)$"
+CURRENCY_BEFORE = r"^([+-]?)\s*(?:[A-Z]{0,3}[$€£¥₹]|[A-Z]{3}\s)\s*"
+CURRENCY_AFTER = r"(?:\s*[$€£¥₹]|\s+[A-Z]{3})$"
+GROUP_SEPARATORS = {".": ", '\u00a0\u202f", ",": ". '\u00a0\u202f"}
+DECIMAL_MARKS = tuple(GROUP_SEPARATORS)
 CENT_DIGITS = 2
 FLOAT_CENT_DECIMALS = 6  # a float total is first rounded to this many decimals of a cent
 
@@ -62,6 +85,19 @@ SKIP_REASONS: tuple[str, ...] = (
     EMPTY_TOTAL,
     BAD_TOTAL,
 )
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to read dates and amounts that are not in the canonical forms."""
+
+    date_format: str | None = None  # strftime, e.g. '%d/%m/%Y %H:%M'
+    date_order: str | None = None  # DAY_FIRST or MONTH_FIRST: read 23/10/2025-style dates
+    timezone: str | None = None  # IANA zone of times without an offset (default UTC)
+    decimal: str = "."  # the decimal mark of amounts: '.' or ','
+
+
+DEFAULT_PARSE = ParseOptions()
 
 
 @dataclass(frozen=True)
@@ -96,15 +132,29 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).casefold()
 
 
-def match_columns(header: Sequence[str], label: str) -> dict[str, str]:
-    """Map a file's columns to canonical names: {name in file: canonical name}.
+def match_columns(
+    header: Sequence[str],
+    label: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    email_key: bool = False,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    optional: Sequence[str] = DETAIL_COLUMNS,
+) -> dict[str, str]:
+    """Find each canonical column in a file's header: {canonical name: name in file}.
 
-    A canonical name matches a header exactly, else ignoring case, white space, `_` and `-`.
-    A missing required column, or two headers that both match one name, is an error.
+    A canonical name matches a header exactly, else ignoring case, white space, `_` and `-`;
+    `overrides` ({canonical name: header}) come first. A missing required column, or two headers
+    that both match one name, is an error; with `email_key`, a file with an email column but no
+    contactID is accepted (its customers are keyed by email).
     """
-    mapping: dict[str, str] = {}
+    overrides = overrides or {}
+    found_columns: dict[str, str] = {}
     missing = []
-    for canonical in REQUIRED_COLUMNS + DETAIL_COLUMNS:
+    for canonical in (*required, *optional):
+        if canonical in overrides:
+            found_columns[canonical] = overrides[canonical]
+            continue
         found = [name for name in header if name == canonical]
         if not found:
             found = [name for name in header if _header_key(name) == _header_key(canonical)]
@@ -112,28 +162,38 @@ def match_columns(header: Sequence[str], label: str) -> dict[str, str]:
             listed = ", ".join(f"'{_printable(n)}'" for n in found)
             raise InvalidInputError(f"{label}: columns {listed} all match '{canonical}'")
         if found:
-            mapping[found[0]] = canonical
-        elif canonical in REQUIRED_COLUMNS:
+            found_columns[canonical] = found[0]
+        elif canonical in required:
             missing.append(canonical)
+    if missing == [CONTACT_ID] and email_key and EMAIL in found_columns:
+        missing = []
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         plural = "s" if len(missing) > 1 else ""
         raise MissingColumnError(
-            f"{label}: missing required column{plural} {names} (found: {_found_list(header)})"
+            f"{label}: missing required column{plural} {names} (found: {found_list(header)})"
             + _separator_hint(header)
         )
-    return mapping
+    return found_columns
 
 
-def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
+def normalise(
+    raw: RawOrders, options: ParseOptions | Sequence[ParseOptions] | None = None
+) -> tuple[pd.DataFrame, NormaliseReport]:
     """Parse and check the canonical columns; return the counted orders, in input order.
 
     Columns: contactID, orderReference (str), orderMs (int64 ms since the epoch, UTC),
     totalCents (int64), and every detail column (str, missing where empty). Each source is parsed
     with its own column types (a Parquet timestamp, a CSV string), then the parsed columns, which
-    all have one type, are joined in input order.
+    all have one type, are joined in input order. `options` may be one per source. With several
+    sources, a `_source` column (int32) says which each order came from.
     """
-    parts = [_parse(table, label) for table, label in zip(raw.tables, raw.labels, strict=True)]
+    if options is None or isinstance(options, ParseOptions):
+        options = [options or DEFAULT_PARSE] * len(raw.tables)
+    parts = [
+        _parse(table, label, opts)
+        for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
+    ]
     columns = {name: _join([p.columns[name] for p in parts]) for name in _COLUMNS}
     masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
 
@@ -158,6 +218,10 @@ def normalise(raw: RawOrders) -> tuple[pd.DataFrame, NormaliseReport]:
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
     orders = pa.table(columns).filter(pa.array(keep)).to_pandas()
+    if len(raw.tables) > 1:
+        sizes = [t.num_rows for t in raw.tables]
+        source = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        orders[SOURCE] = source[keep]
     report = NormaliseReport(
         rows_read=raw.rows_read,
         skips=tuple(skips),
@@ -179,15 +243,17 @@ class _Parsed:
     masks: dict[str, np.ndarray]
 
 
-def _parse(table: pa.Table, label: str) -> _Parsed:
+def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
     for field in table.schema:
         if pa.types.is_nested(field.type):
             raise InvalidInputError(
                 f"{label}: column '{field.name}' holds {field.type} values, which are not text, "
                 "numbers or instants"
             )
-    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE])
-    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL])
+    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE], options=options)
+    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL], decimal=options.decimal)
+    if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
+        cents = np.where(_np(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
     columns = {
         CONTACT_ID: text_column(table[CONTACT_ID]),
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
@@ -228,13 +294,19 @@ def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Arra
 
 
 def parse_instants(
-    column: pa.ChunkedArray | pa.Array, *, date_end_ms: int = 0
+    column: pa.ChunkedArray | pa.Array,
+    *,
+    date_end_ms: int = 0,
+    options: ParseOptions | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Instants as int64 ms since the epoch (UTC), plus masks of empty and unparseable values.
 
-    Strings follow SPEC §1 (offsets honoured, no offset is UTC); a bare date is midnight UTC plus
-    `date_end_ms`. Parquet timestamps without a zone are UTC; sub-millisecond digits are floored.
+    Strings follow SPEC §1 (offsets honoured, no offset is UTC, or `options.timezone`); a bare
+    date is midnight plus `date_end_ms`. With `options.date_format` strings are read by that
+    strftime format instead; with `options.date_order`, day/month/year dates are read too.
+    Parquet timestamps without a zone are UTC; sub-millisecond digits are floored.
     """
+    options = options or DEFAULT_PARSE
     n = len(column)
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
         valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
@@ -242,6 +314,11 @@ def parse_instants(
 
     text = text_column(column)
     empty = _is_null(text)
+    if options.date_format is not None:
+        ms, ok = _strptime_ms(text, options.date_format, options.timezone)
+        return ms, empty, ~empty & ~ok
+    if options.date_order is not None:
+        text = _numeric_dates_as_iso(text, options.date_order)
     shaped = pc.fill_null(
         pc.and_(
             pc.match_substring_regex(text, ISO_INSTANT),
@@ -250,7 +327,15 @@ def parse_instants(
         False,
     )
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
-    parsed = pd.to_datetime(candidates.to_pandas(), format="ISO8601", utc=True, errors="coerce")
+    candidates = pc.replace_substring_regex(candidates, SPACED_OFFSET, r"\1")
+    values = candidates.to_pandas()
+    if options.timezone is None:
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+    else:
+        offset = _np(pc.fill_null(pc.match_substring_regex(candidates, HAS_OFFSET), False))
+        parsed = pd.to_datetime(values.where(offset), format="ISO8601", utc=True, errors="coerce")
+        local = pd.to_datetime(values.where(~offset), format="ISO8601", errors="coerce")
+        parsed = parsed.where(offset, _localize(local, options.timezone))
     ok = parsed.notna().to_numpy()
     ms = np.zeros(n, dtype=np.int64)
     ms[ok] = _floor_to_ms(parsed.dt.tz_localize(None).to_numpy()[ok])
@@ -260,16 +345,67 @@ def parse_instants(
     return ms, empty, ~empty & ~ok
 
 
+def _localize(local: pd.Series, timezone: str) -> pd.Series:
+    """Wall-clock times in `timezone` -> UTC. In the repeated hour when clocks go back, the first
+    (daylight-saving) reading; in the hour skipped when they go forward, the time after the gap."""
+    ambiguous = np.ones(len(local), dtype=bool)
+    zoned = local.dt.tz_localize(timezone, ambiguous=ambiguous, nonexistent="shift_forward")
+    return zoned.dt.tz_convert("UTC")
+
+
+def _strptime_ms(
+    text: pa.ChunkedArray | pa.Array, date_format: str, timezone: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Strings read by a strftime format (with %z honoured) -> ms since the epoch, and a mask of
+    the values that parsed."""
+    parsed = pc.strptime(text, format=date_format, unit="ms", error_is_null=True)
+    ok = _np(pc.is_valid(parsed))
+    ms = _np(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+    if parsed.type.tz is None and timezone is not None:
+        local = pd.Series(ms.astype("datetime64[ms]")).where(ok)
+        utc = _localize(local, timezone)
+        ok = ok & utc.notna().to_numpy()
+        ms[ok] = _floor_to_ms(utc.dt.tz_localize(None).to_numpy()[ok])
+    return ms, ok
+
+
+def _numeric_dates_as_iso(text: pa.ChunkedArray | pa.Array, order: str) -> pa.ChunkedArray:
+    """`23/10/2025 9:50` (day first) or `10/23/2025 9:50` (month first) -> `2025-10-23 09:50:00`;
+    other values are left as they are."""
+    numeric = pc.fill_null(pc.match_substring_regex(text, NUMERIC_DATE), False)
+    parts = pc.extract_regex(pc.if_else(numeric, text, "1/1/2000"), NUMERIC_DATE)
+
+    def field(name: str) -> pa.ChunkedArray:
+        return pc.struct_field(parts, name)
+
+    def two(values: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.utf8_lpad(values, width=2, padding="0")
+
+    day, month = (field("a"), field("b")) if order == DAY_FIRST else (field("b"), field("a"))
+    date = pc.binary_join_element_wise(field("year"), two(month), two(day), "-")
+    second = field("second")
+    clock = pc.binary_join_element_wise(
+        two(field("hour")), field("minute"), pc.if_else(pc.equal(second, ""), "00", second), ":"
+    )
+    timed = pc.binary_join_element_wise(date, clock, " ")
+    iso = pc.if_else(pc.equal(field("hour"), ""), date, timed)
+    return pc.if_else(numeric, iso, text)
+
+
 def parse_amounts(
-    column: pa.ChunkedArray | pa.Array,
+    column: pa.ChunkedArray | pa.Array, *, decimal: str = "."
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Amounts as int64 cents, plus masks of empty values, unparseable values and values that had
-    to be rounded (non-zero digits below the cent; rounded half away from zero)."""
+    to be rounded (non-zero digits below the cent; rounded half away from zero).
+
+    Text may carry a currency symbol or code, thousands separators and parentheses for a negative
+    (`($1,245.50)`); `decimal` is the decimal mark ('.' or ',')."""
     if pa.types.is_floating(column.type):
         return _float_cents(column)
 
     text = text_column(column)  # decimals and integers become exact decimal strings
     empty = _is_null(text)
+    text, negative = _plain_amounts(text, decimal)
     shaped = pc.fill_null(
         pc.and_(
             pc.match_substring_regex(text, AMOUNT),
@@ -292,21 +428,49 @@ def parse_amounts(
     magnitude = (
         _np(whole_int) * 100 + _np(cent_part) + _np(pc.fill_null(round_up, False)).astype(np.int64)
     )
-    cents = np.where(_np(pc.equal(sign, "-")), -magnitude, magnitude)
-    ok = _np(shaped)
+    signed = _np(pc.not_equal(sign, ""))
+    ok = _np(shaped) & ~(negative & signed)  # `(-5)` is not an amount
+    cents = np.where(_np(pc.equal(sign, "-")) ^ negative, -magnitude, magnitude)
     cents[~ok] = 0
     return cents, empty, ~empty & ~ok, _np(pc.fill_null(rounded, False)) & ok
 
 
-def parse_instant(text: str, *, date_end_ms: int = 0) -> int | None:
+def _plain_amounts(
+    text: pa.ChunkedArray | pa.Array, decimal: str
+) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray]:
+    """Strip parentheses, currency and thousands separators: `($1,245.50)` -> `1245.50`, and a
+    mask of the parenthesised (negative) values. Badly grouped digits (`1,24.5`) are left as they
+    are, so that they fail to parse; with a decimal comma, a `.` that does not group thousands
+    fails too."""
+    parenthesised = pc.fill_null(pc.match_substring_regex(text, PARENTHESISED), False)
+    inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(text, 1, -1))
+    text = pc.if_else(parenthesised, inner, text)
+    text = pc.replace_substring_regex(text, CURRENCY_BEFORE, r"\1")
+    text = pc.replace_substring_regex(text, CURRENCY_AFTER, "")
+    separators = "[" + re.escape(GROUP_SEPARATORS[decimal]) + "]"
+    mark = re.escape(decimal)
+    grouped = rf"^[+-]?\d{{1,3}}(?:{separators}\d{{3}})+(?:{mark}\d*)?$"
+    is_grouped = pc.fill_null(pc.match_substring_regex(text, grouped), False)
+    text = pc.if_else(is_grouped, pc.replace_substring_regex(text, separators, ""), text)
+    if decimal != ".":
+        stray_dot = pc.fill_null(pc.match_substring(text, "."), False)
+        text = pc.if_else(stray_dot, pa.scalar("-"), pc.replace_substring(text, decimal, "."))
+    return text, _np(parenthesised)
+
+
+def parse_instant(
+    text: str, *, date_end_ms: int = 0, options: ParseOptions = DEFAULT_PARSE
+) -> int | None:
     """One instant, by exactly the rules of `parse_instants` (None if it does not parse)."""
-    ms, empty, bad = parse_instants(pa.array([text], pa.string()), date_end_ms=date_end_ms)
+    ms, empty, bad = parse_instants(
+        pa.array([text], pa.string()), date_end_ms=date_end_ms, options=options
+    )
     return None if empty[0] or bad[0] else int(ms[0])
 
 
-def parse_amount(text: str) -> int | None:
+def parse_amount(text: str, *, decimal: str = ".") -> int | None:
     """One amount in cents, by exactly the rules of `parse_amounts` (None if it does not parse)."""
-    cents, empty, bad, _ = parse_amounts(pa.array([text], pa.string()))
+    cents, empty, bad, _ = parse_amounts(pa.array([text], pa.string()), decimal=decimal)
     return None if empty[0] or bad[0] else int(cents[0])
 
 
@@ -372,7 +536,7 @@ def _separator_hint(header: Sequence[str]) -> str:
     return ""
 
 
-def _found_list(header: Sequence[str], most: int = 20) -> str:
+def found_list(header: Sequence[str], most: int = 20) -> str:
     names = [_printable(n) for n in header]
     shown = ", ".join(names[:most])
     if len(names) > most:

@@ -6,20 +6,28 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 
-from segcli import load, metrics, normalise, segments
+from segcli import contacts as contacts_stage
+from segcli import exports, load, metrics, normalise, segments
+from segcli import overlaps as overlaps_stage
 from segcli.errors import InvalidInputError
-from segcli.schema import DAY_MS, format_instant
+from segcli.schema import CONTACT_ID, DAY_MS, DETAIL_COLUMNS, format_instant
 from segcli.settings import Settings
 
 INPUT_FORMATS = load.INPUT_FORMATS
 DEFAULT_ENCODING = load.DEFAULT_ENCODING
+ParseOptions = normalise.ParseOptions
+DAY_FIRST, MONTH_FIRST, DECIMAL_MARKS = (
+    normalise.DAY_FIRST,
+    normalise.MONTH_FIRST,
+    normalise.DECIMAL_MARKS,
+)
 parse_amount = normalise.parse_amount  # exact cents, by the same rules as the `total` column
 END_OF_DAY_MS = DAY_MS - 1  # a bare --as-of date means the last millisecond of that day
 
@@ -47,13 +55,18 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+Progress = Callable[[str, int, int], None]  # (what is being done, steps done, steps in all)
+
+
 @dataclass(frozen=True)
 class Loaded:
-    """Normalised orders (every instant, before any as-of cut) and the notices of loading them."""
+    """Normalised orders (every instant, before any as-of cut), the contacts file if one was
+    given, and the notices of loading them."""
 
     orders: pd.DataFrame
     notices: tuple[str, ...]
     default_as_of_ms: int | None  # the bundled sample's snapshot; None means now
+    contacts: contacts_stage.Contacts | None = None
 
     def as_of(self, as_of_ms: int | None) -> int:
         """The as-of instant to use when the user gave `as_of_ms` (or None)."""
@@ -69,8 +82,15 @@ def load_orders(
     encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     stdin: BinaryIO | None = None,
+    export_options: exports.ExportOptions | None = None,
+    parse_options: normalise.ParseOptions | None = None,
+    customers_path: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> Loaded:
-    """Read and normalise the orders at `paths` (or the bundled sample when there are none)."""
+    """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
+    and the contacts file at `customers_path`."""
+    export_options = export_options or exports.ExportOptions()
+    parse_options = parse_options or normalise.ParseOptions()
     notices = []
     default_as_of_ms = None
     if paths:
@@ -85,9 +105,13 @@ def load_orders(
             "pass --orders FILE or set SEGCLI_ORDERS to read your own"
         )
 
-    mappings = [normalise.match_columns(load.read_header(s), s.label) for s in sources]
-    raw = load.read_orders(sources, mappings)
-    orders, report = normalise.normalise(raw)
+    plans = [exports.plan(load.read_header(s), s.label, export_options) for s in sources]
+    raw = load.read_orders(sources, [p.mapping for p in plans], progress=progress)
+    if progress is not None:
+        progress("parsing orders", len(sources), len(sources) + 1)
+    raw, shaped = exports.shape(raw, plans, include_cancelled=export_options.include_cancelled)
+    notices.extend(_shape_notices(shaped))
+    orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
     summary = report.skipped_summary()
     if summary and strict:
         raise InvalidInputError(f"{summary} (--strict allows none)")
@@ -98,7 +122,84 @@ def load_orders(
             f"rounded {_count(report.rounded_amounts, 'total')} with fractions of a cent "
             "to the cent (half away from zero)"
         )
-    return Loaded(orders=orders, notices=tuple(notices), default_as_of_ms=default_as_of_ms)
+    orders, overlaps = overlaps_stage.drop_repeats(orders)
+    if overlaps.repeats:
+        notices.append(
+            f"counted {_count(overlaps.repeats, 'order')} once that appeared identically "
+            "in more than one file"
+        )
+    if overlaps.conflicts:
+        message = (
+            f"{_count(overlaps.conflicts, 'order reference')} appear in more than one file "
+            f"with different contents (first: '{overlaps.first_conflict}')"
+        )
+        if strict:
+            raise InvalidInputError(f"{message} (--strict allows none)")
+        notices.append(f"warning: {message}; every copy is counted")
+
+    contacts = None
+    if customers_path is not None:
+        contacts, contact_notices = read_contacts(customers_path, encoding=encoding)
+        notices.extend(contact_notices)
+    return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
+
+
+def read_contacts(
+    path: str | Path, *, encoding: str = DEFAULT_ENCODING
+) -> tuple[contacts_stage.Contacts, list[str]]:
+    """The contacts file (`--customers`), and notices about the records it could not use."""
+    (source,) = load.resolve_sources([path], encoding=encoding)
+    header = load.read_header(source)
+    roles = normalise.match_columns(
+        header,
+        source.label,
+        required=(CONTACT_ID,),
+        optional=DETAIL_COLUMNS,
+        email_key=True,
+    )
+    mapping: dict[str, str] = {}
+    for role, name in roles.items():
+        mapping.setdefault(name, role)
+    raw = load.read_orders([source], [mapping])
+    found = contacts_stage.from_table(raw.tables[0], roles, source.label)
+    notices = []
+    if found.keyed_by_email:
+        notices.append(f"{source.label}: no contactID column; contacts are keyed by email")
+    if found.without_id:
+        notices.append(f"{source.label}: skipped {_count(found.without_id, 'contact')} with no id")
+    if found.repeated:
+        notices.append(
+            f"{source.label}: {_count(found.repeated, 'repeated contact')} "
+            "ignored (the first record of each id is used)"
+        )
+    return found, notices
+
+
+def _shape_notices(shaped: exports.ShapeReport) -> list[str]:
+    notices = []
+    titles = sorted({title for _, title in shaped.detected})
+    for title in titles:
+        labels = [label for label, t in shaped.detected if t == title]
+        where = labels[0] if len(labels) == 1 else f"{len(labels)} files"
+        notices.append(f"{where}: detected a {title}")
+    if shaped.keyed_by_email:
+        notices.append("customers are keyed by their email address (trimmed, lower-cased)")
+    if shaped.folded:
+        notices.append(f"folded {_count(shaped.folded, 'line-item row')} into their orders")
+    if shaped.excluded:
+        n = sum(shaped.excluded.values())
+        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.excluded.items()))
+        notices.append(
+            f"excluded {_count(n, 'order')} not counted by the shop ({kinds}); "
+            "--include-cancelled counts them"
+        )
+    if shaped.included:
+        n = sum(shaped.included.values())
+        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.included.items()))
+        notices.append(f"counted {_count(n, 'order')} the shop did not count ({kinds})")
+    if shaped.credits:
+        notices.append(f"counted {_count(shaped.credits, 'credit note')} as negative spend")
+    return notices
 
 
 def classify_at(
@@ -114,7 +215,15 @@ def classify_at(
             f"excluded {_count(excluded, 'order')} dated after the as-of instant "
             f"{format_instant(as_of_ms)}"
         )
-    table = segments.classify(metrics.per_customer(orders), as_of_ms, settings or Settings())
+    per_customer = metrics.per_customer(orders)
+    if loaded.contacts is not None:
+        per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
+        if without:
+            notices.append(
+                f"{_count(without, 'customer')} with orders had no record in "
+                f"{loaded.contacts.label}"
+            )
+    table = segments.classify(per_customer, as_of_ms, settings or Settings())
     return Result(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
 
 
@@ -127,10 +236,20 @@ def customers(
     encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     stdin: BinaryIO | None = None,
+    export_options: exports.ExportOptions | None = None,
+    parse_options: normalise.ParseOptions | None = None,
+    customers_path: str | Path | None = None,
 ) -> Result:
     """Every customer in the orders at `paths` (or the bundled sample when there are none)."""
     loaded = load_orders(
-        paths, input_format=input_format, encoding=encoding, strict=strict, stdin=stdin
+        paths,
+        input_format=input_format,
+        encoding=encoding,
+        strict=strict,
+        stdin=stdin,
+        export_options=export_options,
+        parse_options=parse_options,
+        customers_path=customers_path,
     )
     result = classify_at(loaded, as_of_ms, settings)
     return replace(result, notices=loaded.notices + result.notices)

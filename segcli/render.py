@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 from rich import box
 from rich.console import Console, Group, JustifyMethod
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -83,6 +86,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 CSV_RECORD_END = "\r\n"
 
 DEFAULT_TABLE_ROWS = 50
+PROGRESS_AFTER_S = 1.0  # a load quicker than this shows no progress bar
 NAME_MIN_WIDTH = 10
 COLUMN_GAP = 2  # what the list table puts between two columns
 BAR_WIDTH = 24
@@ -380,7 +384,8 @@ def _showing(shown: int, total: int, offset: int) -> str:
 def show_table(customer: pd.DataFrame) -> Table:
     """One customer's details and metrics as a two-column grid."""
     row = api_frame(customer, SHOW_KEYS).iloc[0]
-    first = format_instant(int(customer[FIRST_ORDER_MS].iloc[0]))
+    first_ms = customer[FIRST_ORDER_MS].iloc[0]
+    first = None if pd.isna(first_ms) else format_instant(int(first_ms))
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
@@ -408,7 +413,7 @@ def show_table(customer: pd.DataFrame) -> Table:
         if key == SEGMENT:
             table.add_row(label, _segment_text(value))
         else:
-            table.add_row(label, Text("—" if pd.isna(value) else str(value)))
+            table.add_row(label, Text("—" if value is None or pd.isna(value) else str(value)))
     return table
 
 
@@ -558,6 +563,36 @@ class Output:
 
     def show(self, renderable: object) -> None:
         self.stdout.print(renderable)
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str, int, int], None]]:
+        """A progress callback `(what, done, total)`. A bar is drawn on stderr only when it is a
+        terminal, and only once the work has taken PROGRESS_AFTER_S; it is gone when done."""
+        if self.quiet or not self.stderr.is_terminal:
+            yield lambda what, done, total: None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.stderr,
+            transient=True,
+        )
+        task = bar.add_task("loading", total=None)
+        timer = threading.Timer(PROGRESS_AFTER_S, bar.start)
+        timer.daemon = True
+        timer.start()
+
+        def update(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        try:
+            yield update
+        finally:
+            timer.cancel()
+            timer.join()
+            bar.stop()
 
     def notice(self, message: str) -> None:
         if not self.quiet:

@@ -22,6 +22,7 @@ DETAIL_COLUMNS: tuple[str, ...] = (NAME, EMAIL, COMPANY, PHONE, ACCOUNT_NAME, AC
 # Columns of the normalised orders frame (one row per counted order, in input order).
 ORDER_MS = "orderMs"  # int64 milliseconds since the Unix epoch, UTC
 TOTAL_CENTS = "totalCents"  # int64 cents
+SOURCE = "_source"  # with several input files: which one the order came from (0, 1, ...)
 
 # Columns of the customer frame (one row per customer).
 ORDER_COUNT = "orderCount"

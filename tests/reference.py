@@ -19,7 +19,8 @@ DETAILS = ("name", "email", "company", "phone", "accountName", "accountCode")
 
 _INSTANT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+    r"( ?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?))?)?"
 )
 _AMOUNT = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
 
@@ -41,6 +42,7 @@ def parse_instant(text: str | None, *, end_of_day: bool = False) -> int | None:
     if not m:
         return None
     year, month, day, hour, minute, second, fraction, zone = m.groups()
+    zone = zone.lstrip(" ") if zone else zone
     try:
         day_start = datetime.combine(date(int(year), int(month), int(day)), datetime.min.time())
     except ValueError:
@@ -65,18 +67,65 @@ def parse_instant(text: str | None, *, end_of_day: bool = False) -> int | None:
     return ms
 
 
-def parse_cents(text: str | None) -> int | None:
-    """A decimal amount -> integer cents, rounded half away from zero; None if not a number."""
+CURRENCY_SYMBOLS = "$€£¥₹"
+GROUPING = {".": ", '\u00a0\u202f", ",": ". '\u00a0\u202f"}
+
+
+def _strip_currency(text: str) -> str:
+    """`-NZ$ 12` -> `-12`, `12.00 EUR` -> `12.00`: a symbol (after up to 3 capitals) or a 3-letter
+    code and a space before the number, or a symbol or a space and a 3-letter code after it."""
+    sign = ""
+    if text[:1] in ("+", "-"):
+        sign, text = text[0], text[1:].lstrip(" \t")
+    capitals = 0
+    while capitals < min(3, len(text)) and "A" <= text[capitals] <= "Z":
+        capitals += 1
+    if capitals < len(text) and text[capitals] in CURRENCY_SYMBOLS:
+        text = text[capitals + 1 :].lstrip(" \t")
+    elif capitals == 3 and text[3:4] in (" ", "\t"):
+        text = text[4:].lstrip(" \t")
+    if text[-1:] in CURRENCY_SYMBOLS:
+        text = text[:-1].rstrip(" \t")
+    elif len(text) >= 4 and all("A" <= c <= "Z" for c in text[-3:]) and text[-4] in (" ", "\t"):
+        text = text[:-4].rstrip(" \t")
+    return sign + text
+
+
+def parse_cents(text: str | None, decimal: str = ".") -> int | None:
+    """An amount -> integer cents, rounded half away from zero; None if not a number.
+
+    Accepted around the decimal number: parentheses for a negative, a currency symbol or code,
+    and thousands grouped in threes by one of GROUPING[decimal]."""
     text = clean(text)
     if text is None:
         return None
-    m = _AMOUNT.fullmatch(text)
-    if not m or not re.search(r"[0-9]", text):
+    negative = len(text) >= 2 and text[0] == "(" and text[-1] == ")"
+    if negative:
+        text = text[1:-1].strip(" \t")
+    text = _strip_currency(text)
+    sign = text[:1] if text[:1] in ("+", "-") else ""
+    body = text[len(sign) :]
+    if negative and sign:
+        return None
+    whole, mark, fraction = body.partition(decimal)
+    separators = GROUPING[decimal]
+    if any(c in separators for c in whole):
+        groups = re.split("[" + re.escape(separators) + "]", whole)
+        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
+            return None
+        whole = "".join(groups)
+    if not whole.isdigit() and whole != "":
+        return None
+    if not (fraction.isdigit() or fraction == ""):
+        return None
+    plain = f"{sign}{whole}{'.' if mark else ''}{fraction}"
+    m = _AMOUNT.fullmatch(plain)
+    if not m or not re.search(r"[0-9]", plain) or not whole.isascii() or not fraction.isascii():
         return None
     if len(m.group(2).lstrip("0")) > 13:  # segcli's documented limit on whole digits
         return None
-    amount = Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return int(amount * 100)
+    amount = Decimal(plain).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return int(-amount * 100 if negative else amount * 100)
 
 
 def format_instant(ms: int) -> str:
@@ -266,3 +315,36 @@ def cross(customers_by_id: dict[str, dict]):
         metrics = record["metrics"]
         matrix[metrics["segment"]][metrics["purchaseFrequency"]] += 1
     return matrix
+
+
+def customers_from_files(
+    files: list[list[dict]], as_of_ms: int, t: Thresholds | None = None
+) -> dict[str, dict]:
+    """Several files read as one table, except that an order from a later file that is an exact
+    copy (every parsed field equal) of an order whose reference first appeared in an earlier file
+    is not counted again. Copies inside one file all count."""
+    first_file: dict[str, int] = {}
+    for k, rows in enumerate(files):
+        for row in rows:
+            if skip_reason(row) is None:
+                first_file.setdefault(clean(row["orderReference"]), k)
+    seen = set()
+    counted = []
+    for k, rows in enumerate(files):
+        for row in rows:
+            if skip_reason(row) is not None:
+                counted.append(row)  # skipped later anyway
+                continue
+            ref = clean(row["orderReference"])
+            key = (
+                ref,
+                clean(row["contactID"]),
+                parse_instant(row["orderDate"]),
+                parse_cents(row["total"]),
+                *(clean(row.get(name)) for name in DETAILS),
+            )
+            if key in seen and k > first_file[ref]:
+                continue
+            seen.add(key)
+            counted.append(row)
+    return customers(counted, as_of_ms, t)

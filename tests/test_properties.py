@@ -49,8 +49,15 @@ TOTALS = [
     "100.",
     "0001.10",
     "-2500.005",
+    "$1,245.50",
+    "(12.50)",
+    "($1,000,000.01)",
+    "NZ$ 5000.01",
+    "5,000.00 NZD",
+    "-$30",
+    "1 245.5",
 ]
-BAD_TOTALS = ["abc", "1,245.50", "$5", "", "  ", "1e3", "--1", "."]
+BAD_TOTALS = ["abc", "1,24.50", "$", "", "  ", "1e3", "--1", ".", "(-5)", "12,5", "5 $ 5"]
 BAD_DATES = [
     "",
     " ",
@@ -335,6 +342,28 @@ def test_transitions_and_cross_tab_match_reference(tmp_path, rows, since, until,
     assert cross.to_dict(orient="index") == reference.cross(reference.customers(rows, to_ms, t))
 
 
+@PROPERTY
+@given(first=order_rows(), second=order_rows(), data=st.data())
+def test_overlapping_files_match_reference(tmp_path, first, second, data):
+    """A later file repeating some of an earlier file's orders exactly (and some changed)."""
+    copies = data.draw(st.lists(st.sampled_from(first), max_size=6)) if first else []
+    changed = [dict(r, total="999.99") for r in copies[:1]]
+    first = first + first[-1:]  # a repeat inside one file counts twice
+    second = second + copies + changed
+    paths = []
+    for name, rows in (("a.csv", first), ("b.csv", second)):
+        path = tmp_path / name
+        columns = reference.REQUIRED + ("name", "email", "company", "phone")
+        path.write_text(csv_text(rows, columns), encoding="utf-8")
+        paths.append(str(path))
+    result = pipeline.customers(paths, as_of_ms=AS_OF_MS)
+    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+    want = reference.customers_from_files([first, second], AS_OF_MS)
+    for record in want.values():
+        record["accountName"] = record["accountCode"] = None
+    assert {r["contactID"]: r for r in records} == want
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     text=st.one_of(
@@ -347,6 +376,18 @@ def test_transitions_and_cross_tab_match_reference(tmp_path, rows, since, until,
 )
 def test_amount_parsing_matches_reference(text):
     assert pipeline.parse_amount(text) == reference.parse_cents(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.from_regex(
+        r"\(?[+-]?(NZ\$|\$|€|USD )?[+-]?\d{1,4}([,. '](\d{2,4}))*([.,]\d{0,3})?( ?(€|EUR))?\)?",
+        fullmatch=True,
+    ),
+    decimal=st.sampled_from([".", ","]),
+)
+def test_export_amount_forms_match_reference(text, decimal):
+    assert pipeline.parse_amount(text, decimal=decimal) == reference.parse_cents(text, decimal)
 
 
 @settings(max_examples=300, deadline=None)
