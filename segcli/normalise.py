@@ -435,6 +435,11 @@ def parse_amounts(
     return cents, empty, ~empty & ~ok, _np(pc.fill_null(rounded, False)) & ok
 
 
+def _without_currency(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    text = pc.replace_substring_regex(text, CURRENCY_BEFORE, r"\1")
+    return pc.replace_substring_regex(text, CURRENCY_AFTER, "")
+
+
 def _plain_amounts(
     text: pa.ChunkedArray | pa.Array, decimal: str
 ) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray]:
@@ -442,11 +447,10 @@ def _plain_amounts(
     mask of the parenthesised (negative) values. Badly grouped digits (`1,24.5`) are left as they
     are, so that they fail to parse; with a decimal comma, a `.` that does not group thousands
     fails too."""
+    text = _without_currency(text)  # outside the parentheses: `(120,00) EUR`
     parenthesised = pc.fill_null(pc.match_substring_regex(text, PARENTHESISED), False)
     inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(text, 1, -1))
-    text = pc.if_else(parenthesised, inner, text)
-    text = pc.replace_substring_regex(text, CURRENCY_BEFORE, r"\1")
-    text = pc.replace_substring_regex(text, CURRENCY_AFTER, "")
+    text = pc.if_else(parenthesised, _without_currency(inner), text)  # inside: `($12.50)`
     separators = "[" + re.escape(GROUP_SEPARATORS[decimal]) + "]"
     mark = re.escape(decimal)
     grouped = rf"^[+-]?\d{{1,3}}(?:{separators}\d{{3}})+(?:{mark}\d*)?$"

@@ -99,10 +99,10 @@ def parse_cents(text: str | None, decimal: str = ".") -> int | None:
     text = clean(text)
     if text is None:
         return None
+    text = _strip_currency(text)  # a currency may sit outside the parentheses or inside
     negative = len(text) >= 2 and text[0] == "(" and text[-1] == ")"
     if negative:
-        text = text[1:-1].strip(" \t")
-    text = _strip_currency(text)
+        text = _strip_currency(text[1:-1].strip(" \t"))
     sign = text[:1] if text[:1] in ("+", "-") else ""
     body = text[len(sign) :]
     if negative and sign:

@@ -158,6 +158,28 @@ def test_column_mapping_with_date_format_and_export_amounts(cli: Cli, tmp_path):
     assert got["Kowhai Cafe"]["email"] == "a@k.example"  # canonical names still match
 
 
+def test_accounting_sample_with_decimal_comma_dates_and_credit_in_parentheses(cli: Cli):
+    args = [
+        "--orders", EXPORTS / "accounting_invoices.csv",
+        "--column", "orderReference=Invoice No",
+        "--column", "contactID=Customer",
+        "--column", "name=Customer",  # one header may feed two roles
+        "--column", "orderDate=Invoice Date",
+        "--column", "total=Amount",
+        "--date-format", "%d.%m.%Y %H:%M",
+        "--timezone", "Europe/Berlin",
+        "--decimal", ",",
+    ]  # fmt: skip
+    got, stderr = customers_of(cli, *args)
+    assert "skipped" not in stderr
+    # 1.245,50 + 5.310,00 - 120,00; 08.10.2025 09:00 in Berlin (CEST, +02:00) is 07:00Z
+    assert summary(got["Kaffeehaus Lindner"]) == (
+        3, "6435.50", "2025-10-08T07:00:00.000Z", "GS-2025-0019"
+    )  # fmt: skip
+    assert got["Kaffeehaus Lindner"]["name"] == "Kaffeehaus Lindner"
+    assert summary(got["Bäckerei Sommer"])[:2] == (2, "802.25")
+
+
 def test_decimal_comma(cli: Cli, tmp_path):
     path = tmp_path / "eu.csv"
     path.write_text(

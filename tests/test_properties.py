@@ -381,7 +381,8 @@ def test_amount_parsing_matches_reference(text):
 @settings(max_examples=400, deadline=None)
 @given(
     text=st.from_regex(
-        r"\(?[+-]?(NZ\$|\$|€|USD )?[+-]?\d{1,4}([,. '](\d{2,4}))*([.,]\d{0,3})?( ?(€|EUR))?\)?",
+        r"(\$ ?)?\(?[+-]?(NZ\$|\$|€|USD )?[+-]?\d{1,4}([,. '](\d{2,4}))*([.,]\d{0,3})?"
+        r"( ?(€|EUR))?\)?( EUR)?",
         fullmatch=True,
     ),
     decimal=st.sampled_from([".", ","]),
