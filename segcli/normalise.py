@@ -117,14 +117,20 @@ class NormaliseReport:
     def skipped(self) -> int:
         return sum(s.count for s in self.skips)
 
-    def skipped_summary(self) -> str | None:
-        """`skipped 3 of 27,270 rows: 2 unparseable orderDate (first: line 17), 1 ...`, or None."""
+    def skipped_summary(self, headers: Mapping[str, str] | None = None) -> str | None:
+        """`skipped 3 of 27,270 rows: 2 unparseable orderDate (first: line 17), 1 ...`, or None.
+
+        `headers` ({canonical column: the file's header}) names the file's own column too:
+        `1 unparseable orderDate ('Created at') (line 9)`."""
         if not self.skips:
             return None
-        parts = [
-            f"{s.count:,} {s.reason} ({'first: ' if s.count > 1 else ''}{s.first})"
-            for s in self.skips
-        ]
+        headers = headers or {}
+        parts = []
+        for s in self.skips:
+            column = s.reason.rsplit(" ", 1)[-1]
+            header = headers.get(column)
+            reason = f"{s.reason} ('{header}')" if header and header != column else s.reason
+            parts.append(f"{s.count:,} {reason} ({'first: ' if s.count > 1 else ''}{s.first})")
         return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + ", ".join(parts)
 
 

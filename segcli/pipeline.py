@@ -17,7 +17,16 @@ from segcli import contacts as contacts_stage
 from segcli import exports, load, metrics, normalise, segments
 from segcli import overlaps as overlaps_stage
 from segcli.errors import InvalidInputError
-from segcli.schema import CONTACT_ID, DAY_MS, DETAIL_COLUMNS, format_instant
+from segcli.schema import (
+    CONTACT_ID,
+    DAY_MS,
+    DETAIL_COLUMNS,
+    EMAIL,
+    ORDER_DATE,
+    ORDER_REFERENCE,
+    TOTAL,
+    format_instant,
+)
 from segcli.settings import Settings
 
 INPUT_FORMATS = load.INPUT_FORMATS
@@ -112,7 +121,7 @@ def load_orders(
     raw, shaped = exports.shape(raw, plans, include_cancelled=export_options.include_cancelled)
     notices.extend(_shape_notices(shaped))
     orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
-    summary = report.skipped_summary()
+    summary = report.skipped_summary(_headers(plans))
     if summary and strict:
         raise InvalidInputError(f"{summary} (--strict allows none)")
     if summary:
@@ -173,6 +182,18 @@ def read_contacts(
             "ignored (the first record of each id is used)"
         )
     return found, notices
+
+
+def _headers(plans: Sequence[exports.Plan]) -> dict[str, str]:
+    """{canonical column: the header it was read from}, where every file agrees on one."""
+    headers: dict[str, str] = {}
+    for role in (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL):
+        names = {
+            p.roles.get(EMAIL if p.key_by_email and role == CONTACT_ID else role) for p in plans
+        }
+        if len(names) == 1 and None not in names:
+            headers[role] = names.pop()
+    return headers
 
 
 def _shape_notices(shaped: exports.ShapeReport) -> list[str]:

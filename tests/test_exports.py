@@ -126,7 +126,7 @@ def test_a_bad_row_after_folded_line_items_is_located_in_the_file(cli: Cli, tmp_
     path = tmp_path / "orders_export.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = cli("list", "--orders", path, "--as-of", AS_OF)
-    assert f"1 unparseable orderDate (line {bad_line + 1})" in result.stderr
+    assert f"1 unparseable orderDate ('Created at') (line {bad_line + 1})" in result.stderr
 
 
 # --- column mapping, dates and amounts --------------------------------------------------------
@@ -201,7 +201,7 @@ def test_email_keyed_file_without_contact_id(cli: Cli, tmp_path):
     )
     got, stderr = customers_of(cli, "--orders", path)
     assert list(got) == ["ana@x.example"] and summary(got["ana@x.example"])[:2] == (2, "11.00")
-    assert "keyed by their email" in stderr and "1 empty contactID (line 4)" in stderr
+    assert "keyed by their email" in stderr and "1 empty contactID ('email') (line 4)" in stderr
 
 
 @pytest.mark.parametrize(
