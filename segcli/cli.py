@@ -16,27 +16,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from segcli import (
-    __version__,
-    config,
-    exports,
-    pipeline,
-    render,
-    rfm,
-    select,
-    summary,
-    transitions,
-)
+from segcli import __version__, config
 from segcli import settings as defaults
 from segcli.errors import SegcliError
-from segcli.pipeline import DAY_FIRST, DECIMAL_MARKS, MONTH_FIRST, ParseOptions
-from segcli.schema import FREQUENCIES, NOT_YET, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
+from segcli.options import (
+    DAY_FIRST,
+    DECIMAL_MARKS,
+    DEFAULT_ENCODING,
+    INPUT_FORMATS,
+    MAPPABLE,
+    MONTH_FIRST,
+    PRESET_NAMES,
+    ExportOptions,
+    ParseOptions,
+)
+from segcli.schema import (
+    DEFAULT_SORT,
+    DEFAULT_TABLE_ROWS,
+    FREQUENCIES,
+    NOT_YET,
+    PURCHASE_FREQUENCY,
+    SEGMENT,
+    SEGMENTS,
+    SORT_FIELDS,
+    format_instant,
+)
 from segcli.settings import Settings, SettingsError, parse_money
+
+if TYPE_CHECKING:  # the stages import pandas, pyarrow and Rich: loaded when a command runs
+    from segcli import pipeline, render, select
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -74,7 +87,7 @@ class By(StrEnum):
 
 
 InputFormat = StrEnum(  # type: ignore[misc]  # built from the one list in load.py
-    "InputFormat", [(name, name) for name in pipeline.INPUT_FORMATS]
+    "InputFormat", [(name, name) for name in INPUT_FORMATS]
 )
 
 
@@ -95,10 +108,12 @@ def _choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
 # Choices come from the one list of labels in schema.py (and the sort fields in select.py).
 _segment = _choice("segment", SEGMENTS)
 _frequency = _choice("purchase frequency", FREQUENCIES)
-_sort_field = _choice("sort field", tuple(select.SORT_FIELDS))
+_sort_field = _choice("sort field", tuple(SORT_FIELDS))
 
 
 def _as_of(value: str) -> int:
+    from segcli import pipeline
+
     try:
         return pipeline.parse_as_of(value)
     except ValueError as exc:
@@ -106,6 +121,8 @@ def _as_of(value: str) -> int:
 
 
 def _money(value: str) -> int:
+    from segcli import pipeline
+
     cents = pipeline.parse_amount(value)
     if cents is None:
         raise typer.BadParameter(f"'{value}' is not an amount (e.g. 5000 or 1245.50)")
@@ -157,7 +174,7 @@ ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Outpu
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets in exports.py
-    "Preset", [(name, name) for name in exports.PRESETS]
+    "Preset", [(name, name) for name in PRESET_NAMES]
 )
 PresetOpt = Annotated[
     Preset | None,
@@ -320,7 +337,7 @@ class Options:
     quiet: bool
     pretty: bool
     resolved: config.Resolved
-    export_options: exports.ExportOptions
+    export_options: ExportOptions
     parse_options: ParseOptions
     customers_path: Path | None
 
@@ -329,6 +346,8 @@ class Options:
         return self.resolved.settings
 
     def load(self, out: render.Output) -> pipeline.Loaded:
+        from segcli import pipeline
+
         with out.progress() as progress:
             loaded = pipeline.load_orders(
                 [str(p) for p in self.orders or ()],
@@ -345,6 +364,8 @@ class Options:
         return loaded
 
     def at(self, out: render.Output, loaded: pipeline.Loaded, as_of: int | None) -> pipeline.Result:
+        from segcli import pipeline
+
         result = pipeline.classify_at(loaded, as_of, self.settings)
         for notice in result.notices:
             out.notice(notice)
@@ -358,7 +379,7 @@ def _shared_options(
     orders: OrdersOpt = None,
     as_of: AsOfOpt = None,
     input_format: InputFormatOpt = None,
-    encoding: EncodingOpt = pipeline.DEFAULT_ENCODING,
+    encoding: EncodingOpt = DEFAULT_ENCODING,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     pretty: PrettyOpt = False,
@@ -396,7 +417,7 @@ def _shared_options(
         raise typer.BadParameter(
             f"'{decimal}' is not a decimal mark; choose . or ,", param_hint="'--decimal'"
         )
-    export_options = exports.ExportOptions(
+    export_options = ExportOptions(
         preset=preset.value if preset else None,
         columns=_column_mapping(column or []),
         include_cancelled=include_cancelled,
@@ -424,14 +445,14 @@ def _shared_options(
 
 def _column_mapping(pairs: list[str]) -> dict[str, str]:
     """`--column orderDate="Invoice Date"` (repeatable) -> {canonical role: header}."""
-    roles = {role.casefold(): role for role in exports.MAPPABLE}
+    roles = {role.casefold(): role for role in MAPPABLE}
     mapping: dict[str, str] = {}
     for pair in pairs:
         role, sep, header = pair.partition("=")
         canonical = roles.get(role.strip().casefold())
         if not sep or not header.strip() or canonical is None:
             raise typer.BadParameter(
-                f"'{pair}' is not ROLE=HEADER with ROLE one of {', '.join(exports.MAPPABLE)}",
+                f"'{pair}' is not ROLE=HEADER with ROLE one of {', '.join(MAPPABLE)}",
                 param_hint="'--column'",
             )
         mapping[canonical] = header.strip()
@@ -502,6 +523,8 @@ settings_options = _with(_settings, "resolved")
 
 def _run(options: Options, output_format: str, work: Callable[[render.Output], None]) -> None:
     """Run a command's body inside the error boundary."""
+    from segcli import render
+
     out = render.Output(quiet=options.quiet)
     try:
         work(out)
@@ -524,6 +547,8 @@ def _run(options: Options, output_format: str, work: Callable[[render.Output], N
 
 
 def _fail(out: render.Output, output_format: str, code: str, message: str, exit_code: int) -> None:
+    from segcli import render
+
     out.error(message)
     if output_format == Format.json.value:
         out.text(render.error_json(code, message))
@@ -538,15 +563,17 @@ def _print_list(
     output_format: ListFormat,
     *,
     filters: select.Filters | None = None,
-    sort: str = select.DEFAULT_SORT,
+    sort: str = DEFAULT_SORT,
     descending: bool = True,
     limit: int | None = None,
     offset: int = 0,
 ) -> None:
     """Select a page of `customers` and print it in one of the list formats."""
+    from segcli import render, select
+
     shown = limit
     if output_format is ListFormat.table and limit is None:
-        shown = render.DEFAULT_TABLE_ROWS
+        shown = DEFAULT_TABLE_ROWS
     page, total = select.select(
         customers,
         filters or select.Filters(),
@@ -634,21 +661,21 @@ def list_customers(
         typer.Option(
             parser=_sort_field,
             metavar="FIELD",
-            help=f"Sort by one of {', '.join(select.SORT_FIELDS)}; ties by contactID.",
+            help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
         ),
-    ] = select.DEFAULT_SORT,
+    ] = DEFAULT_SORT,
     descending: Annotated[bool, typer.Option("--desc/--asc", help="Sort direction.")] = True,
     limit: Annotated[
         int | None,
-        typer.Option(
-            min=0, help=f"At most N customers (table default {render.DEFAULT_TABLE_ROWS})."
-        ),
+        typer.Option(min=0, help=f"At most N customers (table default {DEFAULT_TABLE_ROWS})."),
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """List customers, filtered and sorted."""
+    from segcli import rfm, select
+
     labels = options.settings.rfm_labels()
     rfm_segments = tuple(_choice("RFM segment", labels)(s) for s in rfm_segment or ())
     filters = select.Filters(
@@ -690,6 +717,7 @@ def show(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Show one customer, with phone and account fields."""
+    from segcli import render, select
 
     def work(out: render.Output) -> None:
         result = options.customers(out)
@@ -719,6 +747,8 @@ def breakdown(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
+    from segcli import render, summary
+
     wanted = [b.value for b in By if b in (by or list(By))]
 
     def work(out: render.Output) -> None:
@@ -742,7 +772,7 @@ def breakdown(
                 )
             else:
                 title = f"Segment × purchase frequency — {total:,} customers as of " + (
-                    render.format_instant(result.as_of_ms)
+                    format_instant(result.as_of_ms)
                 )
                 out.show(render.matrix_table(table, title, "Segment"))
             return
@@ -765,6 +795,7 @@ def rfm_command(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Customers per RFM segment: recency, frequency and monetary scored 1-5."""
+    from segcli import render, rfm, summary
 
     def work(out: render.Output) -> None:
         result = options.customers(out)
@@ -829,6 +860,8 @@ def transitions_command(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """How customers moved between segments from one date to another."""
+    from segcli import pipeline, render, transitions
+
     pair = _movement(movement) if movement is not None else None
     if pair is None and output_format in (ListFormat.ndjson, ListFormat.csv):
         raise typer.BadParameter(
@@ -841,8 +874,7 @@ def transitions_command(
         after = options.at(out, loaded, until if until is not None else options.as_of)
         if since > after.as_of_ms:
             raise typer.BadParameter(
-                f"{render.format_instant(since)} is after --to "
-                f"{render.format_instant(after.as_of_ms)}",
+                f"{format_instant(since)} is after --to {format_instant(after.as_of_ms)}",
                 param_hint="'--from'",
             )
         before = pipeline.classify_at(loaded, since, options.settings)
@@ -852,7 +884,7 @@ def transitions_command(
             return
         table = transitions.matrix(before.customers, after.customers)
         moves = transitions.movements(table)
-        since_text, until_text = (render.format_instant(t) for t in (since, after.as_of_ms))
+        since_text, until_text = (format_instant(t) for t in (since, after.as_of_ms))
         if output_format is ListFormat.json:
             text = render.matrix_json(
                 table,
@@ -879,6 +911,8 @@ def config_show(
     resolved: config.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
 ) -> None:
     """Show the settings in effect, where each comes from, and the RFM segment table."""
+    from segcli import render
+
     path = str(resolved.path) if resolved.path else None
     out = render.Output()
     if output_format is Format.json:

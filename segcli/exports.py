@@ -28,19 +28,11 @@ import pyarrow.compute as pc
 
 from segcli.errors import MissingColumnError
 from segcli.load import RawOrders
-from segcli.normalise import (
-    CREDIT,
-    DAY_FIRST,
-    MONTH_FIRST,
-    ParseOptions,
-    found_list,
-    match_columns,
-    text_column,
-)
+from segcli.normalise import CREDIT, found_list, match_columns, text_column
+from segcli.options import DAY_FIRST, MONTH_FIRST, ExportOptions, ParseOptions
 from segcli.schema import (
     COMPANY,
     CONTACT_ID,
-    DETAIL_COLUMNS,
     EMAIL,
     NAME,
     ORDER_DATE,
@@ -60,7 +52,6 @@ _AUXILIARY = (STATUS, CANCELLED_AT, KIND, FIRST_NAME, LAST_NAME)
 
 CANCELLED = "cancelled"  # how an order with a `Cancelled at` date is counted in the report
 STATUS_PREFIX = "wc-"  # WooCommerce plugins write `wc-cancelled` as well as `cancelled`
-MAPPABLE: tuple[str, ...] = REQUIRED_COLUMNS + DETAIL_COLUMNS  # what --column may name
 
 
 @dataclass(frozen=True)
@@ -139,16 +130,6 @@ XERO = Preset(
 PRESETS: dict[str, Preset] = {p.name: p for p in (SHOPIFY, WOOCOMMERCE, XERO)}
 # Fallbacks: a role whose usual header is missing may come from another one.
 _FALLBACK_HEADERS = {("woocommerce", ORDER_REFERENCE): "order_id"}
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """How to map exports: a preset, the user's column mapping, and whether cancelled orders
-    count."""
-
-    preset: str | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)  # role -> header (--column)
-    include_cancelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,11 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from segcli.errors import UnreadableError
+from segcli.options import CSV, DEFAULT_ENCODING, INPUT_FORMATS, PARQUET
 
-CSV = "csv"
-PARQUET = "parquet"
-INPUT_FORMATS: tuple[str, ...] = (CSV, PARQUET)
+__all__ = ["CSV", "DEFAULT_ENCODING", "INPUT_FORMATS", "PARQUET", "RawOrders", "Source"]
+
 STDIN = "-"
-DEFAULT_ENCODING = "utf-8"
 
 _EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
 _GZIP_MAGIC = b"\x1f\x8b"

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from segcli.errors import InvalidInputError, MissingColumnError
 from segcli.load import RawOrders
+from segcli.options import DAY_FIRST, ParseOptions
 from segcli.schema import (
     CONTACT_ID,
     DAY_MS,
@@ -47,9 +48,6 @@ NUMERIC_DATE = (
     r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$"
 )
 CREDIT = "_credit"  # an optional boolean column: a credit note, whose total reduces spend
-DAY_FIRST = "dayfirst"
-MONTH_FIRST = "monthfirst"
-DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 
 # A plain decimal amount: optional sign, digits with an optional fraction, at most 13 whole digits
 # so that cents stay far inside int64 (leading zeros are not counted).
@@ -62,7 +60,6 @@ PARENTHESISED = r"^\((.*)\)$"
 CURRENCY_BEFORE = r"^([+-]?)\s*(?:[A-Z]{0,3}[$€£¥₹]|[A-Z]{3}\s)\s*"
 CURRENCY_AFTER = r"(?:\s*[$€£¥₹]|\s+[A-Z]{3})$"
 GROUP_SEPARATORS = {".": ", '\u00a0\u202f", ",": ". '\u00a0\u202f"}
-DECIMAL_MARKS = tuple(GROUP_SEPARATORS)
 CENT_DIGITS = 2
 FLOAT_CENT_DECIMALS = 6  # a float total is first rounded to this many decimals of a cent
 
@@ -85,16 +82,6 @@ SKIP_REASONS: tuple[str, ...] = (
     EMPTY_TOTAL,
     BAD_TOTAL,
 )
-
-
-@dataclass(frozen=True)
-class ParseOptions:
-    """How to read dates and amounts that are not in the canonical forms."""
-
-    date_format: str | None = None  # strftime, e.g. '%d/%m/%Y %H:%M'
-    date_order: str | None = None  # DAY_FIRST or MONTH_FIRST: read 23/10/2025-style dates
-    timezone: str | None = None  # IANA zone of times without an offset (default UTC)
-    decimal: str = "."  # the decimal mark of amounts: '.' or ','
 
 
 DEFAULT_PARSE = ParseOptions()

@@ -17,6 +17,7 @@ from segcli import contacts as contacts_stage
 from segcli import exports, load, metrics, normalise, segments
 from segcli import overlaps as overlaps_stage
 from segcli.errors import InvalidInputError
+from segcli.options import ExportOptions, ParseOptions
 from segcli.schema import (
     CONTACT_ID,
     DAY_MS,
@@ -31,12 +32,6 @@ from segcli.settings import Settings
 
 INPUT_FORMATS = load.INPUT_FORMATS
 DEFAULT_ENCODING = load.DEFAULT_ENCODING
-ParseOptions = normalise.ParseOptions
-DAY_FIRST, MONTH_FIRST, DECIMAL_MARKS = (
-    normalise.DAY_FIRST,
-    normalise.MONTH_FIRST,
-    normalise.DECIMAL_MARKS,
-)
 parse_amount = normalise.parse_amount  # exact cents, by the same rules as the `total` column
 END_OF_DAY_MS = DAY_MS - 1  # a bare --as-of date means the last millisecond of that day
 
@@ -91,15 +86,15 @@ def load_orders(
     encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     stdin: BinaryIO | None = None,
-    export_options: exports.ExportOptions | None = None,
-    parse_options: normalise.ParseOptions | None = None,
+    export_options: ExportOptions | None = None,
+    parse_options: ParseOptions | None = None,
     customers_path: str | Path | None = None,
     progress: Progress | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`."""
-    export_options = export_options or exports.ExportOptions()
-    parse_options = parse_options or normalise.ParseOptions()
+    export_options = export_options or ExportOptions()
+    parse_options = parse_options or ParseOptions()
     notices = []
     default_as_of_ms = None
     if paths:
@@ -257,8 +252,8 @@ def customers(
     encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     stdin: BinaryIO | None = None,
-    export_options: exports.ExportOptions | None = None,
-    parse_options: normalise.ParseOptions | None = None,
+    export_options: ExportOptions | None = None,
+    parse_options: ParseOptions | None = None,
     customers_path: str | Path | None = None,
 ) -> Result:
     """Every customer in the orders at `paths` (or the bundled sample when there are none)."""

@@ -85,7 +85,6 @@ CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
 FORMULA_START = r"^[=+\-@\t\r]"
 CSV_RECORD_END = "\r\n"
 
-DEFAULT_TABLE_ROWS = 50
 PROGRESS_AFTER_S = 1.0  # a load quicker than this shows no progress bar
 NAME_MIN_WIDTH = 10
 COLUMN_GAP = 2  # what the list table puts between two columns

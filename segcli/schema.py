@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Canonical input columns (SPEC §1).
 ORDER_REFERENCE = "orderReference"
@@ -59,13 +63,35 @@ FREQUENCIES: tuple[str, ...] = (WEEKLY, MONTHLY, QUARTERLY, OCCASIONAL, ONE_TIME
 NOT_YET = "(none)"  # in a transition matrix: the customer had no orders yet at --from
 
 DAY_MS = 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# `list --sort FIELD`: the field name a user types -> the column that orders it.
+SORT_FIELDS: dict[str, str] = {
+    "totalSpend": SPEND_CENTS,
+    "orderCount": ORDER_COUNT,
+    "lastOrderDate": LAST_ORDER_MS,
+    "lastOrderDaysAgo": LAST_ORDER_DAYS_AGO,
+    "lastOrderReference": LAST_ORDER_REFERENCE,
+    "purchaseFrequency": PURCHASE_FREQUENCY,
+    "segment": SEGMENT,
+    "name": NAME,
+    "email": EMAIL,
+    "company": COMPANY,
+    "contactID": CONTACT_ID,
+}
+DEFAULT_SORT = "totalSpend"
+DEFAULT_TABLE_ROWS = 50  # rows a `list` table shows unless --limit says otherwise
 
 
 def format_instants(ms: np.ndarray) -> np.ndarray:
     """Epoch milliseconds -> `YYYY-MM-DDTHH:MM:SS.mmmZ` strings (the API's instant format)."""
+    import numpy as np  # here, so that the vocabulary costs nothing to import
+
     text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"), unit="ms")
     return np.char.add(text, "Z")
 
 
 def format_instant(ms: int) -> str:
-    return str(format_instants(np.array([ms]))[0])
+    """One instant, as format_instants writes it (without numpy)."""
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"

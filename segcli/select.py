@@ -11,33 +11,17 @@ from segcli.errors import NotFoundError
 from segcli.schema import (
     COMPANY,
     CONTACT_ID,
+    DEFAULT_SORT,
     EMAIL,
     LAST_ORDER_DAYS_AGO,
-    LAST_ORDER_MS,
-    LAST_ORDER_REFERENCE,
     NAME,
-    ORDER_COUNT,
     PURCHASE_FREQUENCY,
     RFM_SEGMENT,
     SEGMENT,
+    SORT_FIELDS,
     SPEND_CENTS,
 )
 
-# `--sort FIELD`: the field name a user types -> the column that orders it.
-SORT_FIELDS: dict[str, str] = {
-    "totalSpend": SPEND_CENTS,
-    "orderCount": ORDER_COUNT,
-    "lastOrderDate": LAST_ORDER_MS,
-    "lastOrderDaysAgo": LAST_ORDER_DAYS_AGO,
-    "lastOrderReference": LAST_ORDER_REFERENCE,
-    "purchaseFrequency": PURCHASE_FREQUENCY,
-    "segment": SEGMENT,
-    "name": NAME,
-    "email": EMAIL,
-    "company": COMPANY,
-    "contactID": CONTACT_ID,
-}
-DEFAULT_SORT = "totalSpend"
 _TEXT_SORT = {NAME, EMAIL, COMPANY}  # sorted ignoring case
 
 

@@ -412,3 +412,17 @@ def test_python_dash_m_and_broken_pipe():
     assert reader.returncode == 0
     assert json.loads(reader.stdout)["metrics"]["segment"] in {"VIP", "Active", "New", "Dormant"}
     assert "Traceback" not in reader.stderr and "Error" not in reader.stderr
+
+
+def test_version_and_help_do_not_import_the_heavy_libraries():
+    """Start-up stays fast because --version and --help never load pandas, pyarrow or numpy."""
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from segcli.cli import app\n"
+        "for args in (['--version'], ['--help'], ['list', '--help']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

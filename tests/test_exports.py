@@ -14,7 +14,8 @@ from helpers import AS_OF, AS_OF_MS, DAY, Cli, order
 from rich.console import Console
 
 from segcli import exports, pipeline, render
-from segcli.normalise import DAY_FIRST, MONTH_FIRST, ParseOptions, parse_instant
+from segcli.normalise import parse_instant
+from segcli.options import DAY_FIRST, MONTH_FIRST, PRESET_NAMES, ParseOptions
 
 EXPORTS = Path(__file__).resolve().parent.parent / "sample_data" / "exports"
 SHOPIFY = EXPORTS / "shopify_orders_export.csv"
@@ -425,3 +426,7 @@ def test_plan_reports_detection():
     assert plan.preset is exports.XERO and plan.detected
     assert plan.parse_options(ParseOptions()).date_order == DAY_FIRST
     assert plan.parse_options(ParseOptions(date_order=MONTH_FIRST)).date_order == MONTH_FIRST
+
+
+def test_the_cli_knows_every_preset_without_importing_them():
+    assert PRESET_NAMES == tuple(exports.PRESETS)
