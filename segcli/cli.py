@@ -12,7 +12,7 @@ import inspect
 import os
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +38,9 @@ from segcli.options import (
 from segcli.schema import (
     DEFAULT_SORT,
     DEFAULT_TABLE_ROWS,
+    DETAIL_COLUMNS,
     FREQUENCIES,
+    LIST_DETAILS,
     NOT_YET,
     PURCHASE_FREQUENCY,
     SEGMENT,
@@ -345,7 +347,9 @@ class Options:
     def settings(self) -> Settings:
         return self.resolved.settings
 
-    def load(self, out: render.Output) -> pipeline.Loaded:
+    def load(
+        self, out: render.Output, details: Collection[str] = DETAIL_COLUMNS
+    ) -> pipeline.Loaded:
         from segcli import pipeline
 
         with out.progress() as progress:
@@ -358,6 +362,7 @@ class Options:
                 parse_options=self.parse_options,
                 customers_path=self.customers_path,
                 progress=progress,
+                details=details,
             )
         for notice in loaded.notices:
             out.notice(notice)
@@ -371,8 +376,11 @@ class Options:
             out.notice(notice)
         return result
 
-    def customers(self, out: render.Output) -> pipeline.Result:
-        return self.at(out, self.load(out), self.as_of)
+    def customers(
+        self, out: render.Output, details: Collection[str] = DETAIL_COLUMNS
+    ) -> pipeline.Result:
+        """Classified customers, reading only the detail columns the command shows."""
+        return self.at(out, self.load(out, details), self.as_of)
 
 
 def _shared_options(
@@ -595,7 +603,7 @@ def _print_list(
             )
         )
     elif output_format is ListFormat.ndjson:
-        out.text(render.list_ndjson(page))
+        out.write(render.list_ndjson_bytes(page))
     else:
         out.text(render.list_csv(page))
 
@@ -689,7 +697,7 @@ def list_customers(
     )
 
     def work(out: render.Output) -> None:
-        result = options.customers(out)
+        result = options.customers(out, LIST_DETAILS)
         customers = result.customers
         if rfm_scores or rfm_segments:
             customers = rfm.score(customers, options.settings)
@@ -752,7 +760,7 @@ def breakdown(
     wanted = [b.value for b in By if b in (by or list(By))]
 
     def work(out: render.Output) -> None:
-        result = options.customers(out)
+        result = options.customers(out, details=())
         customers = result.customers
         total = len(customers)
         if cross:
@@ -798,7 +806,7 @@ def rfm_command(
     from segcli import render, rfm, summary
 
     def work(out: render.Output) -> None:
-        result = options.customers(out)
+        result = options.customers(out, details=())
         scored = rfm.score(result.customers, options.settings)
         labels = options.settings.rfm_labels()
         tables = {"rfm": summary.counts_by(scored, "rfmSegment", labels, name="rfm")}
@@ -870,7 +878,8 @@ def transitions_command(
         )
 
     def work(out: render.Output) -> None:
-        loaded = options.load(out)  # one load; both snapshots cut from it
+        details = LIST_DETAILS if pair is not None else ()
+        loaded = options.load(out, details)  # one load; both snapshots cut from it
         after = options.at(out, loaded, until if until is not None else options.as_of)
         if since > after.as_of_ms:
             raise typer.BadParameter(

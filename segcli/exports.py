@@ -18,7 +18,7 @@ Vectorised with pyarrow compute and pandas; no Python loop touches a row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +33,7 @@ from segcli.options import DAY_FIRST, MONTH_FIRST, ExportOptions, ParseOptions
 from segcli.schema import (
     COMPANY,
     CONTACT_ID,
+    DETAIL_COLUMNS,
     EMAIL,
     NAME,
     ORDER_DATE,
@@ -141,6 +142,19 @@ class Plan:
     preset: Preset | None = None
     detected: bool = False
     key_by_email: bool = False
+
+    def reading(self, details: Collection[str]) -> Plan:
+        """This plan, reading only the `details` wanted of the detail columns (a command that
+        shows no names need not read them); the email stays when it keys the customers."""
+        keep = set(details) | ({EMAIL} if self.key_by_email else set())
+        if NAME in keep:
+            keep |= {FIRST_NAME, LAST_NAME}
+        roles = {
+            role: name
+            for role, name in self.roles.items()
+            if role in keep or (role not in DETAIL_COLUMNS and role not in (FIRST_NAME, LAST_NAME))
+        }
+        return replace(self, mapping=_read_as(roles), roles=roles)
 
     def parse_options(self, given: ParseOptions) -> ParseOptions:
         """The user's parse options, with the preset's date order when the user gave none."""

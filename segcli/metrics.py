@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segcli.errors import InvalidInputError
 from segcli.schema import (
@@ -30,7 +32,6 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     LAST_ORDER_REFERENCE,
 )
 _INT64_MAX = np.iinfo(np.int64).max
-_KEY = "_customer"
 
 
 def cut_at(orders: pd.DataFrame, as_of_ms: int) -> tuple[pd.DataFrame, int]:
@@ -44,39 +45,90 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
     """One row per contactID, in order of first appearance (SPEC §3, before classification).
 
     "Latest" means the greatest orderMs; among orders at the same instant, the one that comes
-    later in the input. A stable sort on orderMs keeps input order among ties, so the last row of
-    each customer in that order is the latest, and groupby's `last` (which skips missing values)
-    gives each detail from the latest order that has one.
+    later in the input; each detail comes from the latest order that has one. No sort: keys are
+    dictionary-encoded once (first appearance order), counts and sums are bincounts, first and
+    last instants are ufunc reductions by code, and the latest row of a customer is the greatest
+    row number among its rows at its greatest instant.
     """
-    cents = orders[TOTAL_CENTS].to_numpy()
-    if len(cents) and int(np.abs(cents).max()) * len(cents) > _INT64_MAX:
+    cents = orders[TOTAL_CENTS].to_numpy(dtype=np.int64)
+    magnitude = int(np.abs(cents).sum()) if len(cents) else 0
+    if magnitude > _INT64_MAX:
         raise InvalidInputError("the order totals are too large to sum exactly in cents")
 
-    codes, contact_ids = pd.factorize(orders[CONTACT_ID], sort=False)
-    keyed = orders.assign(**{_KEY: codes})
-    totals = keyed.groupby(_KEY, sort=True).agg(
-        **{
-            ORDER_COUNT: (ORDER_MS, "size"),
-            SPEND_CENTS: (TOTAL_CENTS, "sum"),
-            FIRST_ORDER_MS: (ORDER_MS, "min"),
-            LAST_ORDER_MS: (ORDER_MS, "max"),
-        }
-    )
-    latest = (
-        keyed[[_KEY, ORDER_MS, ORDER_REFERENCE, *DETAIL_COLUMNS]]  # only what `last` reads
-        .sort_values(ORDER_MS, kind="stable")
-        .groupby(_KEY, sort=True)[[ORDER_REFERENCE, *DETAIL_COLUMNS]]
-        .last()
-        .rename(columns={ORDER_REFERENCE: LAST_ORDER_REFERENCE})
-    )
-    customers = totals.join(latest)
-    customers.insert(0, CONTACT_ID, pd.array(contact_ids.to_numpy(), dtype="str"))
-    customers = customers.reset_index(drop=True)
-    return customers[list(CUSTOMER_COLUMNS)].astype(
-        {
-            ORDER_COUNT: np.int64,
-            SPEND_CENTS: np.int64,
-            FIRST_ORDER_MS: np.int64,
-            LAST_ORDER_MS: np.int64,
-        }
-    )
+    codes, contact_ids = _encode(orders[CONTACT_ID])
+    n = len(contact_ids)
+    ms = orders[ORDER_MS].to_numpy(dtype=np.int64)
+    count = np.bincount(codes, minlength=n).astype(np.int64)
+    if magnitude < _FLOAT_EXACT:  # every partial sum is an integer a float64 holds exactly
+        spend = np.rint(np.bincount(codes, weights=cents, minlength=n)).astype(np.int64)
+    else:
+        spend = np.zeros(n, dtype=np.int64)
+        np.add.at(spend, codes, cents)
+    first = np.full(n, _INT64_MAX, dtype=np.int64)
+    np.minimum.at(first, codes, ms)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, codes, ms)
+
+    rows = np.arange(len(ms), dtype=np.int64)
+    latest = _latest_rows(codes, ms, rows, n, last, None)
+    customers = {
+        CONTACT_ID: contact_ids,
+        ORDER_COUNT: count,
+        SPEND_CENTS: spend,
+        FIRST_ORDER_MS: first,
+        LAST_ORDER_MS: last,
+        LAST_ORDER_REFERENCE: _take(orders[ORDER_REFERENCE], latest),
+    }
+    for name in DETAIL_COLUMNS:
+        column = orders[name]
+        present = column.notna().to_numpy()
+        if present.all():
+            customers[name] = _take(column, latest)
+        else:
+            customers[name] = _take(column, _latest_rows(codes, ms, rows, n, None, present))
+    return pd.DataFrame(customers)[list(CUSTOMER_COLUMNS)]
+
+
+_FLOAT_EXACT = 2**53
+
+
+def _encode(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes (int64, by first appearance) and the distinct ids, by Arrow's hash encoding."""
+    encoded = pc.dictionary_encode(_arrow(ids))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, pd.Series(encoded.dictionary.to_pandas(), dtype="str")
+
+
+def _arrow(column: pd.Series) -> pa.Array:
+    """A text column as one Arrow array (pandas holds it in Arrow chunks: no copy of the text)."""
+    values = pa.array(column.array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _latest_rows(
+    codes: np.ndarray,
+    ms: np.ndarray,
+    rows: np.ndarray,
+    n: int,
+    last: np.ndarray | None,
+    present: np.ndarray | None,
+) -> np.ndarray:
+    """Per customer, the row of its latest order (among the rows `present`, if given): the
+    greatest row number at the greatest instant; -1 for a customer with no such row."""
+    if present is not None:
+        codes, ms, rows = codes[present], ms[present], rows[present]
+    if last is None:
+        last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(last, codes, ms)
+    at_last = ms == last[codes]
+    latest = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(latest, codes[at_last], rows[at_last])
+    return latest
+
+
+def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """column[rows] as text, missing where rows is -1."""
+    values = _arrow(column)
+    picked = values.take(pa.array(np.where(rows >= 0, rows, 0)))
+    picked = pc.if_else(pa.array(rows >= 0), picked, pa.scalar(None, picked.type))
+    return pd.Series(picked.to_pandas(), dtype="str")

@@ -51,6 +51,8 @@ CREDIT = "_credit"  # an optional boolean column: a credit note, whose total red
 
 # A plain decimal amount: optional sign, digits with an optional fraction, at most 13 whole digits
 # so that cents stay far inside int64 (leading zeros are not counted).
+MAX_WHOLE_DIGITS = 13
+FAST_DECIMAL_PLACES = 9  # the fast amount path reads up to this many places; more take the slow one
 AMOUNT = r"^(?P<sign>[+-]?)0*(?P<whole>\d{0,13})(?:\.(?P<frac>\d*))?$"
 AMOUNT_HAS_DIGIT = r"\d"
 # What exports wrap amounts in, removed before the plain form is read: `(12.50)` is negative; a
@@ -210,7 +212,10 @@ def normalise(
             skips.append(Skip(label, int(counts[code]), raw.locate(first)))
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
-    orders = pa.table(columns).filter(pa.array(keep)).to_pandas()
+    counted = pa.table(columns)
+    if not keep.all():
+        counted = counted.filter(pa.array(keep))
+    orders = counted.to_pandas()
     if len(raw.tables) > 1:
         sizes = [t.num_rows for t in raw.tables]
         source = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
@@ -283,7 +288,12 @@ def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Arra
                 f"a column of type {column.type} cannot be read as text"
             ) from exc
     trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    if pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(column)).as_py():
+        column = trimmed  # else keep the original and let the copy go: most ids need no trim
+    del trimmed
+    if not pc.any(pc.equal(column, "")).as_py():
+        return column
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
 
 
 def parse_instants(
@@ -321,6 +331,10 @@ def parse_instants(
     )
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     candidates = pc.replace_substring_regex(candidates, SPACED_OFFSET, r"\1")
+    fast = _arrow_instants(candidates) if options.timezone is None and not date_end_ms else None
+    if fast is not None:
+        ms, ok = fast
+        return ms, empty, ~empty & ~ok
     values = candidates.to_pandas()
     if options.timezone is None:
         parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
@@ -336,6 +350,22 @@ def parse_instants(
         bare = pc.fill_null(pc.match_substring_regex(text, ISO_DATE_ONLY), False)
         ms[bare.to_numpy(zero_copy_only=False) & ok] += date_end_ms
     return ms, empty, ~empty & ~ok
+
+
+def _arrow_instants(candidates: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The fast path for a column of ISO instants that all carry an offset, or all do not:
+    Arrow's ISO 8601 cast, to the microsecond, then floored to ms. None when Arrow refuses any
+    value (a bare date, a mix of the two kinds, nanoseconds, an impossible date): the general
+    path, which judges value by value, decides then."""
+    for target in (pa.timestamp("us", "UTC"), pa.timestamp("us")):
+        try:
+            parsed = pc.cast(candidates, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        ok = _np(pc.is_valid(parsed))
+        micros = _np(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+        return micros // 1000, ok
+    return None
 
 
 def _localize(local: pd.Series, timezone: str) -> pd.Series:
@@ -395,10 +425,14 @@ def parse_amounts(
     (`($1,245.50)`); `decimal` is the decimal mark ('.' or ',')."""
     if pa.types.is_floating(column.type):
         return _float_cents(column)
+    if pa.types.is_integer(column.type) or (
+        pa.types.is_decimal(column.type) and column.type.scale <= CENT_DIGITS
+    ):
+        return _exact_number_cents(column)
 
-    text = text_column(column)  # decimals and integers become exact decimal strings
+    text = text_column(column)  # decimals with finer scales become exact decimal strings
     empty = _is_null(text)
-    text, negative = _plain_amounts(text, decimal)
+    text, negative = _export_forms(text, empty, decimal)
     shaped = pc.fill_null(
         pc.and_(
             pc.match_substring_regex(text, AMOUNT),
@@ -407,6 +441,15 @@ def parse_amounts(
         False,
     )
     safe = pc.if_else(shaped, text, pa.scalar("0"))
+    fast = _decimal_cents(safe)
+    if fast is not None:
+        magnitude, minus, rounded = fast
+        sign = pc.utf8_slice_codeunits(safe, 0, 1)
+        signed = _np(pc.is_in(sign, pa.array(["+", "-"]))) if negative.any() else negative
+        ok = _np(shaped) & ~(negative & signed)
+        cents = np.where(minus ^ negative, -magnitude, magnitude)
+        cents[~ok] = 0
+        return cents, empty, ~empty & ~ok, rounded & ok
     parts = pc.extract_regex(safe, AMOUNT)
     sign = pc.struct_field(parts, "sign")
     whole = pc.struct_field(parts, "whole")
@@ -426,6 +469,61 @@ def parse_amounts(
     cents = np.where(_np(pc.equal(sign, "-")) ^ negative, -magnitude, magnitude)
     cents[~ok] = 0
     return cents, empty, ~empty & ~ok, _np(pc.fill_null(rounded, False)) & ok
+
+
+def _decimal_cents(
+    text: pa.ChunkedArray | pa.Array,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The fast path for plain decimal strings (all already checked against AMOUNT): Arrow's
+    decimal cast, rounded half away from zero to the cent. Returns the magnitude in cents, the
+    negative mask and the rounded mask; None when Arrow refuses a value (more than 9 places)."""
+    try:
+        exact = pc.cast(text, pa.decimal128(38, FAST_DECIMAL_PLACES))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    cent = pc.round(exact, ndigits=CENT_DIGITS, round_mode="half_towards_infinity")
+    rounded = _np(pc.not_equal(cent, exact))
+    # below 10**13 (AMOUNT allows 13 whole digits), cents < 2**50: exact through a float64
+    cents = np.rint(_np(pc.cast(cent, pa.float64())) * 100).astype(np.int64)
+    return np.abs(cents), cents < 0, rounded
+
+
+def _exact_number_cents(
+    column: pa.ChunkedArray | pa.Array,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Integer and decimal (at most 2 places) columns: cents by arithmetic, no text. The same
+    limit as text applies: at most 13 whole digits."""
+    n = len(column)
+    empty = _is_null(column)
+    limit = 10**MAX_WHOLE_DIGITS
+    if pa.types.is_integer(column.type):
+        whole = _np(pc.fill_null(pc.cast(column, pa.int64(), safe=False), 0)).astype(np.int64)
+        too_big = np.abs(whole) >= limit
+        cents = np.where(too_big, 0, whole) * 100
+    else:
+        # A decimal with at most 2 places, below 10**13, is exact as a float64 once scaled to
+        # cents and rounded: |cents| < 2**50, so the float's error is far below half a cent.
+        values = _np(pc.fill_null(pc.cast(column, pa.float64()), 0.0)).astype(np.float64)
+        too_big = np.abs(values) >= limit
+        cents = np.rint(np.where(too_big, 0.0, values) * 100).astype(np.int64)
+    cents[empty] = 0
+    return cents, empty, too_big & ~empty, np.zeros(n, dtype=bool)
+
+
+def _export_forms(
+    text: pa.ChunkedArray | pa.Array, empty: np.ndarray, decimal: str
+) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray]:
+    """`_plain_amounts` on the values that need it (not already plain decimals), so that a file
+    of plain amounts pays one regex pass."""
+    plain = _np(pc.fill_null(pc.match_substring_regex(text, AMOUNT), False)) & (decimal == ".")
+    needs = ~plain & ~empty
+    if not needs.any():
+        return text, np.zeros(len(text), dtype=bool)
+    column = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    cleaned, negative_part = _plain_amounts(column.filter(pa.array(needs)), decimal)
+    negative = np.zeros(len(text), dtype=bool)
+    negative[needs] = negative_part
+    return pc.replace_with_mask(column, pa.array(needs), cleaned), negative
 
 
 def _without_currency(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -90,9 +90,11 @@ def load_orders(
     parse_options: ParseOptions | None = None,
     customers_path: str | Path | None = None,
     progress: Progress | None = None,
+    details: Collection[str] = DETAIL_COLUMNS,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
-    and the contacts file at `customers_path`."""
+    and the contacts file at `customers_path`. Only the `details` wanted are read (the others
+    are missing in the result)."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices = []
@@ -109,13 +111,16 @@ def load_orders(
             "pass --orders FILE or set SEGCLI_ORDERS to read your own"
         )
 
-    plans = [exports.plan(load.read_header(s), s.label, export_options) for s in sources]
+    plans = [
+        exports.plan(load.read_header(s), s.label, export_options).reading(details) for s in sources
+    ]
     raw = load.read_orders(sources, [p.mapping for p in plans], progress=progress)
     if progress is not None:
         progress("parsing orders", len(sources), len(sources) + 1)
     raw, shaped = exports.shape(raw, plans, include_cancelled=export_options.include_cancelled)
     notices.extend(_shape_notices(shaped))
     orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
+    del raw  # the columns as read; the orders hold what counts
     summary = report.skipped_summary(_headers(plans))
     if summary and strict:
         raise InvalidInputError(f"{summary} (--strict allows none)")

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich import box
 from rich.console import Console, Group, JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,7 +33,6 @@ from segcli.schema import (
     DORMANT,
     EMAIL,
     FIRST_ORDER_MS,
-    FREQUENCIES,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
@@ -155,32 +156,106 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
 def records_json(
     customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, lines: bool = False
 ) -> str:
-    """The API objects as a JSON array (or JSON lines), encoded by pandas in C.
+    """The API objects as a JSON array (or JSON lines)."""
+    return bytes(_joined(record_texts(customers, keys), lines=lines)).decode("utf-8")
 
-    pandas writes flat records; the metrics are nested by text edits that are safe because a JSON
-    string escapes every `"` inside it: `,"orderCount":` can only be the key that opens the
-    metrics, and purchaseFrequency, the last key, only takes values from a fixed set.
-    pandas also escapes `/` as `\\/`; every `/` it writes is such an escape, so undoing them all
-    is exact. With RFM scores, the rfm object is nested the same way: its last key, rfmSegment,
-    takes values from the settings' table, whose names need no JSON escapes (settings.py).
-    """
-    frame = api_frame(customers, keys)
-    text = frame.to_json(orient="records", lines=lines, force_ascii=False)
-    text = text.replace("\\/", "/")
-    text = text.replace(f',"{ORDER_COUNT}":', f',"{METRICS}":{{"{ORDER_COUNT}":')
-    if not has_rfm(customers):
-        for label in FREQUENCIES:
-            closing = f'"{PURCHASE_FREQUENCY}":"{label}"}}'
-            text = text.replace(closing, closing + "}")
-        return text
-    first, *_ = RFM_KEYS
-    text = text.replace(f',"{first}":', f',"{RFM}":{{"{RFM_KEYS[first]}":')
-    for column, key in RFM_KEYS.items():
-        text = text.replace(f',"{column}":', f',"{key}":')
-    for label in frame[RFM_SEGMENT].unique():
-        closing = f'"segment":{json.dumps(label, ensure_ascii=False)}}}'
-        text = text.replace(closing, closing + "}}")
-    return text
+
+def record_texts(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pa.Array:
+    """One compact JSON object per customer, in the API's key order, built column by column in
+    Arrow (no Python object per customer): each value becomes its JSON literal, and the pieces
+    of every record are concatenated in one pass."""
+    last = customers[LAST_ORDER_MS]
+    dates = pa.array(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), pa.large_string())
+    dates = pc.if_else(pa.array(last.isna().to_numpy()), pa.scalar(None, dates.type), dates)
+    metric_values: dict[str, pa.Array] = {
+        ORDER_COUNT: _json_ints(customers[ORDER_COUNT]),
+        TOTAL_SPEND: _json_strings(pa.array(format_cents(customers[SPEND_CENTS]).to_numpy())),
+        LAST_ORDER_DATE: _json_strings(dates),
+        LAST_ORDER_REFERENCE: _json_strings(_arrow_text(customers[LAST_ORDER_REFERENCE])),
+        SEGMENT: _json_labels(customers[SEGMENT]),
+        LAST_ORDER_DAYS_AGO: _json_ints(customers[LAST_ORDER_DAYS_AGO]),
+        PURCHASE_FREQUENCY: _json_labels(customers[PURCHASE_FREQUENCY]),
+    }
+    pieces: list[pa.Array | str] = []
+    for i, key in enumerate(keys):
+        pieces += [
+            ("{" if i == 0 else ",") + f'"{key}":',
+            _json_strings(_arrow_text(customers[key])),
+        ]
+    for i, key in enumerate(METRIC_KEYS):
+        opening = f',"{METRICS}":{{' if i == 0 else ","
+        pieces += [f'{opening}"{key}":', metric_values[key]]
+    if has_rfm(customers):
+        rfm = {
+            RFM_RECENCY: _json_ints(customers[RFM_RECENCY]),
+            RFM_FREQUENCY: _json_ints(customers[RFM_FREQUENCY]),
+            RFM_MONETARY: _json_ints(customers[RFM_MONETARY]),
+            RFM_SCORE: _json_strings(_arrow_text(customers[RFM_SCORE])),
+            RFM_SEGMENT: _json_labels(customers[RFM_SEGMENT]),
+        }
+        for i, (column, key) in enumerate(RFM_KEYS.items()):
+            opening = f',"{RFM}":{{' if i == 0 else ","
+            pieces += [f'{opening}"{key}":', rfm[column]]
+        pieces.append("}")
+    pieces.append("}}")
+    if len(customers) == 0:
+        return pa.array([], pa.large_string())
+    parts = [p if isinstance(p, pa.Array) else _literal(p) for p in pieces]
+    return pc.binary_join_element_wise(*parts, _literal(""))
+
+
+def _joined(records: pa.Array, *, lines: bool) -> pa.Buffer | bytes:
+    """Records as JSON lines (each ending in a newline) or as one JSON array."""
+    if len(records) == 0:
+        return b"" if lines else b"[]"
+    ended = pc.binary_join_element_wise(records, _literal("\n" if lines else ","), _literal(""))
+    offsets = np.frombuffer(ended.buffers()[1], dtype=np.int64)[ended.offset :]
+    body = ended.buffers()[2][int(offsets[0]) : int(offsets[len(ended)])]
+    if lines:
+        return body
+    return b"[" + bytes(body)[:-1] + b"]"
+
+
+# JSON string escapes: the two characters that must be escaped, then the control characters.
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def _json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as a JSON string literal, or null."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    values = pc.cast(values, pa.large_string())
+    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        values = pc.replace_substring(values, "\\", "\\\\")
+        values = pc.replace_substring(values, '"', '\\"')
+        for code in range(0x20):
+            char = chr(code)
+            escaped = _SHORT_ESCAPES.get(char, f"\\u{code:04x}")
+            values = pc.replace_substring(values, char, escaped)
+    quoted = pc.binary_join_element_wise(_literal('"'), values, _literal('"'), _literal(""))
+    return pc.fill_null(quoted, _literal("null"))
+
+
+def _json_ints(values: pd.Series) -> pa.Array:
+    """Integers as JSON numbers, missing ones as null."""
+    text = pc.cast(pa.array(values.array), pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    return pc.fill_null(text, _literal("null"))
+
+
+def _json_labels(values: pd.Series) -> pa.Array:
+    """A categorical of labels that need no escapes (schema.py, settings.py) as JSON strings."""
+    labels = pa.array([f'"{label}"' for label in values.cat.categories], pa.large_string())
+    return labels.take(pa.array(values.cat.codes.to_numpy()))
+
+
+def _literal(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    array = pa.array(values.array) if values.dtype == "str" else pa.array(values, pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _dumps(document: object, pretty: bool) -> str:
@@ -220,7 +295,12 @@ def _meta(
 
 def list_ndjson(page: pd.DataFrame) -> str:
     """One API customer object per line."""
-    return records_json(page, LIST_KEYS, lines=True) if len(page) else ""
+    return records_json(page, LIST_KEYS, lines=True)
+
+
+def list_ndjson_bytes(page: pd.DataFrame) -> pa.Buffer | bytes:
+    """`list_ndjson` as UTF-8 bytes, straight from Arrow's buffer (no Python string)."""
+    return _joined(record_texts(page, LIST_KEYS), lines=True)
 
 
 def show_json(
@@ -544,6 +624,16 @@ class Output:
         self.quiet = quiet
         self.stdout = Console(soft_wrap=False)
         self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+    def write(self, data: pa.Buffer | bytes) -> None:
+        """Machine-readable bytes (UTF-8), as they are."""
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            sys.stdout.write(bytes(data).decode("utf-8"))
+            return
+        buffer.write(memoryview(data))
+        buffer.flush()
 
     def text(self, text: str) -> None:
         """Machine-readable text, written as UTF-8 bytes, untouched by Rich."""

@@ -22,6 +22,7 @@ PHONE = "phone"
 ACCOUNT_NAME = "accountName"
 ACCOUNT_CODE = "accountCode"
 DETAIL_COLUMNS: tuple[str, ...] = (NAME, EMAIL, COMPANY, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+LIST_DETAILS: tuple[str, ...] = (NAME, EMAIL, COMPANY)  # the details a list shows
 
 # Columns of the normalised orders frame (one row per counted order, in input order).
 ORDER_MS = "orderMs"  # int64 milliseconds since the Unix epoch, UTC
