@@ -247,6 +247,15 @@ CustomersOpt = Annotated[
     ),
 ]
 
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Neither use nor store the per-customer cache ($XDG_CACHE_HOME/segcli).",
+        rich_help_panel=_READING,
+    ),
+]
+
 _SETTINGS = "Settings (flag > config file > default)"
 ConfigOpt = Annotated[
     Path | None,
@@ -342,15 +351,22 @@ class Options:
     export_options: ExportOptions
     parse_options: ParseOptions
     customers_path: Path | None
+    use_cache: bool
 
     @property
     def settings(self) -> Settings:
         return self.resolved.settings
 
     def load(
-        self, out: render.Output, details: Collection[str] = DETAIL_COLUMNS
+        self,
+        out: render.Output,
+        details: Collection[str] = DETAIL_COLUMNS,
+        *,
+        need_orders: bool = False,
     ) -> pipeline.Loaded:
-        from segcli import pipeline
+        """Load the orders (or their cached aggregate, unless `need_orders`), and print the
+        notices."""
+        from segcli import cache, pipeline
 
         with out.progress() as progress:
             loaded = pipeline.load_orders(
@@ -363,6 +379,8 @@ class Options:
                 customers_path=self.customers_path,
                 progress=progress,
                 details=details,
+                cache_root=cache.directory() if self.use_cache and not need_orders else None,
+                as_of_ms=self.as_of,
             )
         for notice in loaded.notices:
             out.notice(notice)
@@ -400,6 +418,7 @@ def _shared_options(
     decimal: DecimalOpt = ".",
     include_cancelled: IncludeCancelledOpt = False,
     customers: CustomersOpt = None,
+    no_cache: NoCacheOpt = False,
     config_file: ConfigOpt = None,
     vip_threshold: VipOpt = None,
     dormant_days: DormantOpt = None,
@@ -448,6 +467,7 @@ def _shared_options(
         export_options,
         parse_options,
         customers,
+        not no_cache,
     )
 
 
@@ -592,16 +612,15 @@ def _print_list(
     )
     if output_format is ListFormat.table:
         out.show(render.list_table(page, total, offset, width=out.width))
-    elif output_format is ListFormat.json:
-        out.text(
-            render.list_json(
-                page,
-                total,
-                as_of_ms=result.as_of_ms,
-                settings=options.settings,
-                pretty=options.pretty,
-            )
+    elif output_format is ListFormat.json and not options.pretty:
+        out.write(
+            render.list_json_bytes(page, total, as_of_ms=result.as_of_ms, settings=options.settings)
         )
+    elif output_format is ListFormat.json:
+        text = render.list_json(
+            page, total, as_of_ms=result.as_of_ms, settings=options.settings, pretty=True
+        )
+        out.text(text)
     elif output_format is ListFormat.ndjson:
         out.write(render.list_ndjson_bytes(page))
     else:
@@ -879,7 +898,7 @@ def transitions_command(
 
     def work(out: render.Output) -> None:
         details = LIST_DETAILS if pair is not None else ()
-        loaded = options.load(out, details)  # one load; both snapshots cut from it
+        loaded = options.load(out, details, need_orders=True)  # one load; both cut from it
         after = options.at(out, loaded, until if until is not None else options.as_of)
         if since > after.as_of_ms:
             raise typer.BadParameter(
@@ -928,6 +947,36 @@ def config_show(
         out.text(render.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
     else:
         out.show(render.config_tables(resolved.settings, resolved.origins, path))
+
+
+cache_app = typer.Typer(help="The per-customer cache that makes repeat queries fast.")
+app.add_typer(cache_app, name="cache", no_args_is_help=True)
+
+
+@cache_app.command("info")
+def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = False) -> None:
+    """Where the cache is, and what it holds."""
+    from segcli import cache, render
+
+    root = cache.directory()
+    stored = cache.entries(root)
+    out = render.Output()
+    if output_format is Format.json:
+        out.text(render.cache_json(str(root), stored, pretty=pretty))
+    else:
+        out.show(render.cache_table(str(root), stored))
+
+
+@cache_app.command("clear")
+def cache_clear(quiet: QuietOpt = False) -> None:
+    """Remove every cache entry."""
+    from segcli import cache, render
+
+    root = cache.directory()
+    removed = cache.clear(root)
+    render.Output(quiet=quiet).notice(
+        f"removed {removed} cache entr{'y' if removed == 1 else 'ies'} from {root}"
+    )
 
 
 def main() -> None:

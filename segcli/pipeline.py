@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from segcli import cache as cache_stage
 from segcli import contacts as contacts_stage
 from segcli import exports, load, metrics, normalise, segments
 from segcli import overlaps as overlaps_stage
@@ -24,6 +25,7 @@ from segcli.schema import (
     DETAIL_COLUMNS,
     EMAIL,
     ORDER_DATE,
+    ORDER_MS,
     ORDER_REFERENCE,
     TOTAL,
     format_instant,
@@ -64,13 +66,20 @@ Progress = Callable[[str, int, int], None]  # (what is being done, steps done, s
 
 @dataclass(frozen=True)
 class Loaded:
-    """Normalised orders (every instant, before any as-of cut), the contacts file if one was
+    """Normalised orders (every instant, before any as-of cut) and/or the per-customer aggregate
+    over all of them (from the cache, or computed to fill it), the contacts file if one was
     given, and the notices of loading them."""
 
-    orders: pd.DataFrame
+    orders: pd.DataFrame | None  # None when the aggregate came from the cache
     notices: tuple[str, ...]
     default_as_of_ms: int | None  # the bundled sample's snapshot; None means now
     contacts: contacts_stage.Contacts | None = None
+    aggregate: pd.DataFrame | None = None  # metrics.per_customer over every order
+    newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
+
+    def serves(self, as_of_ms: int) -> bool:
+        """Whether the aggregate answers for this as-of (no order after it to leave out)."""
+        return self.aggregate is not None and (self.newest_ms is None or as_of_ms >= self.newest_ms)
 
     def as_of(self, as_of_ms: int | None) -> int:
         """The as-of instant to use when the user gave `as_of_ms` (or None)."""
@@ -91,10 +100,15 @@ def load_orders(
     customers_path: str | Path | None = None,
     progress: Progress | None = None,
     details: Collection[str] = DETAIL_COLUMNS,
+    cache_root: Path | None = None,
+    as_of_ms: int | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
-    are missing in the result)."""
+    are missing in the result).
+
+    With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
+    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices = []
@@ -110,6 +124,40 @@ def load_orders(
             f"using the bundled sample data (as of {load.SAMPLE_AS_OF}); "
             "pass --orders FILE or set SEGCLI_ORDERS to read your own"
         )
+    contacts = None
+    if customers_path is not None:
+        contacts, contact_notices = read_contacts(customers_path, encoding=encoding)
+    key = None
+    if cache_root is not None:
+        key = cache_stage.key_for(
+            sources,
+            {
+                "input_format": input_format,
+                "encoding": encoding,
+                "strict": strict,
+                "export": repr(export_options),
+                "parse": repr(parse_options),
+            },
+        )
+    if key is not None:
+        entry = cache_stage.read(key, root=cache_root)
+        wanted = as_of_ms if as_of_ms is not None else default_as_of_ms
+        if entry is not None and (
+            entry.newest_ms is None
+            or (wanted if wanted is not None else now_ms()) >= entry.newest_ms
+        ):
+            notices = list(entry.notices)
+            if contacts is not None:
+                notices.extend(contact_notices)
+            return Loaded(
+                None,
+                tuple(notices),
+                entry.default_as_of_ms,
+                contacts,
+                aggregate=entry.customers,
+                newest_ms=entry.newest_ms,
+            )
+        details = DETAIL_COLUMNS  # an entry serves every command: read every detail
 
     plans = [
         exports.plan(load.read_header(s), s.label, export_options).reading(details) for s in sources
@@ -146,11 +194,18 @@ def load_orders(
             raise InvalidInputError(f"{message} (--strict allows none)")
         notices.append(f"warning: {message}; every copy is counted")
 
-    contacts = None
-    if customers_path is not None:
-        contacts, contact_notices = read_contacts(customers_path, encoding=encoding)
+    loading_notices = tuple(notices)
+    if contacts is not None:
         notices.extend(contact_notices)
-    return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
+    if key is None:
+        return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
+    aggregate = metrics.per_customer(orders)
+    newest = int(orders[ORDER_MS].max()) if len(orders) else None
+    entry = cache_stage.Entry(aggregate, newest, loading_notices, default_as_of_ms)
+    cache_stage.write(key, entry, [s.label for s in sources], root=cache_root)
+    return Loaded(
+        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
+    )
 
 
 def read_contacts(
@@ -229,14 +284,19 @@ def classify_at(
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
     step's own (orders excluded by the cut); loading's are in `loaded.notices`."""
     as_of_ms = loaded.as_of(as_of_ms)
-    orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
     notices = []
-    if excluded:
-        notices.append(
-            f"excluded {_count(excluded, 'order')} dated after the as-of instant "
-            f"{format_instant(as_of_ms)}"
-        )
-    per_customer = metrics.per_customer(orders)
+    if loaded.serves(as_of_ms):
+        per_customer = loaded.aggregate
+    else:
+        if loaded.orders is None:
+            raise ValueError("the orders were not loaded: an earlier as-of needs them")
+        orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
+        if excluded:
+            notices.append(
+                f"excluded {_count(excluded, 'order')} dated after the as-of instant "
+                f"{format_instant(as_of_ms)}"
+            )
+        per_customer = metrics.per_customer(orders)
     if loaded.contacts is not None:
         per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
         if without:

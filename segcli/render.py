@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,9 +278,21 @@ def list_json(
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
-    data = records_json(page, LIST_KEYS, lines=False)
+    text = bytes(list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings))
+    return _finish(text.decode("utf-8").rstrip("\n"), pretty)
+
+
+def list_json_bytes(
+    page: pd.DataFrame,
+    total: int,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+) -> bytes:
+    """`list_json` (compact) as UTF-8 bytes, the records straight from Arrow's buffer."""
+    data = _joined(record_texts(page, LIST_KEYS), lines=False)
     meta = _dumps(_meta({"count": len(page), "total": total}, as_of_ms, settings), False).strip()
-    return _finish(f'{{"success":true,"data":{data},"meta":{meta}}}', pretty)
+    return b'{"success":true,"data":' + bytes(data) + b',"meta":' + meta.encode() + b"}\n"
 
 
 def _meta(
@@ -615,6 +628,54 @@ def config_tables(settings: Settings, origins: Mapping[str, str], path: str | No
         rfm.add_row(Text(rule.name), *ranges)
     rfm.add_row(Text(settings.rfm_labels()[-1]), "otherwise", "", "")
     return Group(table, Text(""), rfm)
+
+
+def cache_json(root: str, stored: Sequence[Any], *, pretty: bool = False) -> str:
+    """`cache info` as JSON: the directory and each entry."""
+    document = {
+        "success": True,
+        "data": {
+            "directory": root,
+            "entries": [
+                {
+                    "name": e.name,
+                    "bytes": e.size,
+                    "created": e.created,
+                    "inputs": list(e.inputs),
+                    "customers": e.customers,
+                }
+                for e in stored
+            ],
+            "bytes": sum(e.size for e in stored),
+        },
+    }
+    return _dumps(document, pretty)
+
+
+def cache_table(root: str, stored: Sequence[Any]) -> Table:
+    """`cache info` for people."""
+    total = sum(e.size for e in stored)
+    table = Table(
+        title=f"{root} — {len(stored)} entries, {total / 2**20:,.1f} MiB",
+        title_justify="left",
+        header_style="bold",
+    )
+    for name, justify in (
+        ("Created", "left"),
+        ("Customers", "right"),
+        ("MiB", "right"),
+        ("Inputs", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for e in stored:
+        customers = "?" if e.customers is None else f"{e.customers:,}"
+        table.add_row(
+            e.created or "unreadable",
+            customers,
+            f"{e.size / 2**20:,.1f}",
+            Text(", ".join(e.inputs)),
+        )
+    return table
 
 
 class Output:

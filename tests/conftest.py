@@ -19,6 +19,14 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Each test has an empty cache of its own, never the user's."""
+    root = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root))
+    return root / "segcli"
+
+
 @pytest.fixture
 def cli() -> Cli:
     return Cli()

@@ -1,0 +1,179 @@
+"""A per-customer aggregate of an export, kept between runs, so that repeat queries skip reading
+and aggregating the orders.
+
+An entry is one Parquet file under `$XDG_CACHE_HOME/segcli/` (default `~/.cache/segcli/`), named
+by a key that covers everything the aggregate depends on: each input's resolved path, size,
+modification time and a hash of its first and last MiB, the loading options, and segcli's
+version. It holds the per-customer table over *all* orders (counts, cents, first and last
+instants, latest reference and details), the newest order's instant, and the notices loading
+printed. It can serve any command, filter or threshold at an as-of at or after that newest order
+(an earlier as-of needs the orders themselves). An entry that cannot be read, or does not hold
+what this version writes, is ignored (and replaced), never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segcli import __version__
+from segcli.load import Source
+from segcli.schema import (
+    CONTACT_ID,
+    DETAIL_COLUMNS,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    ORDER_COUNT,
+    SPEND_CENTS,
+)
+
+CACHE_ENV = "XDG_CACHE_HOME"
+APP_DIR = "segcli"
+ENTRY_SUFFIX = ".parquet"
+FORMAT = 1  # bump when what an entry holds changes
+HASHED_BYTES = 1 << 20  # from each end of an input
+_META_KEY = b"segcli"
+_TEXT = (CONTACT_ID, *DETAIL_COLUMNS, LAST_ORDER_REFERENCE)
+_INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a cache entry holds."""
+
+    customers: pd.DataFrame  # metrics.per_customer over every order of the inputs
+    newest_ms: int | None  # the newest order's instant (None: no orders)
+    notices: tuple[str, ...]  # what loading said, said again when the entry is used
+    default_as_of_ms: int | None  # the bundled sample's snapshot, else None
+
+
+def directory(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get(CACHE_ENV) or str(Path.home() / ".cache")
+    return Path(base) / APP_DIR
+
+
+def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> str | None:
+    """The entry name for these inputs and options; None when an input cannot be keyed (standard
+    input) or read (the cold path then reports the error)."""
+    parts: list[object] = [__version__, FORMAT, dict(sorted(options.items()))]
+    for source in sources:
+        if source.path is None:
+            return None
+        try:
+            path = source.path.resolve()
+            stat = path.stat()
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                digest.update(handle.read(HASHED_BYTES))
+                if stat.st_size > HASHED_BYTES:
+                    handle.seek(max(HASHED_BYTES, stat.st_size - HASHED_BYTES))
+                    digest.update(handle.read(HASHED_BYTES))
+        except OSError:
+            return None
+        parts.append([str(path), stat.st_size, stat.st_mtime_ns, digest.hexdigest()])
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def read(key: str, *, root: Path | None = None) -> Entry | None:
+    """The entry, or None if there is none or it is unusable (then it is removed)."""
+    path = (root or directory()) / f"{key}{ENTRY_SUFFIX}"
+    if not path.is_file():
+        return None
+    try:
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[_META_KEY])
+        if meta["format"] != FORMAT or meta["version"] != __version__:
+            raise ValueError("written by another version")
+        if table.column_names != [*_TEXT, *_INTEGERS]:
+            raise ValueError("unexpected columns")
+        frame = table.to_pandas()
+        frame = frame.astype(dict.fromkeys(_TEXT, "str") | dict.fromkeys(_INTEGERS, "int64"))
+        return Entry(
+            customers=frame,
+            newest_ms=meta["newest_ms"],
+            notices=tuple(meta["notices"]),
+            default_as_of_ms=meta["default_as_of_ms"],
+        )
+    except Exception:  # corrupt, truncated, foreign: never trusted, rebuilt by the caller
+        path.unlink(missing_ok=True)
+        return None
+
+
+def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
+    """Store an entry atomically (a reader never sees half a file). Failing to write (a read-only
+    home, a full disk) only means the next run is cold too."""
+    folder = root or directory()
+    meta = {
+        "format": FORMAT,
+        "version": __version__,
+        "newest_ms": entry.newest_ms,
+        "notices": list(entry.notices),
+        "default_as_of_ms": entry.default_as_of_ms,
+        "inputs": list(inputs),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(entry.customers[[*_TEXT, *_INTEGERS]], preserve_index=False)
+        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
+        partial = folder / f".{key}.{os.getpid()}.tmp"
+        pq.write_table(table, partial)
+        os.replace(partial, folder / f"{key}{ENTRY_SUFFIX}")
+    except OSError:
+        return
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An entry as `cache info` lists it."""
+
+    name: str
+    size: int
+    created: str | None
+    inputs: tuple[str, ...]
+    customers: int | None
+
+
+def entries(root: Path | None = None) -> list[Stored]:
+    folder = root or directory()
+    found = []
+    for path in sorted(folder.glob(f"*{ENTRY_SUFFIX}")) if folder.is_dir() else []:
+        try:
+            parquet = pq.ParquetFile(path)
+            meta = json.loads(parquet.schema_arrow.metadata[_META_KEY])
+            found.append(
+                Stored(
+                    path.name,
+                    path.stat().st_size,
+                    meta.get("created"),
+                    tuple(meta.get("inputs", ())),
+                    parquet.metadata.num_rows,
+                )
+            )
+        except Exception:
+            found.append(Stored(path.name, path.stat().st_size, None, (), None))
+    return found
+
+
+def clear(root: Path | None = None) -> int:
+    """Remove every entry; return how many there were."""
+    folder = root or directory()
+    removed = 0
+    for path in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []:
+        path.unlink(missing_ok=True)
+        removed += 1
+    for partial in folder.glob(".*.tmp") if folder.is_dir() else []:
+        partial.unlink(missing_ok=True)
+    return removed

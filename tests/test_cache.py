@@ -1,0 +1,145 @@
+"""The per-customer cache: a warm run prints exactly what a cold run prints, and a changed,
+corrupt or foreign entry is never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, order
+
+from segcli import cache
+
+COMMANDS = [
+    ("list", "--format", "json"),
+    ("list", "--format", "ndjson"),
+    ("list", "--format", "csv", "--rfm"),
+    ("list", "--segment", "VIP", "--sort", "name", "--asc"),
+    ("show", "c-2", "--format", "json"),
+    ("breakdown", "--format", "json"),
+    ("breakdown", "--cross"),
+    ("rfm", "--format", "json"),
+    ("list", "--format", "json", "--vip-threshold", "100", "--dormant-days", "10"),
+]
+
+
+def rows(extra=()):
+    return [
+        *extra,
+        order("c-1", AS_OF_MS - 40 * DAY, "12.50", name="Ana"),
+        order("c-2", AS_OF_MS - 3 * DAY, "5000.01", name="Ben", email="b@x.example"),
+        order("c-2", AS_OF_MS - 3 * DAY, "1.00", "TIE", name="Ben B"),  # a tie: later row wins
+        order("c-3", AS_OF_MS - 200 * DAY, "-4.00", company="Cee Ltd"),
+        order("c-1", AS_OF_MS - 2 * DAY, "7.25", phone="021"),
+    ]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_warm_output_is_the_cold_output(cli: Cli, write_csv, own_cache, command):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = (*command, "--orders", path, "--as-of", AS_OF)
+    cold = cli(*args, "--no-cache")
+    assert not own_cache.exists()  # --no-cache neither reads nor writes
+    first = cli(*args)  # cold, and fills the cache
+    assert len(cache.entries(own_cache)) == 1
+    warm = cli(*args)
+    assert cold.exit_code == first.exit_code == warm.exit_code == 0
+    assert cold.stdout == first.stdout == warm.stdout
+    assert cold.stderr == warm.stderr  # the notices are said again
+
+
+def test_one_entry_serves_every_command(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("breakdown", "--orders", path, "--as-of", AS_OF)
+    from segcli import load
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the orders were read although the cache holds them")
+
+    monkeypatch.setattr(load, "read_orders", no_reading)
+    shown = cli.json("show", "c-2", "--orders", path, "--as-of", AS_OF)["data"]
+    assert (shown["name"], shown["email"]) == ("Ben B", "b@x.example")
+    assert cli("list", "--orders", path, "--as-of", AS_OF, "--rfm").exit_code == 0
+
+
+def test_a_changed_input_is_never_served_from_a_stale_entry(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    before = cli.json("list", "--orders", path, "--as-of", AS_OF)
+    stat = path.stat()
+    # same size, same modification time, different content: the hash tells them apart
+    text = path.read_text(encoding="utf-8").replace("12.50", "92.50")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    after = cli.json("list", "--orders", path, "--as-of", AS_OF)
+    spend = {c["contactID"]: c["metrics"]["totalSpend"] for c in after["data"]}
+    assert spend["c-1"] == "99.75" and before != after
+    grown = csv_text(rows([order("c-9", AS_OF_MS - DAY, "1")]), CANONICAL)
+    path.write_text(grown, encoding="utf-8")
+    assert len(cli.json("list", "--orders", path, "--as-of", AS_OF)["data"]) == 4
+
+
+def test_options_that_change_loading_are_part_of_the_key(cli: Cli, tmp_path, own_cache):
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "orderReference,contactID,orderDate,total\nA,c,03/04/2025,5\n", encoding="utf-8"
+    )
+    day = cli.json("list", "--orders", path, "--as-of", AS_OF, "--dayfirst")["data"]
+    month = cli.json("list", "--orders", path, "--as-of", AS_OF, "--monthfirst")["data"]
+    assert day[0]["metrics"]["lastOrderDate"].startswith("2025-04-03")
+    assert month[0]["metrics"]["lastOrderDate"].startswith("2025-03-04")
+    assert len(cache.entries(own_cache)) == 2
+
+
+def test_an_earlier_as_of_is_answered_from_the_orders(cli: Cli, write_csv):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)  # fills the cache
+    early = ("list", "--orders", path, "--as-of", "2025-10-01", "--format", "json")
+    warm, cold = cli(*early), cli(*early, "--no-cache")
+    assert warm.stdout == cold.stdout and "excluded" in warm.stderr
+    assert len(json.loads(warm.stdout)["data"]) == 2  # c-2's orders had not happened yet
+
+
+@pytest.mark.parametrize("damage", [b"", b"not parquet at all", b"PAR1\x00\x00PAR1"])
+def test_a_corrupt_entry_is_ignored_and_rebuilt(cli: Cli, write_csv, own_cache, damage):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args).stdout
+    (entry,) = own_cache.glob("*.parquet")
+    entry.write_bytes(damage)
+    again = cli(*args)
+    assert again.exit_code == 0 and again.stdout == cold
+    assert entry.stat().st_size > 100  # rewritten
+    assert cli(*args).stdout == cold
+
+
+def test_an_entry_of_another_version_is_not_trusted(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args).stdout
+    monkeypatch.setattr(cache, "__version__", "0.0.1")
+    (entry,) = own_cache.glob("*.parquet")
+    key = entry.stem
+    assert cache.read(key, root=own_cache) is None  # written by 1.x: refused, and removed
+    assert not entry.exists()
+    assert cli(*args).stdout == cold
+
+
+def test_stdin_is_never_cached(cli: Cli, own_cache):
+    text = "orderReference,contactID,orderDate,total\nA,c,2025-10-01,5\n"
+    assert cli("list", "--orders", "-", "--as-of", AS_OF, input=text).exit_code == 0
+    assert cache.entries(own_cache) == []
+
+
+def test_cache_info_and_clear(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("breakdown", "--orders", path, "--as-of", AS_OF)
+    info = cli.json("cache", "info")["data"]
+    assert info["directory"] == str(own_cache)
+    (entry,) = info["entries"]
+    assert entry["inputs"] == [str(path)] and entry["customers"] == 3
+    assert "1 entries" in cli("cache", "info").stdout
+    cleared = cli("cache", "clear")
+    assert cleared.exit_code == 0 and "removed 1 cache entry" in cleared.stderr
+    assert cli.json("cache", "info")["data"]["entries"] == []
