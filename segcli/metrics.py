@@ -93,16 +93,24 @@ _FLOAT_EXACT = 2**53
 
 
 def _encode(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Codes (int64, by first appearance) and the distinct ids, by Arrow's hash encoding."""
+    """Codes (int64, by first appearance) and the distinct ids, by Arrow's hash encoding. Arrow
+    encodes the chunks pandas holds against one dictionary, so they need not be joined first."""
     encoded = pc.dictionary_encode(_arrow(ids))
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, pd.Series(encoded.dictionary.to_pandas(), dtype="str")
+    if isinstance(encoded, pa.ChunkedArray):
+        chunks = encoded.chunks
+        codes = np.concatenate(
+            [c.indices.to_numpy(zero_copy_only=False) for c in chunks] or [np.zeros(0)]
+        ).astype(np.int64)
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.large_string())
+    else:
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        dictionary = encoded.dictionary
+    return codes, pd.Series(dictionary.to_pandas(), dtype="str")
 
 
-def _arrow(column: pd.Series) -> pa.Array:
-    """A text column as one Arrow array (pandas holds it in Arrow chunks: no copy of the text)."""
-    values = pa.array(column.array)
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow (pandas holds it in Arrow chunks: no copy of the text)."""
+    return pa.array(column.array)
 
 
 def _latest_rows(
