@@ -55,16 +55,26 @@ def cases(contact: str) -> list[Case]:
     ]
 
 
+TIME = Path("/usr/bin/time")
+
+
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one process, its output discarded."""
+    """Wall seconds and peak RSS (KiB) of one process, its output discarded.
+
+    The peak comes from GNU time, which forks the command from its own small process: a child
+    forked straight from this (large) Python process would inherit its high-water mark, since
+    Linux keeps ru_maxrss across exec. Without GNU time, wait4's figure is used (an upper bound).
+    """
+    wrapped = [str(TIME), "-f", "%M", *command] if TIME.exists() else command
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
-    return elapsed, usage.ru_maxrss
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{stderr}")
+    peak = int(stderr.split()[-1]) if TIME.exists() else usage.ru_maxrss
+    return elapsed, peak
 
 
 def measure(command: list[str], env: dict[str, str], runs: int) -> tuple[float, int]:
@@ -83,7 +93,20 @@ def duck(task: str, path: Path, contact: str) -> list[str]:
 
 
 def same_customers(path: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Both NDJSON outputs, compared customer by customer."""
+    """Both NDJSON outputs, compared customer by customer (in a child process, so that this one
+    stays small); returns the number of customers and the biggest spender's id."""
+    check = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--compare", str(path)],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    if check.returncode != 0:
+        raise SystemExit(check.stderr or check.stdout)
+    count, top = check.stdout.split()
+    return int(count), top
+
+
+def compare(path: Path) -> int:
+    env = dict(os.environ)
     ours = subprocess.run(
         segcli(["list", "--format", "ndjson"], path, warm=False),
         capture_output=True, env=env, check=True,
@@ -95,10 +118,11 @@ def same_customers(path: Path, env: dict[str, str]) -> tuple[int, str]:
     b = {r["contactID"]: r for r in map(json.loads, theirs.splitlines())}
     if a != b:
         differing = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-        raise SystemExit(f"{path}: segcli and DuckDB differ on {len(differing)} customers, "
-                         f"e.g. {differing[:3]}")  # fmt: skip
-    top = next(iter(a))  # the biggest spender, for `show`
-    return len(a), top
+        print(f"{path}: segcli and DuckDB differ on {len(differing)} customers, "
+              f"e.g. {differing[:3]}", file=sys.stderr)  # fmt: skip
+        return 1
+    print(len(a), next(iter(a)))  # the biggest spender, for `show`
+    return 0
 
 
 def machine() -> str:
@@ -123,6 +147,9 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--compare"]:
+        return compare(Path(argv[1]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path)
     parser.add_argument("--runs", type=int, default=5)

@@ -34,14 +34,14 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def cut_at(orders: pd.DataFrame, as_of_ms: int) -> tuple[pd.DataFrame, int]:
+def cut_at(orders: pa.Table, as_of_ms: int) -> tuple[pa.Table, int]:
     """Orders dated after the as-of instant had not happened yet: drop them, say how many."""
     later = orders[ORDER_MS].to_numpy() > as_of_ms
     excluded = int(np.count_nonzero(later))
-    return (orders[~later] if excluded else orders), excluded
+    return (orders.filter(pa.array(~later)) if excluded else orders), excluded
 
 
-def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
+def per_customer(orders: pa.Table) -> pd.DataFrame:
     """One row per contactID, in order of first appearance (SPEC §3, before classification).
 
     "Latest" means the greatest orderMs; among orders at the same instant, the one that comes
@@ -50,14 +50,14 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
     last instants are ufunc reductions by code, and the latest row of a customer is the greatest
     row number among its rows at its greatest instant.
     """
-    cents = orders[TOTAL_CENTS].to_numpy(dtype=np.int64)
+    cents = orders[TOTAL_CENTS].to_numpy().astype(np.int64, copy=False)
     magnitude = int(np.abs(cents).sum()) if len(cents) else 0
     if magnitude > _INT64_MAX:
         raise InvalidInputError("the order totals are too large to sum exactly in cents")
 
     codes, contact_ids = _encode(orders[CONTACT_ID])
     n = len(contact_ids)
-    ms = orders[ORDER_MS].to_numpy(dtype=np.int64)
+    ms = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False)
     count = np.bincount(codes, minlength=n).astype(np.int64)
     if magnitude < _FLOAT_EXACT:  # every partial sum is an integer a float64 holds exactly
         spend = np.rint(np.bincount(codes, weights=cents, minlength=n)).astype(np.int64)
@@ -81,7 +81,7 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
     }
     for name in DETAIL_COLUMNS:
         column = orders[name]
-        present = column.notna().to_numpy()
+        present = pc.is_valid(column).to_numpy()
         if present.all():
             customers[name] = _take(column, latest)
         else:
@@ -92,10 +92,10 @@ def per_customer(orders: pd.DataFrame) -> pd.DataFrame:
 _FLOAT_EXACT = 2**53
 
 
-def _encode(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
+def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
     """Codes (int64, by first appearance) and the distinct ids, by Arrow's hash encoding. Arrow
     encodes the chunks pandas holds against one dictionary, so they need not be joined first."""
-    encoded = pc.dictionary_encode(_arrow(ids))
+    encoded = pc.dictionary_encode(ids)
     if isinstance(encoded, pa.ChunkedArray):
         chunks = encoded.chunks
         codes = np.concatenate(
@@ -106,11 +106,6 @@ def _encode(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         dictionary = encoded.dictionary
     return codes, pd.Series(dictionary.to_pandas(), dtype="str")
-
-
-def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A text column as Arrow (pandas holds it in Arrow chunks: no copy of the text)."""
-    return pa.array(column.array)
 
 
 def _latest_rows(
@@ -134,9 +129,8 @@ def _latest_rows(
     return latest
 
 
-def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
+def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pd.Series:
     """column[rows] as text, missing where rows is -1."""
-    values = _arrow(column)
-    picked = values.take(pa.array(np.where(rows >= 0, rows, 0)))
+    picked = column.take(pa.array(np.where(rows >= 0, rows, 0)))
     picked = pc.if_else(pa.array(rows >= 0), picked, pa.scalar(None, picked.type))
     return pd.Series(picked.to_pandas(), dtype="str")

@@ -174,8 +174,9 @@ def match_columns(
 
 def normalise(
     raw: RawOrders, options: ParseOptions | Sequence[ParseOptions] | None = None
-) -> tuple[pd.DataFrame, NormaliseReport]:
-    """Parse and check the canonical columns; return the counted orders, in input order.
+) -> tuple[pa.Table, NormaliseReport]:
+    """Parse and check the canonical columns; return the counted orders, in input order, as an
+    Arrow table (the text stays in Arrow's buffers; aggregation reads it from there).
 
     Columns: contactID, orderReference (str), orderMs (int64 ms since the epoch, UTC),
     totalCents (int64), and every detail column (str, missing where empty). Each source is parsed
@@ -212,14 +213,12 @@ def normalise(
             skips.append(Skip(label, int(counts[code]), raw.locate(first)))
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
-    counted = pa.table(columns)
-    if not keep.all():
-        counted = counted.filter(pa.array(keep))
-    orders = counted.to_pandas()
     if len(raw.tables) > 1:
         sizes = [t.num_rows for t in raw.tables]
-        source = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-        orders[SOURCE] = source[keep]
+        columns[SOURCE] = pa.array(np.repeat(np.arange(len(sizes), dtype=np.int32), sizes))
+    orders = pa.table(columns)
+    if not keep.all():
+        orders = orders.filter(pa.array(keep))
     report = NormaliseReport(
         rows_read=raw.rows_read,
         skips=tuple(skips),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from segcli.schema import ORDER_REFERENCE, SOURCE
 
@@ -24,24 +25,25 @@ class Overlaps:
     first_conflict: str | None  # one such reference, for the message
 
 
-def drop_repeats(orders: pd.DataFrame) -> tuple[pd.DataFrame, Overlaps]:
+def drop_repeats(orders: pa.Table) -> tuple[pa.Table, Overlaps]:
     """Drop later files' identical copies of orders; count the conflicting ones."""
-    if SOURCE not in orders.columns:
+    if SOURCE not in orders.column_names:
         return orders, Overlaps(0, 0, None)
-    repeated = orders[ORDER_REFERENCE].duplicated(keep=False).to_numpy()
+    references = pd.Series(orders[ORDER_REFERENCE].to_pandas(), dtype="str")
+    repeated = references.duplicated(keep=False).to_numpy()
     if not repeated.any():
-        return orders.drop(columns=SOURCE), Overlaps(0, 0, None)
-    candidates = orders[repeated]
+        return orders.drop_columns([SOURCE]), Overlaps(0, 0, None)
+    candidates = orders.filter(pa.array(repeated)).to_pandas()
     first_source = candidates.groupby(ORDER_REFERENCE, sort=False)[SOURCE].transform("min")
     from_later_file = (candidates[SOURCE] > first_source).to_numpy()
-    fields = [c for c in orders.columns if c != SOURCE]
+    fields = [c for c in orders.column_names if c != SOURCE]
     identical = candidates.duplicated(subset=fields, keep="first").to_numpy()
     repeat = from_later_file & identical
     conflict = from_later_file & ~identical
     drop = np.zeros(len(orders), dtype=bool)
     drop[np.flatnonzero(repeated)[repeat]] = True
     conflicting = candidates[ORDER_REFERENCE][conflict]
-    result = orders[~drop].drop(columns=SOURCE)
+    result = orders.filter(pa.array(~drop)).drop_columns([SOURCE])
     return result, Overlaps(
         repeats=int(repeat.sum()),
         conflicts=int(conflicting.nunique()),

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segcli import cache as cache_stage
 from segcli import contacts as contacts_stage
@@ -70,7 +72,7 @@ class Loaded:
     over all of them (from the cache, or computed to fill it), the contacts file if one was
     given, and the notices of loading them."""
 
-    orders: pd.DataFrame | None  # None when the aggregate came from the cache
+    orders: pa.Table | None  # None when the aggregate came from the cache
     notices: tuple[str, ...]
     default_as_of_ms: int | None  # the bundled sample's snapshot; None means now
     contacts: contacts_stage.Contacts | None = None
@@ -200,7 +202,7 @@ def load_orders(
     if key is None:
         return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
     aggregate = metrics.per_customer(orders)
-    newest = int(orders[ORDER_MS].max()) if len(orders) else None
+    newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     entry = cache_stage.Entry(aggregate, newest, loading_notices, default_as_of_ms)
     cache_stage.write(key, entry, [s.label for s in sources], root=cache_root)
     return Loaded(
