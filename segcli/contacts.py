@@ -41,10 +41,10 @@ class Contacts:
 def from_table(table: pa.Table, roles: Mapping[str, str], label: str) -> Contacts:
     """Contacts from the columns read ({role: header}, as match_columns gives them; the table's
     columns are named by role, a header shared by two roles read once as the first)."""
-    read_as = {}
+    columns = {}
     for role, name in roles.items():
-        read_as.setdefault(name, role)
-    columns = {role: text_column(table[read_as[name]]).to_pandas() for role, name in roles.items()}
+        read = next(r for r, n in roles.items() if n == name and r in table.column_names)
+        columns[role] = text_column(table[read]).to_pandas()
     frame = pd.DataFrame(columns).astype("str")
     keyed_by_email = CONTACT_ID not in roles
     if keyed_by_email:

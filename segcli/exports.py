@@ -154,7 +154,7 @@ class Plan:
             for role, name in self.roles.items()
             if role in keep or (role not in DETAIL_COLUMNS and role not in (FIRST_NAME, LAST_NAME))
         }
-        return replace(self, mapping=_read_as(roles), roles=roles)
+        return replace(self, mapping=read_as(roles), roles=roles)
 
     def parse_options(self, given: ParseOptions) -> ParseOptions:
         """The user's parse options, with the preset's date order when the user gave none."""
@@ -185,10 +185,10 @@ def plan(header: Sequence[str], label: str, options: ExportOptions | None = None
             f"{missing.message}; for a shop's own export pass --preset "
             f"{'|'.join(PRESETS)}, or map columns with --column orderDate='Invoice Date'"
         ) from None
-    return Plan(_read_as(roles), roles, key_by_email=CONTACT_ID not in roles)
+    return Plan(read_as(roles), roles, key_by_email=CONTACT_ID not in roles)
 
 
-def _read_as(roles: Mapping[str, str]) -> dict[str, str]:
+def read_as(roles: Mapping[str, str]) -> dict[str, str]:
     """{header: role} for reading: a header shared by several roles is read once, as the first."""
     mapping: dict[str, str] = {}
     for role, name in roles.items():
@@ -244,7 +244,7 @@ def _preset_plan(
         raise MissingColumnError(
             f"{label}: not a {preset.title}: missing {names} (found: {found_list(header)})"
         )
-    return Plan(_read_as(roles), roles, preset=preset, detected=detected, key_by_email=key_by_email)
+    return Plan(read_as(roles), roles, preset=preset, detected=detected, key_by_email=key_by_email)
 
 
 # --- shaping the tables read ------------------------------------------------------------------

@@ -126,41 +126,61 @@ def load_orders(
             f"using the bundled sample data (as of {load.SAMPLE_AS_OF}); "
             "pass --orders FILE or set SEGCLI_ORDERS to read your own"
         )
-    contacts = None
+    contacts, contact_notices = None, []
     if customers_path is not None:
         contacts, contact_notices = read_contacts(customers_path, encoding=encoding)
     key = None
     if cache_root is not None:
-        key = cache_stage.key_for(
-            sources,
-            {
-                "input_format": input_format,
-                "encoding": encoding,
-                "strict": strict,
-                "export": repr(export_options),
-                "parse": repr(parse_options),
-            },
-        )
+        options = {
+            "input_format": input_format,
+            "encoding": encoding,
+            "strict": strict,
+            "export": repr(export_options),
+            "parse": repr(parse_options),
+        }
+        key = cache_stage.key_for(sources, options)
     if key is not None:
         entry = cache_stage.read(key, root=cache_root)
-        wanted = as_of_ms if as_of_ms is not None else default_as_of_ms
-        if entry is not None and (
-            entry.newest_ms is None
-            or (wanted if wanted is not None else now_ms()) >= entry.newest_ms
-        ):
-            notices = list(entry.notices)
-            if contacts is not None:
-                notices.extend(contact_notices)
-            return Loaded(
+        if entry is not None:
+            cached = Loaded(
                 None,
-                tuple(notices),
+                (*entry.notices, *contact_notices),
                 entry.default_as_of_ms,
                 contacts,
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
             )
+            if cached.serves(cached.as_of(as_of_ms)):
+                return cached
         details = DETAIL_COLUMNS  # an entry serves every command: read every detail
 
+    orders = _read_orders(
+        sources, notices, export_options, parse_options, strict, details, progress
+    )
+    loading_notices = tuple(notices)
+    notices.extend(contact_notices)
+    if key is None:
+        return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
+    aggregate = metrics.per_customer(orders)
+    newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
+    entry = cache_stage.Entry(aggregate, newest, loading_notices, default_as_of_ms)
+    cache_stage.write(key, entry, [s.label for s in sources], root=cache_root)
+    return Loaded(
+        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
+    )
+
+
+def _read_orders(
+    sources: Sequence[load.Source],
+    notices: list[str],
+    export_options: ExportOptions,
+    parse_options: ParseOptions,
+    strict: bool,
+    details: Collection[str],
+    progress: Progress | None,
+) -> pa.Table:
+    """Read, shape, parse and de-overlap the orders of `sources`; append what it says to
+    `notices`."""
     plans = [
         exports.plan(load.read_header(s), s.label, export_options).reading(details) for s in sources
     ]
@@ -195,19 +215,7 @@ def load_orders(
         if strict:
             raise InvalidInputError(f"{message} (--strict allows none)")
         notices.append(f"warning: {message}; every copy is counted")
-
-    loading_notices = tuple(notices)
-    if contacts is not None:
-        notices.extend(contact_notices)
-    if key is None:
-        return Loaded(orders, tuple(notices), default_as_of_ms, contacts)
-    aggregate = metrics.per_customer(orders)
-    newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    entry = cache_stage.Entry(aggregate, newest, loading_notices, default_as_of_ms)
-    cache_stage.write(key, entry, [s.label for s in sources], root=cache_root)
-    return Loaded(
-        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
-    )
+    return orders
 
 
 def read_contacts(
@@ -223,10 +231,7 @@ def read_contacts(
         optional=DETAIL_COLUMNS,
         email_key=True,
     )
-    mapping: dict[str, str] = {}
-    for role, name in roles.items():
-        mapping.setdefault(name, role)
-    raw = load.read_orders([source], [mapping])
+    raw = load.read_orders([source], [exports.read_as(roles)])
     found = contacts_stage.from_table(raw.tables[0], roles, source.label)
     notices = []
     if found.keyed_by_email:
