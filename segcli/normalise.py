@@ -260,7 +260,7 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
     for name in DETAIL_COLUMNS:
         present = name in table.column_names
         columns[name] = (
-            text_column(table[name]) if present else pa.nulls(table.num_rows, pa.string())
+            text_column(table[name]) if present else pa.nulls(table.num_rows)  # no buffers
         )
     masks = {
         EMPTY_DATE: date_empty,
@@ -273,8 +273,15 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
 
 
 def _join(parts: list[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
+    """One column from the sources' parts. A detail column a source lacks is all-null of the
+    null type (no memory); where another source has it, those parts become null text."""
+    types = {p.type for p in parts} - {pa.null()}
+    kind = types.pop() if len(types) == 1 else parts[0].type
+    if types:
+        raise InvalidInputError(f"sources disagree on a column's type: {kind} and {types.pop()}")
+    parts = [pc.cast(p, kind) if p.type != kind else p for p in parts]
     chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
-    return pa.chunked_array(chunks, type=parts[0].type)
+    return pa.chunked_array(chunks, type=kind)
 
 
 def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
