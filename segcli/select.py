@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segcli.errors import NotFoundError
 from segcli.schema import (
@@ -62,21 +64,44 @@ def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def sort_customers(
     customers: pd.DataFrame, field: str = DEFAULT_SORT, *, descending: bool = True
 ) -> pd.DataFrame:
-    """Sort by one field (missing values last), ties by contactID ascending."""
+    """Sort by one field (missing values last), ties by contactID ascending.
+
+    One np.lexsort over integer keys: text becomes its rank in Arrow's sort (code-point order,
+    as Python compares strings; name, email and company ignoring case), a category its code."""
     column = SORT_FIELDS[field]
+    ids = _ranks(customers[CONTACT_ID])
     if column == CONTACT_ID:
-        return customers.sort_values(CONTACT_ID, ascending=not descending, kind="stable")
+        order = np.argsort(-ids if descending else ids, kind="stable")
+        return customers.iloc[order]
+    values = customers[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        key = values.cat.codes.to_numpy().astype(np.int64)
+        missing = key < 0
+    elif values.dtype == "str":
+        text = values.str.casefold() if column in _TEXT_SORT else values
+        missing = values.isna().to_numpy()
+        key = np.where(missing, 0, _ranks(text))  # all missing values tie, then go by id
+    else:
+        missing = values.isna().to_numpy()
+        key = values.to_numpy(dtype=np.int64, na_value=0)
+    order = np.lexsort((ids, -key if descending else key, missing))
+    return customers.iloc[order]
 
-    def key(values: pd.Series) -> pd.Series:
-        return values.str.casefold() if values.name in _TEXT_SORT else values
 
-    return customers.sort_values(
-        [column, CONTACT_ID],
-        ascending=[not descending, True],
-        na_position="last",
-        kind="stable",
-        key=key,
-    )
+def _ranks(text: pd.Series) -> np.ndarray:
+    """Each value's position in the sorted order (equal values: the same rank); missing last."""
+    values = pa.array(text.array)
+    positions = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
+    sorted_values = values.take(pa.array(positions))
+    if isinstance(sorted_values, pa.ChunkedArray):
+        sorted_values = sorted_values.combine_chunks()
+    starts = np.ones(len(positions), dtype=bool)
+    if len(positions) > 1:
+        same = pc.equal(sorted_values[1:], sorted_values[:-1])
+        starts[1:] = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    ranks = np.empty(len(positions), dtype=np.int64)
+    ranks[positions] = np.cumsum(starts) - 1
+    return ranks
 
 
 def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.DataFrame:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import AS_OF_MS, DAY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segcli import render, select, summary
 from segcli.schema import (
@@ -191,3 +193,47 @@ def test_tables_show_text_as_written_not_as_markup():
     console.print(render.show_table(customers.iloc[1:]))
     out = console.file.getvalue()
     assert names[0] in out and out.count(names[1]) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["c-1", "c-2", "c-10", "C-3", "c-é", "c-4"]),
+            st.one_of(st.none(), st.integers(-3, 3)),
+            st.one_of(st.none(), st.sampled_from(["ana", "Ana", "bob", "ÅSA", "zoë", "", "ß"])),
+            st.sampled_from(["VIP", "Active", "New", "Dormant"]),
+        ),
+        max_size=12,
+        unique_by=lambda r: r[0],
+    ),
+    field=st.sampled_from(["lastOrderDaysAgo", "name", "segment", "contactID", "totalSpend"]),
+    descending=st.booleans(),
+)
+def test_sort_matches_pandas_sort_values(rows, field, descending):
+    """The lexsort on integer keys orders exactly as pandas' sort_values would (missing last,
+    text ignoring case for names, ties by contactID ascending)."""
+    frame = pd.DataFrame(
+        {
+            CONTACT_ID: pd.array([r[0] for r in rows], dtype="str"),
+            LAST_ORDER_DAYS_AGO: pd.array([r[1] for r in rows], dtype="Int64"),
+            NAME: pd.array([r[2] for r in rows], dtype="str"),
+            SEGMENT: pd.Categorical(
+                [r[3] for r in rows], categories=["VIP", "Active", "New", "Dormant"]
+            ),
+            SPEND_CENTS: np.array([(r[1] or 0) * 100 for r in rows], dtype=np.int64),
+        }
+    )
+    column = select.SORT_FIELDS[field]
+    if column == CONTACT_ID:
+        expected = frame.sort_values(CONTACT_ID, ascending=not descending, kind="stable")
+    else:
+        expected = frame.sort_values(
+            [column, CONTACT_ID],
+            ascending=[not descending, True],
+            na_position="last",
+            kind="stable",
+            key=lambda v: v.str.casefold() if v.name == NAME else v,
+        )
+    got = select.sort_customers(frame, field, descending=descending)
+    assert got[CONTACT_ID].tolist() == expected[CONTACT_ID].tolist()
