@@ -27,15 +27,8 @@ import pyarrow.parquet as pq
 
 from segcli import __version__
 from segcli.load import Source
-from segcli.schema import (
-    CONTACT_ID,
-    DETAIL_COLUMNS,
-    FIRST_ORDER_MS,
-    LAST_ORDER_MS,
-    LAST_ORDER_REFERENCE,
-    ORDER_COUNT,
-    SPEND_CENTS,
-)
+from segcli.metrics import CUSTOMER_COLUMNS
+from segcli.schema import FIRST_ORDER_MS, LAST_ORDER_MS, ORDER_COUNT, SPEND_CENTS
 
 CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
@@ -43,7 +36,7 @@ ENTRY_SUFFIX = ".parquet"
 FORMAT = 1  # bump when what an entry holds changes
 HASHED_BYTES = 1 << 20  # from each end of an input
 _META_KEY = b"segcli"
-_TEXT = (CONTACT_ID, *DETAIL_COLUMNS, LAST_ORDER_REFERENCE)
+_COLUMNS = list(CUSTOMER_COLUMNS)  # what metrics.per_customer makes, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 
 
@@ -96,10 +89,10 @@ def read(key: str, *, root: Path | None = None) -> Entry | None:
         meta = json.loads(table.schema.metadata[_META_KEY])
         if meta["format"] != FORMAT or meta["version"] != __version__:
             raise ValueError("written by another version")
-        if table.column_names != [*_TEXT, *_INTEGERS]:
+        if table.column_names != _COLUMNS:
             raise ValueError("unexpected columns")
         frame = table.to_pandas()
-        frame = frame.astype(dict.fromkeys(_TEXT, "str") | dict.fromkeys(_INTEGERS, "int64"))
+        frame = frame.astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
         return Entry(
             customers=frame,
             newest_ms=meta["newest_ms"],
@@ -126,7 +119,7 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(entry.customers[[*_TEXT, *_INTEGERS]], preserve_index=False)
+        table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
         partial = folder / f".{key}.{os.getpid()}.tmp"
         pq.write_table(table, partial)

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from segcli.errors import MissingColumnError
 from segcli.load import RawOrders
-from segcli.normalise import CREDIT, found_list, match_columns, text_column
+from segcli.normalise import CREDIT, as_numpy, found_list, match_columns, text_column
 from segcli.options import DAY_FIRST, MONTH_FIRST, ExportOptions, ParseOptions
 from segcli.schema import (
     COMPANY,
@@ -290,7 +290,7 @@ def shape(
                 keep &= ~flagged
         if p.preset is not None and p.preset.credit_kinds and KIND in table.column_names:
             kind = pc.utf8_lower(text_column(table[KIND]))
-            credit = _np(
+            credit = as_numpy(
                 pc.fill_null(pc.is_in(kind, pa.array(sorted(p.preset.credit_kinds))), False)
             )
             credits += int((credit & keep).sum())
@@ -347,12 +347,6 @@ def _not_counted(table: pa.Table, p: Plan) -> pd.Series | None:
         status = status.str.removeprefix(STATUS_PREFIX)
         reason = status.where(status.isin(sorted(p.preset.excluded)))
     if CANCELLED_AT in table.column_names:
-        cancelled = _np(pc.is_valid(text_column(table[CANCELLED_AT])))
+        cancelled = as_numpy(pc.is_valid(text_column(table[CANCELLED_AT])))
         reason = reason.mask(cancelled & reason.isna().to_numpy(), CANCELLED)
     return reason
-
-
-def _np(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(
-        column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) else column.to_numpy()
-    )

@@ -250,7 +250,7 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
     date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE], options=options)
     cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL], decimal=options.decimal)
     if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
-        cents = np.where(_np(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
+        cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
     columns = {
         CONTACT_ID: text_column(table[CONTACT_ID]),
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
@@ -345,7 +345,7 @@ def parse_instants(
     if options.timezone is None:
         parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
     else:
-        offset = _np(pc.fill_null(pc.match_substring_regex(candidates, HAS_OFFSET), False))
+        offset = as_numpy(pc.fill_null(pc.match_substring_regex(candidates, HAS_OFFSET), False))
         parsed = pd.to_datetime(values.where(offset), format="ISO8601", utc=True, errors="coerce")
         local = pd.to_datetime(values.where(~offset), format="ISO8601", errors="coerce")
         parsed = parsed.where(offset, _localize(local, options.timezone))
@@ -368,8 +368,8 @@ def _arrow_instants(candidates: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray,
             parsed = pc.cast(candidates, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-        ok = _np(pc.is_valid(parsed))
-        micros = _np(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+        ok = as_numpy(pc.is_valid(parsed))
+        micros = as_numpy(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
         return micros // 1000, ok
     return None
 
@@ -388,8 +388,8 @@ def _strptime_ms(
     """Strings read by a strftime format (with %z honoured) -> ms since the epoch, and a mask of
     the values that parsed."""
     parsed = pc.strptime(text, format=date_format, unit="ms", error_is_null=True)
-    ok = _np(pc.is_valid(parsed))
-    ms = _np(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+    ok = as_numpy(pc.is_valid(parsed))
+    ms = as_numpy(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
     if parsed.type.tz is None and timezone is not None:
         local = pd.Series(ms.astype("datetime64[ms]")).where(ok)
         utc = _localize(local, timezone)
@@ -451,8 +451,8 @@ def parse_amounts(
     if fast is not None:
         magnitude, minus, rounded = fast
         sign = pc.utf8_slice_codeunits(safe, 0, 1)
-        signed = _np(pc.is_in(sign, pa.array(["+", "-"]))) if negative.any() else negative
-        ok = _np(shaped) & ~(negative & signed)
+        signed = as_numpy(pc.is_in(sign, pa.array(["+", "-"]))) if negative.any() else negative
+        ok = as_numpy(shaped) & ~(negative & signed)
         cents = np.where(minus ^ negative, -magnitude, magnitude)
         cents[~ok] = 0
         return cents, empty, ~empty & ~ok, rounded & ok
@@ -468,13 +468,15 @@ def parse_amounts(
     rounded = pc.match_substring_regex(below, r"[1-9]")
 
     magnitude = (
-        _np(whole_int) * 100 + _np(cent_part) + _np(pc.fill_null(round_up, False)).astype(np.int64)
+        as_numpy(whole_int) * 100
+        + as_numpy(cent_part)
+        + as_numpy(pc.fill_null(round_up, False)).astype(np.int64)
     )
-    signed = _np(pc.not_equal(sign, ""))
-    ok = _np(shaped) & ~(negative & signed)  # `(-5)` is not an amount
-    cents = np.where(_np(pc.equal(sign, "-")) ^ negative, -magnitude, magnitude)
+    signed = as_numpy(pc.not_equal(sign, ""))
+    ok = as_numpy(shaped) & ~(negative & signed)  # `(-5)` is not an amount
+    cents = np.where(as_numpy(pc.equal(sign, "-")) ^ negative, -magnitude, magnitude)
     cents[~ok] = 0
-    return cents, empty, ~empty & ~ok, _np(pc.fill_null(rounded, False)) & ok
+    return cents, empty, ~empty & ~ok, as_numpy(pc.fill_null(rounded, False)) & ok
 
 
 def _decimal_cents(
@@ -488,9 +490,9 @@ def _decimal_cents(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     cent = pc.round(exact, ndigits=CENT_DIGITS, round_mode="half_towards_infinity")
-    rounded = _np(pc.not_equal(cent, exact))
+    rounded = as_numpy(pc.not_equal(cent, exact))
     # below 10**13 (AMOUNT allows 13 whole digits), cents < 2**50: exact through a float64
-    cents = np.rint(_np(pc.cast(cent, pa.float64())) * 100).astype(np.int64)
+    cents = np.rint(as_numpy(pc.cast(cent, pa.float64())) * 100).astype(np.int64)
     return np.abs(cents), cents < 0, rounded
 
 
@@ -503,13 +505,13 @@ def _exact_number_cents(
     empty = _is_null(column)
     limit = 10**MAX_WHOLE_DIGITS
     if pa.types.is_integer(column.type):
-        whole = _np(pc.fill_null(pc.cast(column, pa.int64(), safe=False), 0)).astype(np.int64)
+        whole = as_numpy(pc.fill_null(pc.cast(column, pa.int64(), safe=False), 0)).astype(np.int64)
         too_big = np.abs(whole) >= limit
         cents = np.where(too_big, 0, whole) * 100
     else:
         # A decimal with at most 2 places, below 10**13, is exact as a float64 once scaled to
         # cents and rounded: |cents| < 2**50, so the float's error is far below half a cent.
-        values = _np(pc.fill_null(pc.cast(column, pa.float64()), 0.0)).astype(np.float64)
+        values = as_numpy(pc.fill_null(pc.cast(column, pa.float64()), 0.0)).astype(np.float64)
         too_big = np.abs(values) >= limit
         cents = np.rint(np.where(too_big, 0.0, values) * 100).astype(np.int64)
     cents[empty] = 0
@@ -521,7 +523,7 @@ def _export_forms(
 ) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray]:
     """`_plain_amounts` on the values that need it (not already plain decimals), so that a file
     of plain amounts pays one regex pass."""
-    plain = _np(pc.fill_null(pc.match_substring_regex(text, AMOUNT), False)) & (decimal == ".")
+    plain = as_numpy(pc.fill_null(pc.match_substring_regex(text, AMOUNT), False)) & (decimal == ".")
     needs = ~plain & ~empty
     if not needs.any():
         return text, np.zeros(len(text), dtype=bool)
@@ -556,7 +558,7 @@ def _plain_amounts(
     if decimal != ".":
         stray_dot = pc.fill_null(pc.match_substring(text, "."), False)
         text = pc.if_else(stray_dot, pa.scalar("-"), pc.replace_substring(text, decimal, "."))
-    return text, _np(parenthesised)
+    return text, as_numpy(parenthesised)
 
 
 def parse_instant(
@@ -576,8 +578,10 @@ def parse_amount(text: str, *, decimal: str = ".") -> int | None:
 
 
 def _float_cents(column: pa.ChunkedArray | pa.Array):
-    values = _np(pc.cast(column, pa.float64())).astype(np.float64)  # nulls become NaN
-    empty = np.isnan(values) & ~_np(pc.is_valid(column))  # a null is empty; a NaN is unparseable
+    values = as_numpy(pc.cast(column, pa.float64())).astype(np.float64)  # nulls become NaN
+    empty = np.isnan(values) & ~as_numpy(
+        pc.is_valid(column)
+    )  # a null is empty; a NaN is unparseable
     finite = np.isfinite(values) & (np.abs(values) < 1e13)
     with np.errstate(invalid="ignore"):
         hundredths = np.round(np.abs(np.where(finite, values, 0.0)) * 100, FLOAT_CENT_DECIMALS)
@@ -590,10 +594,10 @@ def _float_cents(column: pa.ChunkedArray | pa.Array):
 def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     kind = column.type
     if pa.types.is_date32(kind):
-        return _np(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS
+        return as_numpy(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS
     if pa.types.is_date64(kind):
-        return _np(pc.fill_null(pc.cast(column, pa.int64()), 0))
-    raw = _np(pc.fill_null(pc.cast(column, pa.int64()), 0))
+        return as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
+    raw = as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
     per_ms = _UNIT_PER_MS[kind.unit]
     return raw * 1000 if per_ms is None else raw // per_ms
 
@@ -612,10 +616,11 @@ def _malformed_skip(raw: RawOrders) -> Skip:
 
 
 def _is_null(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return _np(pc.is_null(column))
+    return as_numpy(pc.is_null(column))
 
 
-def _np(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def as_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An Arrow array or chunked array as one numpy array (copied only where it must be)."""
     return np.asarray(
         column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) else column.to_numpy()
     )
