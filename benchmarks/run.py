@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--cases", nargs="+", metavar="NAME", help="only the cases named (e.g. breakdown)"
+    )
     args = parser.parse_args(argv)
     if args.runs < 5:
         parser.error("--runs must be at least 5: a median of fewer says little")
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name}: {size:,.0f} MiB, {customers:,} customers; same as DuckDB")
             duck_times = {}
             for case in cases(contact):
+                if args.cases and case.name not in args.cases:
+                    continue
                 if case.duck not in duck_times:
                     duck_times[case.duck] = measure(duck(case.duck, path, contact), env, args.runs)
                 ours, ours_rss = measure(segcli(case.segcli, path, case.warm), env, args.runs)

@@ -14,15 +14,18 @@ import glob
 import gzip
 import io
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -206,15 +209,21 @@ def read_orders(
     mappings: Sequence[Mapping[str, str]],
     *,
     progress: Callable[[str, int, int], None] | None = None,
+    encoded: Collection[str] = (),
 ) -> RawOrders:
     """Read each source's mapped columns ({column in file: canonical name}) into one table;
-    `progress(what, done, total)` is told before each source is read."""
+    `progress(what, done, total)` is told before each source is read.
+
+    Parquet text columns read as one of the canonical names `encoded` come dictionary-encoded,
+    by each reading thread for its own rows (see `_read_parquet`)."""
     tables, malformed = [], []
     for k, (source, mapping) in enumerate(zip(sources, mappings, strict=True)):
         if progress is not None:
             progress(f"reading {source.label}", k, len(sources))
         if source.format == PARQUET:
-            table, bad = _read_parquet(source, mapping), np.empty(0, dtype=np.int64)
+            to_encode = [name for name, role in mapping.items() if role in encoded]
+            table = _read_parquet(source, mapping, to_encode)
+            bad = np.empty(0, dtype=np.int64)
         else:
             table, bad = _read_csv(source, mapping)
         tables.append(table.rename_columns([mapping[name] for name in table.column_names]))
@@ -228,13 +237,61 @@ def read_orders(
     )
 
 
-def _read_parquet(source: Source, mapping: Mapping[str, str]) -> pa.Table:
+READ_THREADS = 2  # threads reading a large Parquet file, each its own run of row groups
+THREADED_READ_ROWS = 1_000_000  # below this, a file is read by one call
+
+
+def _read_parquet(source: Source, mapping: Mapping[str, str], encoded: Sequence[str]) -> pa.Table:
+    """The mapped columns of a Parquet file, with the text columns `encoded` dictionary-encoded.
+
+    A large file is read as READ_THREADS runs of whole row groups, each by its own thread, which
+    also encodes its run's columns `encoded` while its rows are fresh in the cache: on 2 cores
+    that did reading and hashing the customer keys of 10M orders in 1.0 s, where reading with
+    Arrow's own threads and then encoding took 1.8 s. Each run keeps its own dictionary; the
+    normalise stage merges them (one hash of the distinct values, not of the rows)."""
     try:
         # pre_buffer coalesces reads for remote stores; on a local file it only holds more
         # memory at once (10M orders: 1.49 -> 1.11 GiB peak, 1.5 -> 0.8 s)
-        return pq.read_table(_arrow_input(source), columns=list(mapping), pre_buffer=False)
+        file = pq.ParquetFile(_arrow_input(source), pre_buffer=False)
+        schema = file.schema_arrow
+        encoded = [
+            name
+            for name in encoded
+            if name in schema.names and pa.types.is_string(schema.field(name).type)
+        ]
+        runs = _row_group_runs(file.metadata)
+        if len(runs) < 2:
+            return _encode_columns(file.read(columns=list(mapping)), encoded)
+
+        def read(run: list[int]) -> pa.Table:
+            own = pq.ParquetFile(_arrow_input(source), pre_buffer=False)
+            part = own.read_row_groups(run, columns=list(mapping), use_threads=False)
+            return _encode_columns(part, encoded)
+
+        with ThreadPoolExecutor(len(runs)) as pool:
+            return pa.concat_tables(list(pool.map(read, runs)))
     except (pa.ArrowException, OSError) as exc:
         raise _not_parquet(source, exc) from None
+
+
+def _row_group_runs(metadata: pq.FileMetaData) -> list[list[int]]:
+    """Row groups in READ_THREADS runs of about equal rows (one run for a small file)."""
+    groups = metadata.num_row_groups
+    rows = np.array([metadata.row_group(g).num_rows for g in range(groups)], dtype=np.int64)
+    total = int(rows.sum())
+    if groups < 2 or total < THREADED_READ_ROWS:
+        return [list(range(groups))] if groups else []
+    ends = np.cumsum(rows)
+    cut = np.searchsorted(ends, [total * k // READ_THREADS for k in range(1, READ_THREADS)])
+    bounds = [0, *sorted({min(int(c) + 1, groups - 1) for c in cut}), groups]
+    return [list(range(a, b)) for a, b in pairwise(bounds) if b > a]
+
+
+def _encode_columns(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    for name in names:
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, pc.dictionary_encode(table[name]))
+    return table
 
 
 def _read_csv(source: Source, mapping: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:

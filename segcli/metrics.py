@@ -41,8 +41,10 @@ def cut_at(orders: pa.Table, as_of_ms: int) -> tuple[pa.Table, int]:
     return (orders.filter(pa.array(~later)) if excluded else orders), excluded
 
 
-def per_customer(orders: pa.Table) -> pd.DataFrame:
+def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
     """One row per contactID, in order of first appearance (SPEC §3, before classification).
+    With `latest=False` (counts only: breakdown, rfm) the latest reference and the details are
+    left missing, and the rows that hold them are not looked for.
 
     "Latest" means the greatest orderMs; among orders at the same instant, the one that comes
     later in the input; each detail comes from the latest order that has one. No sort: keys are
@@ -69,24 +71,28 @@ def per_customer(orders: pa.Table) -> pd.DataFrame:
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last, codes, ms)
 
-    rows = np.arange(len(ms), dtype=np.int64)
-    latest = _latest_rows(codes, ms, rows, n, last, None)
     customers = {
         CONTACT_ID: contact_ids,
         ORDER_COUNT: count,
         SPEND_CENTS: spend,
         FIRST_ORDER_MS: first,
         LAST_ORDER_MS: last,
-        LAST_ORDER_REFERENCE: _take(orders[ORDER_REFERENCE], latest),
     }
+    missing = pd.Series(pa.nulls(n, pa.string()).to_pandas(), dtype="str")
+    if not latest:
+        customers.update(dict.fromkeys((LAST_ORDER_REFERENCE, *DETAIL_COLUMNS), missing))
+        return pd.DataFrame(customers)[list(CUSTOMER_COLUMNS)]
+    rows = np.arange(len(ms), dtype=np.int64)
+    latest_rows = _latest_rows(codes, ms, rows, n, last, None)
+    customers[LAST_ORDER_REFERENCE] = _take(orders[ORDER_REFERENCE], latest_rows)
     for name in DETAIL_COLUMNS:
         column = orders[name]
         if pa.types.is_null(column.type):  # a detail no source has (or that was not read)
-            customers[name] = pd.Series(pa.nulls(n, pa.string()).to_pandas(), dtype="str")
+            customers[name] = missing
             continue
         present = pc.is_valid(column).to_numpy()
         if present.all():
-            customers[name] = _take(column, latest)
+            customers[name] = _take(column, latest_rows)
         else:
             customers[name] = _take(column, _latest_rows(codes, ms, rows, n, None, present))
     return pd.DataFrame(customers)[list(CUSTOMER_COLUMNS)]
@@ -96,19 +102,58 @@ _FLOAT_EXACT = 2**53
 
 
 def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
-    """Codes (int64, by first appearance) and the distinct ids, by Arrow's hash encoding. Arrow
-    encodes the chunks pandas holds against one dictionary, so they need not be joined first."""
-    encoded = pc.dictionary_encode(ids)
-    if isinstance(encoded, pa.ChunkedArray):
-        chunks = encoded.chunks
-        codes = np.concatenate(
-            [c.indices.to_numpy(zero_copy_only=False) for c in chunks] or [np.zeros(0)]
-        ).astype(np.int64)
-        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.large_string())
-    else:
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        dictionary = encoded.dictionary
+    """Codes (int64, 0..n-1 by first appearance) and the distinct ids, one per customer.
+
+    Normalised orders carry their keys dictionary-encoded (normalise.key_column), so the codes
+    are the dictionary's indices. Rows dropped since (skipped, or after the as-of) may have left
+    entries with no order, or changed which customer comes first: then the codes are renumbered."""
+    if not pa.types.is_dictionary(ids.type):
+        ids = pc.dictionary_encode(ids)
+    chunks = [c for c in ids.chunks if len(c)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")
+    dictionary = chunks[0].dictionary
+    if len(chunks) > 1 and not all(_shared(c.dictionary, dictionary) for c in chunks):
+        ids = pa.chunked_array(chunks).unify_dictionaries()
+        chunks, dictionary = ids.chunks, ids.chunks[0].dictionary
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+    codes = codes.astype(np.int64)
+    if not _in_first_appearance_order(codes, len(dictionary)):
+        first = np.full(len(dictionary), len(codes), dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+        used = np.flatnonzero(first < len(codes))
+        used = used[np.argsort(first[used], kind="stable")]
+        renumber = np.empty(len(dictionary), dtype=np.int64)
+        renumber[used] = np.arange(len(used), dtype=np.int64)
+        codes = renumber[codes]
+        dictionary = dictionary.take(pa.array(used))
     return codes, pd.Series(dictionary.to_pandas(), dtype="str")
+
+
+def _shared(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two dictionaries are one in memory (else they are unified, whatever their values)."""
+    return (a.offset, len(a), [x and x.address for x in a.buffers()]) == (
+        b.offset,
+        len(b),
+        [x and x.address for x in b.buffers()],
+    )
+
+
+_BLOCK_ROWS = 1 << 20  # rows checked at a time: small temporaries, reused by the allocator
+
+
+def _in_first_appearance_order(codes: np.ndarray, n: int) -> bool:
+    """Whether codes 0..n-1 all occur and each first occurs after the one before it: each code
+    is at most one more than the greatest code before it, and the greatest is n - 1."""
+    top = -1
+    for start in range(0, len(codes), _BLOCK_ROWS):  # a loop over blocks, not rows
+        block = codes[start : start + _BLOCK_ROWS]
+        seen = np.maximum.accumulate(block)
+        np.maximum(seen, top, out=seen)
+        if block[0] > top + 1 or np.any(seen[1:] - seen[:-1] > 1):
+            return False
+        top = int(seen[-1])
+    return top == n - 1
 
 
 def _latest_rows(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -190,7 +192,8 @@ def normalise(
         _parse(table, label, opts)
         for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
     ]
-    columns = {name: _join([p.columns[name] for p in parts]) for name in _COLUMNS}
+    columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
+    columns[CONTACT_ID] = key_column([p.columns[CONTACT_ID] for p in parts])
     masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
 
     checks = [
@@ -228,7 +231,7 @@ def normalise(
 
 
 ROUNDED = "rounded"
-_COLUMNS = (CONTACT_ID, ORDER_REFERENCE, ORDER_MS, TOTAL_CENTS, *DETAIL_COLUMNS)
+_TEXT_AND_NUMBERS = (ORDER_REFERENCE, ORDER_MS, TOTAL_CENTS, *DETAIL_COLUMNS)
 _MASKS = (EMPTY_DATE, BAD_DATE, EMPTY_TOTAL, BAD_TOTAL, ROUNDED)
 
 
@@ -252,7 +255,7 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
     if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
         cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
     columns = {
-        CONTACT_ID: text_column(table[CONTACT_ID]),
+        CONTACT_ID: table[CONTACT_ID],  # encoded, then trimmed, for all sources: key_column
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
         ORDER_MS: pa.array(date_ms),
         TOTAL_CENTS: pa.array(cents),
@@ -284,15 +287,109 @@ def _join(parts: list[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=kind)
 
 
+def key_column(parts: Sequence[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
+    """The customer keys of every source (`parts`, in order), dictionary-encoded once for every
+    later stage: the dictionary holds each key once, trimmed; a blank key is null. Trimming and
+    the blank check look at the dictionary (one value per customer), not at every row.
+
+    A part may come dictionary-encoded already (by the reader, or as a Parquet dictionary
+    column), in runs of chunks that each have their own dictionary; text is encoded here.
+    Dictionary order is first appearance except where an input's own dictionary was not."""
+    runs = [run for part in parts for run in _key_runs(part)]
+    indices, dictionary = _merge_runs(runs)
+    clean = text_column(dictionary)
+    if clean.null_count or not clean.equals(dictionary):
+        # keys that differ only by surrounding white space are one customer; blank keys none
+        merged = pc.dictionary_encode(clean)
+        remap = as_numpy(pc.fill_null(merged.indices, -1)).astype(np.int32)
+        indices = np.where(indices >= 0, remap[np.maximum(indices, 0)], -1).astype(np.int32)
+        dictionary = merged.dictionary
+    blank = indices < 0
+    codes = pa.array(indices, mask=blank if blank.any() else None)
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(codes, dictionary)])
+
+
+ENCODE_THREADS = 2  # threads that hash a text column's keys at once (Arrow releases the GIL)
+THREADED_ENCODE_ROWS = 1_000_000  # below this, one thread encodes a column
+
+_Run = tuple[np.ndarray, pa.Array]  # int32 indices (-1: null) into a dictionary of text
+
+
+def _key_runs(part: pa.ChunkedArray | pa.Array) -> list[_Run]:
+    """A column as runs of (indices, dictionary): its own dictionaries if it has them, else its
+    text encoded in ENCODE_THREADS runs of rows at once."""
+    chunks = part.chunks if isinstance(part, pa.ChunkedArray) else [part]
+    if pa.types.is_dictionary(part.type):
+        runs: list[_Run] = []
+        for chunk in chunks:
+            indices = as_numpy(pc.fill_null(chunk.indices, -1)).astype(np.int32)
+            if runs and _same_values(chunk.dictionary, runs[-1][1]):
+                runs[-1] = (np.concatenate([runs[-1][0], indices]), runs[-1][1])
+            else:
+                runs.append((indices, chunk.dictionary))
+        return [(indices, _as_text(values)) for indices, values in runs]
+    text = _as_text(part)
+    n = len(text)
+    threads = ENCODE_THREADS if n >= THREADED_ENCODE_ROWS else 1
+    bounds = [n * k // threads for k in range(threads + 1)]
+    slices = [text.slice(start, stop - start) for start, stop in pairwise(bounds)]
+    if threads == 1:
+        return [_encode_run(slices[0])]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(_encode_run, slices))
+
+
+def _same_values(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two arrays are views of the same memory (chunks sharing one dictionary): a check
+    of addresses, not of values."""
+    return (a.offset, len(a), [x and x.address for x in a.buffers()]) == (
+        b.offset,
+        len(b),
+        [x and x.address for x in b.buffers()],
+    )
+
+
+def _encode_run(run: pa.ChunkedArray | pa.Array) -> _Run:
+    encoded = pc.dictionary_encode(run)
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:  # Arrow encodes a chunked column's chunks against one dictionary
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+    indices = [as_numpy(pc.fill_null(c.indices, -1)).astype(np.int32) for c in chunks]
+    return np.concatenate(indices), chunks[0].dictionary
+
+
+def _merge_runs(runs: Sequence[_Run]) -> _Run:
+    """One dictionary for all runs: their dictionaries, one after another, encoded once. Each
+    run's values come in its rows' order of first appearance, so the merged dictionary keeps
+    that order across runs too."""
+    if len(runs) == 1:
+        return runs[0]
+    if not runs:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+    merged = pc.dictionary_encode(pa.chunked_array([d for _, d in runs], pa.string()))
+    position = as_numpy(pc.fill_null(merged.combine_chunks().indices, -1)).astype(np.int32)
+    dictionary = merged.chunks[0].dictionary if merged.num_chunks else pa.array([], pa.string())
+    indices, start = [], 0
+    for run_indices, values in runs:
+        own = position[start : start + len(values)]
+        start += len(values)
+        indices.append(np.where(run_indices >= 0, own[np.maximum(run_indices, 0)], -1))
+    return np.concatenate(indices).astype(np.int32), dictionary
+
+
+def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Any column as strings (Arrow's own formatting of numbers); an error if it cannot be."""
+    if pa.types.is_string(column.type):
+        return column
+    try:
+        return pc.cast(column, pa.string())
+    except pa.ArrowException as exc:
+        raise InvalidInputError(f"a column of type {column.type} cannot be read as text") from exc
+
+
 def text_column(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Any column as trimmed strings, with empty and white-space-only values as null."""
-    if not pa.types.is_string(column.type):
-        try:
-            column = pc.cast(column, pa.string())
-        except pa.ArrowException as exc:
-            raise InvalidInputError(
-                f"a column of type {column.type} cannot be read as text"
-            ) from exc
+    column = _as_text(column)
     trimmed = pc.utf8_trim_whitespace(column)
     if pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(column)).as_py():
         column = trimmed  # else keep the original and let the copy go: most ids need no trim
@@ -508,6 +605,11 @@ def _exact_number_cents(
         whole = as_numpy(pc.fill_null(pc.cast(column, pa.int64(), safe=False), 0)).astype(np.int64)
         too_big = np.abs(whole) >= limit
         cents = np.where(too_big, 0, whole) * 100
+    elif pa.types.is_decimal128(column.type):
+        unscaled, fits = _decimal128_unscaled(column)
+        scale = column.type.scale
+        too_big = ~fits | (np.abs(unscaled) >= limit * 10**scale)
+        cents = np.where(too_big, 0, unscaled) * 10 ** (CENT_DIGITS - scale)
     else:
         # A decimal with at most 2 places, below 10**13, is exact as a float64 once scaled to
         # cents and rounded: |cents| < 2**50, so the float's error is far below half a cent.
@@ -516,6 +618,25 @@ def _exact_number_cents(
         cents = np.rint(np.where(too_big, 0.0, values) * 100).astype(np.int64)
     cents[empty] = 0
     return cents, empty, too_big & ~empty, np.zeros(n, dtype=bool)
+
+
+def _decimal128_unscaled(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A decimal128 column's unscaled integers (12345 for 123.45 at scale 2), read from Arrow's
+    buffers with no conversion, and a mask of those that fit in an int64. Each value is two
+    little-endian 64-bit words; it fits when the high word only extends the low word's sign.
+    Null slots hold whatever the buffer has: the caller masks them."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    unscaled, fits = [], []
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        words = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        pairs = words[2 * chunk.offset : 2 * (chunk.offset + len(chunk))].reshape(-1, 2)
+        unscaled.append(pairs[:, 0])
+        fits.append(pairs[:, 1] == pairs[:, 0] >> 63)
+    if not unscaled:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.concatenate(unscaled), np.concatenate(fits)
 
 
 def _export_forms(
