@@ -1,0 +1,195 @@
+"""The fast cold path's own machinery, against plain answers: Parquet read in row-group runs by
+several threads, customer keys hashed in parts and their dictionaries merged, decimals read from
+Arrow's buffers, and the aggregate's renumbering when rows are dropped after encoding.
+
+The thresholds that switch these paths on (a million rows) are lowered here, so that small
+inputs take them; the Hypothesis property checks the whole pipeline against the reference."""
+
+from __future__ import annotations
+
+import decimal
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import reference
+from helpers import AS_OF_MS, DAY, csv_text
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import PROPERTY, expected, order_rows
+
+from segcli import load, metrics, normalise, pipeline, render
+from segcli.schema import CONTACT_ID, LAST_ORDER_REFERENCE, NAME, ORDER_COUNT
+
+COLUMNS = reference.REQUIRED + ("name", "email", "company", "phone")
+
+
+@pytest.fixture
+def threaded(monkeypatch):
+    """Every input, however small, read and encoded the way a 10M-order file is."""
+    monkeypatch.setattr(load, "THREADED_READ_ROWS", 1)
+    monkeypatch.setattr(normalise, "THREADED_ENCODE_ROWS", 1)
+
+
+def _customers(paths) -> dict[str, dict]:
+    result = pipeline.customers([str(p) for p in paths], as_of_ms=AS_OF_MS)
+    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+    return {r["contactID"]: r for r in records}
+
+
+@PROPERTY
+@given(rows=order_rows(), group_rows=st.integers(1, 4))
+def test_threaded_csv_and_parquet_runs_equal_reference(tmp_path, threaded, rows, group_rows):
+    """Keys split across threads and row-group runs, with ` c-3 ` and blank keys among them,
+    give the reference's customers from CSV and from Parquet of any row-group size."""
+    csv_path = tmp_path / "orders.csv"
+    csv_path.write_text(csv_text(rows, COLUMNS), encoding="utf-8")
+    parquet_path = tmp_path / "orders.parquet"
+    table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in COLUMNS})
+    pq.write_table(table, parquet_path, row_group_size=group_rows)
+    want = expected(rows)
+    assert _customers([csv_path]) == want
+    assert _customers([parquet_path]) == want
+
+
+def test_row_group_runs_split_rows_evenly(tmp_path, threaded):
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.table({"a": pa.array(range(10))}), path, row_group_size=2)
+    assert load._row_group_runs(pq.ParquetFile(path).metadata) == [[0, 1, 2], [3, 4]]
+    pq.write_table(pa.table({"a": pa.array(range(3))}), path, row_group_size=3)
+    assert load._row_group_runs(pq.ParquetFile(path).metadata) == [[0]]
+
+
+def test_reader_encodes_keys_per_run(tmp_path, threaded):
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.table({"k": ["b", "a", "b", "c", "a", "d"]}), path, row_group_size=2)
+    source = load.resolve_sources([path])[0]
+    table = load._read_parquet(source, {"k": CONTACT_ID}, ["k"])
+    column = table["k"]
+    assert pa.types.is_dictionary(column.type)
+    assert column.to_pylist() == ["b", "a", "b", "c", "a", "d"]
+    # two runs, each with its own dictionary: merged, in order of first appearance
+    merged = normalise.key_column([column])
+    assert merged.chunks[0].dictionary.to_pylist() == ["b", "a", "c", "d"]
+    assert merged.chunks[0].indices.to_pylist() == [0, 1, 0, 2, 1, 3]
+
+
+def test_key_column_merges_runs_trims_and_nulls_blanks(threaded):
+    first = pa.chunked_array(
+        [
+            pa.array([" a", "b", "b"]).dictionary_encode(),
+            pa.array(["c ", ""]).dictionary_encode(),
+        ]
+    )
+    second = pa.chunked_array([pa.array(["a", "  ", None, "d", "b"], pa.large_string())])
+    keys = normalise.key_column([first, second])
+    values = keys.chunks[0].dictionary.to_pylist()
+    assert values == ["a", "b", "c", "d"]
+    assert keys.to_pylist() == ["a", "b", "b", "c", None, "a", None, None, "d", "b"]
+
+
+def test_key_column_reads_integer_ids_as_text():
+    keys = normalise.key_column([pa.array([7, 8, 7], pa.int64())])
+    assert keys.to_pylist() == ["7", "8", "7"]
+
+
+def _decimals(values, type_):
+    return pa.array([None if v is None else decimal.Decimal(v) for v in values], type_)
+
+
+def test_decimal128_cents_from_buffers():
+    column = pa.chunked_array(
+        [
+            _decimals(["-123.58", "0.01", None, "9999999999999.99"], pa.decimal128(18, 2)),
+            _decimals(["10000000000000.00", "-0.10", "5000.00", "7"], pa.decimal128(18, 2)).slice(
+                1
+            ),  # a chunk that starts inside its buffer
+        ]
+    )
+    cents, empty, bad, rounded = normalise.parse_amounts(column)
+    assert cents.tolist() == [-12358, 1, 0, 999999999999999, -10, 500000, 700]
+    assert empty.tolist() == [False, False, True, False, False, False, False]
+    assert not bad.any() and not rounded.any()
+    too_big = normalise.parse_amounts(_decimals(["10000000000000.00"], pa.decimal128(18, 2)))
+    assert too_big[2].tolist() == [True]
+
+
+def test_decimal128_beyond_int64_and_other_scales():
+    # (2**64 + 5) at scale 1: its low word alone reads as 50; only the high word shows the overflow
+    wide = _decimals([str(2**64 + 5), "-1", "12.5", str(-(2**64) + 5)], pa.decimal128(38, 1))
+    cents, empty, bad, _ = normalise.parse_amounts(wide)
+    assert bad.tolist() == [True, False, False, True]
+    assert cents.tolist() == [0, -100, 1250, 0]
+    whole = _decimals(["-3", "42"], pa.decimal128(10, 0))
+    assert normalise.parse_amounts(whole)[0].tolist() == [-300, 4200]
+
+
+def test_customers_keep_first_appearance_when_their_first_row_is_skipped(tmp_path):
+    """`a` appears first, but its first row has a bad date: among counted rows `b` is first."""
+    rows = [
+        {"orderReference": "1", "contactID": "a", "orderDate": "bad", "total": "1"},
+        {"orderReference": "2", "contactID": "b", "orderDate": "2025-10-01", "total": "1"},
+        {"orderReference": "3", "contactID": "a", "orderDate": "2025-10-02", "total": "1"},
+    ]
+    path = tmp_path / "o.csv"
+    path.write_text(csv_text(rows, reference.REQUIRED), encoding="utf-8")
+    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+    assert result.customers[CONTACT_ID].tolist() == ["b", "a"]
+    # and after an as-of cut that drops `b` entirely
+    early = pipeline.customers([str(path)], as_of_ms=pipeline.parse_as_of("2025-10-01") - DAY)
+    assert early.customers[CONTACT_ID].tolist() == []
+
+
+def test_categorical_parquet_keys_in_first_appearance_order(tmp_path):
+    """A pandas categorical column comes back with its categories sorted (and one unused):
+    customers still come in order of first appearance, and unused categories are no one."""
+    ids = pa.DictionaryArray.from_arrays(pa.array([2, 0, 2]), pa.array(["a", "unused", "z"]))
+    table = pa.table(
+        {
+            "orderReference": ["1", "2", "3"],
+            "contactID": ids,
+            "orderDate": ["2025-10-01", "2025-10-02", "2025-10-03"],
+            "total": ["1", "2", "3"],
+        }
+    )
+    path = tmp_path / "o.parquet"
+    pq.write_table(table, path)
+    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+    assert result.customers[CONTACT_ID].tolist() == ["z", "a"]
+    assert result.customers[ORDER_COUNT].tolist() == [2, 1]
+
+
+def test_first_appearance_check():
+    check = metrics._in_first_appearance_order
+    assert check(np.array([0, 1, 0, 2, 1]), 3)
+    assert not check(np.array([0, 2, 1]), 3)  # 2 before 1
+    assert not check(np.array([0, 0, 1]), 3)  # 2 never occurs
+    assert not check(np.array([1, 0]), 2)
+
+
+def test_first_appearance_check_across_blocks(monkeypatch):
+    monkeypatch.setattr(metrics, "_BLOCK_ROWS", 2)
+    check = metrics._in_first_appearance_order
+    assert check(np.array([0, 0, 1, 0, 2, 2, 3]), 4)
+    assert not check(np.array([0, 0, 2, 1]), 3)  # the jump is at a block's start
+    assert not check(np.array([0, 1, 1, 3, 2]), 4)
+
+
+def test_counts_only_aggregate_leaves_references_and_details_missing(tmp_path):
+    rows = [
+        {"orderReference": "1", "contactID": "a", "orderDate": "2025-10-01", "total": "1",
+         "name": "Ann"},
+        {"orderReference": "2", "contactID": "a", "orderDate": "2025-10-02", "total": "2",
+         "name": "Ann"},
+    ]  # fmt: skip
+    path = tmp_path / "o.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    loaded = pipeline.load_orders([str(path)])
+    full = metrics.per_customer(loaded.orders)
+    counts = metrics.per_customer(loaded.orders, latest=False)
+    assert full[LAST_ORDER_REFERENCE].tolist() == ["2"] and full[NAME].tolist() == ["Ann"]
+    assert counts[LAST_ORDER_REFERENCE].isna().all() and counts[NAME].isna().all()
+    same = [c for c in full.columns if c not in (LAST_ORDER_REFERENCE, *reference.DETAILS)]
+    assert counts[same].equals(full[same])
