@@ -271,7 +271,7 @@ def shape(
     excluded: dict[str, int] = {}
     included: dict[str, int] = {}
     any_set_aside = False
-    for k, (table, p) in enumerate(zip(raw.tables, plans, strict=True)):
+    for table, p in zip(raw.tables, plans, strict=True):
         keep = np.ones(table.num_rows, dtype=bool)
         columns = _canonical_columns(table, p)
         if p.preset is not None and p.preset.line_items:
@@ -300,7 +300,7 @@ def shape(
             any_set_aside = True
             shaped = shaped.filter(pa.array(keep))
         tables.append(shaped)
-        kept_parts.append(int(raw.offsets[k]) + np.flatnonzero(keep))
+        kept_parts.append(keep)
     report = ShapeReport(
         folded=folded,
         excluded=excluded,
@@ -315,9 +315,10 @@ def shape(
             if p.detected and p.preset is not None
         ),
     )
-    kept = np.concatenate(kept_parts) if any_set_aside else raw.kept
-    if any_set_aside and raw.kept is not None:
-        kept = raw.kept[kept]
+    kept = raw.kept  # row numbers are only remapped when rows were set aside
+    if any_set_aside:
+        kept = np.flatnonzero(np.concatenate(kept_parts))
+        kept = kept if raw.kept is None else raw.kept[kept]
     shaped_raw = replace(raw, tables=tuple(tables), kept=kept)
     return shaped_raw, report
 

@@ -264,9 +264,17 @@ def _read_parquet(source: Source, mapping: Mapping[str, str], encoded: Sequence[
             return _encode_columns(file.read(columns=list(mapping)), encoded)
 
         def read(run: list[int]) -> pa.Table:
+            # the encoded columns first, so that their text is gone before the rest is read
             own = pq.ParquetFile(_arrow_input(source), pre_buffer=False)
-            part = own.read_row_groups(run, columns=list(mapping), use_threads=False)
-            return _encode_columns(part, encoded)
+            keys = (
+                _encode_columns(own.read_row_groups(run, encoded, use_threads=False), encoded)
+                if encoded
+                else None
+            )
+            rest = own.read_row_groups(
+                run, [c for c in mapping if c not in encoded], use_threads=False
+            )
+            return pa.table({c: keys[c] if keys and c in encoded else rest[c] for c in mapping})
 
         with ThreadPoolExecutor(len(runs)) as pool:
             return pa.concat_tables(list(pool.map(read, runs)))

@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import reference
@@ -193,3 +194,65 @@ def test_counts_only_aggregate_leaves_references_and_details_missing(tmp_path):
     assert counts[LAST_ORDER_REFERENCE].isna().all() and counts[NAME].isna().all()
     same = [c for c in full.columns if c not in (LAST_ORDER_REFERENCE, *reference.DETAILS)]
     assert counts[same].equals(full[same])
+
+
+# Characters around which trimming decides: ASCII and Unicode white space, separators Python
+# calls space but Arrow may not, non-ASCII letters whose bytes look like a space's, and letters.
+EDGE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\x0b",
+            "\x0c",
+            "\x1c",
+            "\x1f",
+            "\u0085",
+            "\u00a0",
+            "\u1680",
+            "\u2000",
+            "\u200a",
+            "\u2028",
+            "\u202f",
+            "\u205f",
+            "\u3000",
+            "\u180e",
+            "\ufeff",
+            "é",
+            "É",
+            "€",
+            "日",
+            "a",
+            "Z",
+            "0",
+        ]
+    ),  # fmt: skip
+    max_size=5,
+).map("".join)
+
+
+def _plain_text_column(column):
+    """The obvious rule: trim every value, then make the empty ones null."""
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+@PROPERTY
+@given(
+    values=st.lists(st.one_of(st.none(), EDGE_TEXT), max_size=12),
+    cut=st.integers(0, 12),
+    skip=st.integers(0, 3),
+)
+def test_text_column_equals_trimming_everything(values, cut, skip):
+    """Skipping the trim when no value's edges could be white space changes nothing, on chunks
+    that start inside their buffers too."""
+    whole = pa.array(values, pa.string()).slice(min(skip, len(values)))
+    column = pa.chunked_array([whole.slice(0, cut), whole.slice(cut)], pa.string())
+    assert normalise.text_column(column).to_pylist() == _plain_text_column(column).to_pylist()
+    assert normalise.text_column(whole).to_pylist() == _plain_text_column(whole).to_pylist()
+    for value in values:  # alone, where no other value's edges make the column trimmed anyway
+        for alone in (pa.array(["x", value]), pa.array(["", "x", value, ""]).slice(1)):
+            got = normalise.text_column(alone).to_pylist()
+            assert got == _plain_text_column(alone).to_pylist()
