@@ -188,13 +188,15 @@ def normalise(
     """
     if options is None or isinstance(options, ParseOptions):
         options = [options or DEFAULT_PARSE] * len(raw.tables)
-    parts = [
-        _parse(table, label, opts)
-        for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
-    ]
-    columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
-    columns[CONTACT_ID] = key_column([p.columns[CONTACT_ID] for p in parts])
-    masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
+    with ThreadPoolExecutor(1) as pool:  # the keys are merged while the rest is parsed
+        keys = pool.submit(key_column, [table[CONTACT_ID] for table in raw.tables])
+        parts = [
+            _parse(table, label, opts)
+            for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
+        ]
+        columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
+        masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
+        columns[CONTACT_ID] = keys.result()
 
     checks = [
         (EMPTY_REFERENCE, _is_null(columns[ORDER_REFERENCE])),
@@ -204,16 +206,16 @@ def normalise(
         (EMPTY_TOTAL, masks[EMPTY_TOTAL]),
         (BAD_TOTAL, masks[BAD_TOTAL]),
     ]
-    # The first failing check names the row's reason; -1 means the row is kept.
-    reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
-    keep = reason < 0
-
+    keep = ~np.logical_or.reduce([mask for _, mask in checks])
     skips = [_malformed_skip(raw)] if any(len(m) for m in raw.malformed) else []
-    counts = np.bincount(reason[~keep], minlength=len(checks))
-    for code, (label, _) in enumerate(checks):
-        if counts[code]:
-            first = int(np.argmax(reason == code))
-            skips.append(Skip(label, int(counts[code]), raw.locate(first)))
+    if not keep.all():
+        # The first failing check names the row's reason; -1 means the row is kept.
+        reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
+        counts = np.bincount(reason[~keep], minlength=len(checks))
+        for code, (label, _) in enumerate(checks):
+            if counts[code]:
+                first = int(np.argmax(reason == code))
+                skips.append(Skip(label, int(counts[code]), raw.locate(first)))
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
     if len(raw.tables) > 1:
@@ -255,7 +257,6 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
     if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
         cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
     columns = {
-        CONTACT_ID: table[CONTACT_ID],  # encoded, then trimmed, for all sources: key_column
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
         ORDER_MS: pa.array(date_ms),
         TOTAL_CENTS: pa.array(cents),
@@ -766,6 +767,8 @@ def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         return as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
     raw = as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
     per_ms = _UNIT_PER_MS[kind.unit]
+    if per_ms == 1:
+        return raw
     return raw * 1000 if per_ms is None else raw // per_ms
 
 
