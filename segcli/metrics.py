@@ -55,7 +55,7 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
     row number among its rows at its greatest instant.
     """
     cents = orders[TOTAL_CENTS].to_numpy().astype(np.int64, copy=False)
-    magnitude = int(np.abs(cents).sum()) if len(cents) else 0
+    magnitude = _magnitude_bound(cents)
     if magnitude > _INT64_MAX:
         raise InvalidInputError("the order totals are too large to sum exactly in cents")
 
@@ -97,6 +97,19 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
 
 
 _FLOAT_EXACT = 2**53
+
+
+def _magnitude_bound(cents: np.ndarray) -> int:
+    """A bound on the sum of |cents| that is exact where it matters: the largest |value| times
+    the count when that is within int64 (no temporary array), else the true sum, added up in
+    blocks small enough that no block's int64 sum can overflow."""
+    if len(cents) == 0:
+        return 0
+    peak = max(int(cents.max()), -int(cents.min()))
+    if peak * len(cents) <= _INT64_MAX:
+        return peak * len(cents)
+    block = max(1, _INT64_MAX // peak)
+    return sum(int(np.abs(cents[i : i + block]).sum()) for i in range(0, len(cents), block))
 
 
 def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:

@@ -653,10 +653,12 @@ def _exact_number_cents(
         too_big = np.abs(whole) >= limit
         cents = np.where(too_big, 0, whole) * 100
     elif pa.types.is_decimal128(column.type):
-        unscaled, fits = _decimal128_unscaled(column)
-        scale = column.type.scale
-        too_big = ~fits | (np.abs(unscaled) >= limit * 10**scale)
-        cents = np.where(too_big, 0, unscaled) * 10 ** (CENT_DIGITS - scale)
+        cents, fits = _decimal128_unscaled(column)  # a new array: scaled in place
+        bound = limit * 10**column.type.scale
+        too_big = ~fits | (cents >= bound) | (cents <= -bound)
+        cents[too_big] = 0
+        if column.type.scale != CENT_DIGITS:
+            cents *= 10 ** (CENT_DIGITS - column.type.scale)
     else:
         # A decimal with at most 2 places, below 10**13, is exact as a float64 once scaled to
         # cents and rounded: |cents| < 2**50, so the float's error is far below half a cent.
@@ -669,8 +671,9 @@ def _exact_number_cents(
 
 def _decimal128_unscaled(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A decimal128 column's unscaled integers (12345 for 123.45 at scale 2), read from Arrow's
-    buffers with no conversion, and a mask of those that fit in an int64. Each value is two
-    little-endian 64-bit words; it fits when the high word only extends the low word's sign.
+    buffers with no conversion into a new array, and a mask of those that fit in an int64. Each
+    value is two little-endian 64-bit words; it fits when the high word only extends the low
+    word's sign.
     Null slots hold whatever the buffer has: the caller masks them."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     unscaled, fits = [], []

@@ -40,16 +40,27 @@ parse_amount = normalise.parse_amount  # exact cents, by the same rules as the `
 END_OF_DAY_MS = DAY_MS - 1  # a bare --as-of date means the last millisecond of that day
 
 
-def _use_jemalloc() -> None:
+def _use_jemalloc() -> bool:
     """Arrow's jemalloc pool where the build has it: at 10M orders it reuses freed pages where
     the default pool asks the kernel for fresh ones, and that was about 10% of a cold run."""
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except (NotImplementedError, pa.ArrowException):
-        pass  # a pyarrow built without jemalloc keeps its default pool
+        return False  # a pyarrow built without jemalloc keeps its default pool
+    return True
 
 
-_use_jemalloc()
+_JEMALLOC = _use_jemalloc()
+KEEP_FREED_MS = 1000  # Arrow's default: jemalloc keeps freed pages this long for reuse
+
+
+def _hand_back_freed_memory(at_once: bool) -> None:
+    """Whether jemalloc returns freed pages to the kernel at once, or keeps them a while for
+    reuse. Reading details (a list) is the memory-heavy load: returned at once, its peak at 10M
+    orders was 1.5 GiB instead of 1.9, for 3% more time. Counts only (breakdown) hold much less,
+    and reusing pages saved them 12%."""
+    if _JEMALLOC:
+        pa.jemalloc_set_decay_ms(0 if at_once else KEEP_FREED_MS)
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,7 @@ def load_orders(
                 return cached
         details = DETAIL_COLUMNS  # an entry serves every command: read every detail
 
+    _hand_back_freed_memory(at_once=bool(details))
     orders = _read_orders(
         sources, notices, export_options, parse_options, strict, details, progress
     )

@@ -256,3 +256,31 @@ def test_text_column_equals_trimming_everything(values, cut, skip):
         for alone in (pa.array(["x", value]), pa.array(["", "x", value, ""]).slice(1)):
             got = normalise.text_column(alone).to_pylist()
             assert got == _plain_text_column(alone).to_pylist()
+
+
+def _orders(contacts, cents):
+    from segcli.schema import DETAIL_COLUMNS, ORDER_MS, ORDER_REFERENCE, TOTAL_CENTS
+
+    n = len(contacts)
+    columns = {
+        CONTACT_ID: pa.array(contacts).dictionary_encode(),
+        ORDER_REFERENCE: pa.array([str(i) for i in range(n)]),
+        ORDER_MS: pa.array(np.arange(n, dtype=np.int64)),
+        TOTAL_CENTS: pa.array(np.array(cents, dtype=np.int64)),
+    }
+    columns.update({name: pa.nulls(n) for name in DETAIL_COLUMNS})
+    return pa.table(columns)
+
+
+def test_spend_is_exact_where_a_float_would_not_be():
+    big = 4 * 10**18  # the largest value times the count is past int64; the true sum is not
+    out = metrics.per_customer(_orders(["a", "a", "a", "b"], [big, big, 1, 2**53 + 1]))
+    assert out["totalSpendCents"].tolist() == [2 * big + 1, 2**53 + 1]
+
+
+def test_totals_past_int64_are_an_error_not_a_wrapped_sum():
+    from segcli.errors import InvalidInputError
+
+    big = 4 * 10**18
+    with pytest.raises(InvalidInputError, match="too large to sum exactly"):
+        metrics.per_customer(_orders(["a", "b", "c"], [big, -big, big]))
