@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli import keys
 from segcli.errors import InvalidInputError
 from segcli.schema import (
     CONTACT_ID,
@@ -124,7 +125,7 @@ def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
     if not chunks:
         return np.zeros(0, dtype=np.int64), pd.Series([], dtype="str")
     dictionary = chunks[0].dictionary
-    if len(chunks) > 1 and not all(_shared(c.dictionary, dictionary) for c in chunks):
+    if len(chunks) > 1 and not all(keys.same_memory(c.dictionary, dictionary) for c in chunks):
         ids = pa.chunked_array(chunks).unify_dictionaries()
         chunks, dictionary = ids.chunks, ids.chunks[0].dictionary
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
@@ -139,15 +140,6 @@ def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
         codes = renumber[codes]
         dictionary = dictionary.take(pa.array(used))
     return codes, pd.Series(dictionary.to_pandas(), dtype="str")
-
-
-def _shared(a: pa.Array, b: pa.Array) -> bool:
-    """Whether two dictionaries are one in memory (else they are unified, whatever their values)."""
-    return (a.offset, len(a), [x and x.address for x in a.buffers()]) == (
-        b.offset,
-        len(b),
-        [x and x.address for x in b.buffers()],
-    )
 
 
 _BLOCK_ROWS = 1 << 20  # rows checked at a time: small temporaries, reused by the allocator

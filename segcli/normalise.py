@@ -9,13 +9,13 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli import keys
 from segcli.errors import InvalidInputError, MissingColumnError
 from segcli.load import RawOrders
 from segcli.options import DAY_FIRST, ParseOptions
@@ -296,86 +296,24 @@ def key_column(parts: Sequence[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
     A part may come dictionary-encoded already (by the reader, or as a Parquet dictionary
     column), in runs of chunks that each have their own dictionary; text is encoded here.
     Dictionary order is first appearance except where an input's own dictionary was not."""
-    runs = [run for part in parts for run in _key_runs(part)]
-    indices, dictionary = _merge_runs(runs)
+    runs = [run for part in parts for run in keys.runs_of(_text_or_text_dictionary(part))]
+    codes, dictionary = keys.merge(runs)
     clean = text_column(dictionary)
     if clean.null_count or not clean.equals(dictionary):
         # keys that differ only by surrounding white space are one customer; blank keys none
         merged = pc.dictionary_encode(clean)
         remap = as_numpy(pc.fill_null(merged.indices, -1)).astype(np.int32)
-        indices = np.where(indices >= 0, remap[np.maximum(indices, 0)], -1).astype(np.int32)
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
         dictionary = merged.dictionary
-    blank = indices < 0
-    codes = pa.array(indices, mask=blank if blank.any() else None)
-    return pa.chunked_array([pa.DictionaryArray.from_arrays(codes, dictionary)])
+    return keys.as_column((codes, dictionary))
 
 
-ENCODE_THREADS = 2  # threads that hash a text column's keys at once (Arrow releases the GIL)
-THREADED_ENCODE_ROWS = 1_000_000  # below this, one thread encodes a column
-
-_Run = tuple[np.ndarray, pa.Array]  # int32 indices (-1: null) into a dictionary of text
-
-
-def _key_runs(part: pa.ChunkedArray | pa.Array) -> list[_Run]:
-    """A column as runs of (indices, dictionary): its own dictionaries if it has them, else its
-    text encoded in ENCODE_THREADS runs of rows at once."""
-    chunks = part.chunks if isinstance(part, pa.ChunkedArray) else [part]
-    if pa.types.is_dictionary(part.type):
-        runs: list[_Run] = []
-        for chunk in chunks:
-            indices = as_numpy(pc.fill_null(chunk.indices, -1)).astype(np.int32)
-            if runs and _same_values(chunk.dictionary, runs[-1][1]):
-                runs[-1] = (np.concatenate([runs[-1][0], indices]), runs[-1][1])
-            else:
-                runs.append((indices, chunk.dictionary))
-        return [(indices, _as_text(values)) for indices, values in runs]
-    text = _as_text(part)
-    n = len(text)
-    threads = ENCODE_THREADS if n >= THREADED_ENCODE_ROWS else 1
-    bounds = [n * k // threads for k in range(threads + 1)]
-    slices = [text.slice(start, stop - start) for start, stop in pairwise(bounds)]
-    if threads == 1:
-        return [_encode_run(slices[0])]
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(_encode_run, slices))
-
-
-def _same_values(a: pa.Array, b: pa.Array) -> bool:
-    """Whether two arrays are views of the same memory (chunks sharing one dictionary): a check
-    of addresses, not of values."""
-    return (a.offset, len(a), [x and x.address for x in a.buffers()]) == (
-        b.offset,
-        len(b),
-        [x and x.address for x in b.buffers()],
-    )
-
-
-def _encode_run(run: pa.ChunkedArray | pa.Array) -> _Run:
-    encoded = pc.dictionary_encode(run)
-    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
-    if not chunks:  # Arrow encodes a chunked column's chunks against one dictionary
-        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
-    indices = [as_numpy(pc.fill_null(c.indices, -1)).astype(np.int32) for c in chunks]
-    return np.concatenate(indices), chunks[0].dictionary
-
-
-def _merge_runs(runs: Sequence[_Run]) -> _Run:
-    """One dictionary for all runs: their dictionaries, one after another, encoded once. Each
-    run's values come in its rows' order of first appearance, so the merged dictionary keeps
-    that order across runs too."""
-    if len(runs) == 1:
-        return runs[0]
-    if not runs:
-        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
-    merged = pc.dictionary_encode(pa.chunked_array([d for _, d in runs], pa.string()))
-    position = as_numpy(pc.fill_null(merged.combine_chunks().indices, -1)).astype(np.int32)
-    dictionary = merged.chunks[0].dictionary if merged.num_chunks else pa.array([], pa.string())
-    indices, start = [], 0
-    for run_indices, values in runs:
-        own = position[start : start + len(values)]
-        start += len(values)
-        indices.append(np.where(run_indices >= 0, own[np.maximum(run_indices, 0)], -1))
-    return np.concatenate(indices).astype(np.int32), dictionary
+def _text_or_text_dictionary(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A dictionary column of text as it is; any other column as text."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
+        return column
+    return _as_text(column)
 
 
 def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

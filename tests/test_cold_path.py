@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import PROPERTY, expected, order_rows
 
-from segcli import load, metrics, normalise, pipeline, render
+from segcli import keys, load, metrics, normalise, pipeline, render
 from segcli.schema import CONTACT_ID, LAST_ORDER_REFERENCE, NAME, ORDER_COUNT
 
 COLUMNS = reference.REQUIRED + ("name", "email", "company", "phone")
@@ -31,7 +31,7 @@ COLUMNS = reference.REQUIRED + ("name", "email", "company", "phone")
 def threaded(monkeypatch):
     """Every input, however small, read and encoded the way a 10M-order file is."""
     monkeypatch.setattr(load, "THREADED_READ_ROWS", 1)
-    monkeypatch.setattr(normalise, "THREADED_ENCODE_ROWS", 1)
+    monkeypatch.setattr(keys, "THREADED_ENCODE_ROWS", 1)
 
 
 def _customers(paths) -> dict[str, dict]:
@@ -71,7 +71,7 @@ def test_reader_encodes_keys_per_run(tmp_path, threaded):
     column = table["k"]
     assert pa.types.is_dictionary(column.type)
     assert column.to_pylist() == ["b", "a", "b", "c", "a", "d"]
-    # two runs, each with its own dictionary: merged, in order of first appearance
+    # two runs, each encoded by its reading thread, merged in order of first appearance
     merged = normalise.key_column([column])
     assert merged.chunks[0].dictionary.to_pylist() == ["b", "a", "c", "d"]
     assert merged.chunks[0].indices.to_pylist() == [0, 1, 0, 2, 1, 3]
