@@ -158,13 +158,17 @@ def records_json(
     customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, lines: bool = False
 ) -> str:
     """The API objects as a JSON array (or JSON lines)."""
-    return bytes(_joined(record_texts(customers, keys), lines=lines)).decode("utf-8")
+    parts = _joined(record_texts(customers, keys, end="\n" if lines else ","), lines=lines)
+    return b"".join(bytes(p) for p in parts).decode("utf-8")
 
 
-def record_texts(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pa.Array:
+def record_texts(
+    customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, end: str = ""
+) -> pa.Array:
     """One compact JSON object per customer, in the API's key order, built column by column in
     Arrow (no Python object per customer): each value becomes its JSON literal, and the pieces
-    of every record are concatenated in one pass."""
+    of every record, then `end` (the separator of a JSON array or JSON lines), are concatenated
+    in one pass."""
     last = customers[LAST_ORDER_MS]
     dates = pa.array(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), pa.large_string())
     dates = pc.if_else(pa.array(last.isna().to_numpy()), pa.scalar(None, dates.type), dates)
@@ -198,23 +202,24 @@ def record_texts(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> 
             opening = f',"{RFM}":{{' if i == 0 else ","
             pieces += [f'{opening}"{key}":', rfm[column]]
         pieces.append("}")
-    pieces.append("}}")
+    pieces.append("}}" + end)
     if len(customers) == 0:
         return pa.array([], pa.large_string())
     parts = [p if isinstance(p, pa.Array) else _literal(p) for p in pieces]
     return pc.binary_join_element_wise(*parts, _literal(""))
 
 
-def _joined(records: pa.Array, *, lines: bool) -> pa.Buffer | bytes:
-    """Records as JSON lines (each ending in a newline) or as one JSON array."""
+def _joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
+    """Records that end in their separator (record_texts' `end`: a newline for JSON lines, a
+    comma in an array) as the parts of JSON lines or of one JSON array, the records one slice of
+    Arrow's buffer (no copy)."""
     if len(records) == 0:
-        return b"" if lines else b"[]"
-    ended = pc.binary_join_element_wise(records, _literal("\n" if lines else ","), _literal(""))
-    offsets = np.frombuffer(ended.buffers()[1], dtype=np.int64)[ended.offset :]
-    body = ended.buffers()[2][int(offsets[0]) : int(offsets[len(ended)])]
+        return [] if lines else [b"[]"]
+    offsets = np.frombuffer(records.buffers()[1], dtype=np.int64)[records.offset :]
+    start, stop = int(offsets[0]), int(offsets[len(records)])
     if lines:
-        return body
-    return b"[" + bytes(body)[:-1] + b"]"
+        return [records.buffers()[2][start:stop]]
+    return [b"[", records.buffers()[2][start : stop - 1], b"]"]  # without the last comma
 
 
 # JSON string escapes: the two characters that must be escaped, then the control characters.
@@ -278,7 +283,8 @@ def list_json(
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
-    text = bytes(list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings))
+    parts = list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings)
+    text = b"".join(bytes(p) for p in parts)
     return _finish(text.decode("utf-8").rstrip("\n"), pretty)
 
 
@@ -288,11 +294,12 @@ def list_json_bytes(
     *,
     as_of_ms: int | None = None,
     settings: Settings | None = None,
-) -> bytes:
-    """`list_json` (compact) as UTF-8 bytes, the records straight from Arrow's buffer."""
-    data = _joined(record_texts(page, LIST_KEYS), lines=False)
+) -> list[pa.Buffer | bytes]:
+    """`list_json` (compact) as parts of UTF-8 bytes, to be written one after another: the
+    records are a slice of Arrow's buffer, never copied into one Python bytes object."""
+    data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
     meta = _dumps(_meta({"count": len(page), "total": total}, as_of_ms, settings), False).strip()
-    return b'{"success":true,"data":' + bytes(data) + b',"meta":' + meta.encode() + b"}\n"
+    return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
 
 
 def _meta(
@@ -311,9 +318,9 @@ def list_ndjson(page: pd.DataFrame) -> str:
     return records_json(page, LIST_KEYS, lines=True)
 
 
-def list_ndjson_bytes(page: pd.DataFrame) -> pa.Buffer | bytes:
-    """`list_ndjson` as UTF-8 bytes, straight from Arrow's buffer (no Python string)."""
-    return _joined(record_texts(page, LIST_KEYS), lines=True)
+def list_ndjson_bytes(page: pd.DataFrame) -> list[pa.Buffer | bytes]:
+    """`list_ndjson` as parts of UTF-8 bytes, straight from Arrow's buffer (no Python string)."""
+    return _joined(record_texts(page, LIST_KEYS, end="\n"), lines=True)
 
 
 def show_json(
@@ -686,14 +693,15 @@ class Output:
         self.stdout = Console(soft_wrap=False)
         self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
-    def write(self, data: pa.Buffer | bytes) -> None:
-        """Machine-readable bytes (UTF-8), as they are."""
+    def write(self, parts: Sequence[pa.Buffer | bytes]) -> None:
+        """Machine-readable bytes (UTF-8), as they are, part after part."""
         sys.stdout.flush()
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is None:
-            sys.stdout.write(bytes(data).decode("utf-8"))
+            sys.stdout.write(b"".join(bytes(p) for p in parts).decode("utf-8"))
             return
-        buffer.write(memoryview(data))
+        for part in parts:
+            buffer.write(memoryview(part))
         buffer.flush()
 
     def text(self, text: str) -> None:
