@@ -66,12 +66,15 @@ def merge(runs: Sequence[Run]) -> Run:
     merged = pc.dictionary_encode(pa.chunked_array(values, pa.string()))
     position = _codes(merged.combine_chunks().indices)
     dictionary = merged.chunks[0].dictionary if merged.num_chunks else pa.array([], pa.string())
-    codes, start = [], 0
+    codes = np.empty(sum(len(c) for c, _ in runs), dtype=np.int32)
+    start, row = 0, 0
     for run_codes, run_values in runs:
-        own = position[start : start + len(run_values)]
+        # the run's own positions, then -1, which a null's code (-1) picks: one gather per run
+        own = np.append(position[start : start + len(run_values)], np.int32(-1))
         start += len(run_values)
-        codes.append(np.where(run_codes >= 0, own[np.maximum(run_codes, 0)], -1))
-    return np.concatenate(codes).astype(np.int32), dictionary
+        np.take(own, run_codes, out=codes[row : row + len(run_codes)])
+        row += len(run_codes)
+    return codes, dictionary
 
 
 def as_column(run: Run) -> pa.ChunkedArray:
@@ -93,4 +96,7 @@ def same_memory(a: pa.Array, b: pa.Array) -> bool:
 
 
 def _codes(indices: pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False)).astype(np.int32)
+    """Dictionary indices as int32 codes, -1 for null (no copy when there is no null)."""
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return np.asarray(indices.to_numpy(zero_copy_only=False)).astype(np.int32, copy=False)
