@@ -284,3 +284,13 @@ def test_totals_past_int64_are_an_error_not_a_wrapped_sum():
     big = 4 * 10**18
     with pytest.raises(InvalidInputError, match="too large to sum exactly"):
         metrics.per_customer(_orders(["a", "b", "c"], [big, -big, big]))
+
+
+def test_freed_memory_goes_back_at_once_only_when_details_are_read(monkeypatch, tmp_path):
+    """A list (details read) hands freed pages back at once; counts only keep them for reuse."""
+    calls = []
+    monkeypatch.setattr(pipeline, "_JEMALLOC", True)
+    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", calls.append)
+    pipeline.load_orders(details=())
+    pipeline.load_orders()
+    assert calls == [pipeline.KEEP_FREED_MS, 0]
