@@ -294,3 +294,17 @@ def test_freed_memory_goes_back_at_once_only_when_details_are_read(monkeypatch, 
     pipeline.load_orders(details=())
     pipeline.load_orders()
     assert calls == [pipeline.KEEP_FREED_MS, 0]
+
+
+@PROPERTY
+@given(first=order_rows(), second=order_rows())
+def test_parquet_and_csv_sources_together_equal_both_as_csv(tmp_path, threaded, first, second):
+    """A Parquet source, whose keys the reader encodes in runs, beside a CSV one whose keys are
+    text: the merged keys give what two CSV files give."""
+    first_csv, second_csv = tmp_path / "a.csv", tmp_path / "b.csv"
+    first_csv.write_text(csv_text(first, COLUMNS), encoding="utf-8")
+    second_csv.write_text(csv_text(second, COLUMNS), encoding="utf-8")
+    first_parquet = tmp_path / "a.parquet"
+    table = pa.table({c: pa.array([r[c] for r in first], pa.string()) for c in COLUMNS})
+    pq.write_table(table, first_parquet, row_group_size=2)
+    assert _customers([first_parquet, second_csv]) == _customers([first_csv, second_csv])
