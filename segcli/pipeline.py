@@ -26,6 +26,7 @@ from segcli.schema import (
     DAY_MS,
     DETAIL_COLUMNS,
     EMAIL,
+    LAST_ORDER_REFERENCE,
     ORDER_DATE,
     ORDER_MS,
     ORDER_REFERENCE,
@@ -164,7 +165,8 @@ def load_orders(
         }
         key = cache_stage.key_for(sources, options)
     if key is not None:
-        entry = cache_stage.read(key, root=cache_root)
+        shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
+        entry = cache_stage.read(key, root=cache_root, columns=shown)
         if entry is not None:
             cached = Loaded(
                 None,

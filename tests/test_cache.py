@@ -143,3 +143,18 @@ def test_cache_info_and_clear(cli: Cli, write_csv, own_cache):
     cleared = cli("cache", "clear")
     assert cleared.exit_code == 0 and "removed 1 cache entry" in cleared.stderr
     assert cli.json("cache", "info")["data"]["entries"] == []
+
+
+def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("breakdown", "--orders", path, "--as-of", AS_OF)
+    (entry,) = own_cache.glob("*.parquet")
+    full = cache.read(entry.stem, root=own_cache).customers
+    counts = cache.read(entry.stem, root=own_cache, columns=()).customers
+    names = cache.read(entry.stem, root=own_cache, columns=("name",)).customers
+    assert list(counts.columns) == list(full.columns) == list(names.columns)
+    numbers = ["contactID", "orderCount", "totalSpendCents", "firstOrderMs", "lastOrderMs"]
+    assert counts[numbers].equals(full[numbers])
+    assert counts["name"].isna().all() and counts["lastOrderReference"].isna().all()
+    assert names["name"].equals(full["name"]) and names["email"].isna().all()
+    assert full["name"].notna().any() and full["email"].notna().any()
