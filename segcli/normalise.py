@@ -189,14 +189,14 @@ def normalise(
     if options is None or isinstance(options, ParseOptions):
         options = [options or DEFAULT_PARSE] * len(raw.tables)
     with ThreadPoolExecutor(1) as pool:  # the keys are merged while the rest is parsed
-        keys = pool.submit(key_column, [table[CONTACT_ID] for table in raw.tables])
+        customer_keys = pool.submit(key_column, [table[CONTACT_ID] for table in raw.tables])
         parts = [
             _parse(table, label, opts)
             for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
         ]
         columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
         masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
-        columns[CONTACT_ID] = keys.result()
+        columns[CONTACT_ID] = customer_keys.result()
 
     checks = [
         (EMPTY_REFERENCE, _is_null(columns[ORDER_REFERENCE])),
