@@ -69,12 +69,19 @@ def merge(runs: Sequence[Run]) -> Run:
     codes = np.empty(sum(len(c) for c, _ in runs), dtype=np.int32)
     start, row = 0, 0
     for run_codes, run_values in runs:
-        # the run's own positions, then -1, which a null's code (-1) picks: one gather per run
-        own = np.append(position[start : start + len(run_values)], np.int32(-1))
+        own = position[start : start + len(run_values)]
         start += len(run_values)
-        np.take(own, run_codes, out=codes[row : row + len(run_codes)])
+        relabel(run_codes, own, out=codes[row : row + len(run_codes)])
         row += len(run_codes)
     return codes, dictionary
+
+
+def relabel(codes: np.ndarray, position: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Codes into an old dictionary as codes into a new one, where `position[i]` is old entry
+    i's new code (-1: none); a -1 code stays -1. One gather: -1 picks the -1 put after the
+    positions."""
+    extended = np.append(position.astype(np.int32, copy=False), np.int32(-1))
+    return np.take(extended, codes, out=out)
 
 
 def as_column(run: Run) -> pa.ChunkedArray:

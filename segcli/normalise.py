@@ -301,10 +301,8 @@ def key_column(parts: Sequence[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
     clean = text_column(dictionary)
     if clean.null_count or not clean.equals(dictionary):
         # keys that differ only by surrounding white space are one customer; blank keys none
-        merged = pc.dictionary_encode(clean)
-        remap = as_numpy(pc.fill_null(merged.indices, -1)).astype(np.int32)
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-        dictionary = merged.dictionary
+        position, dictionary = keys.encode(clean)
+        codes = keys.relabel(codes, position)
     return keys.as_column((codes, dictionary))
 
 
