@@ -159,7 +159,7 @@ def records_json(
 ) -> str:
     """The API objects as a JSON array (or JSON lines)."""
     parts = _joined(record_texts(customers, keys, end="\n" if lines else ","), lines=lines)
-    return b"".join(bytes(p) for p in parts).decode("utf-8")
+    return _text(parts)
 
 
 def record_texts(
@@ -207,6 +207,11 @@ def record_texts(
         return pa.array([], pa.large_string())
     parts = [p if isinstance(p, pa.Array) else _literal(p) for p in pieces]
     return pc.binary_join_element_wise(*parts, _literal(""))
+
+
+def _text(parts: Sequence[pa.Buffer | bytes]) -> str:
+    """Parts of UTF-8 bytes (`_joined`, `list_json_bytes`) as one string."""
+    return b"".join(bytes(p) for p in parts).decode("utf-8")
 
 
 def _joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
@@ -284,8 +289,7 @@ def list_json(
 ) -> str:
     """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
     parts = list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings)
-    text = b"".join(bytes(p) for p in parts)
-    return _finish(text.decode("utf-8").rstrip("\n"), pretty)
+    return _finish(_text(parts).rstrip("\n"), pretty)
 
 
 def list_json_bytes(
@@ -698,7 +702,7 @@ class Output:
         sys.stdout.flush()
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is None:
-            sys.stdout.write(b"".join(bytes(p) for p in parts).decode("utf-8"))
+            sys.stdout.write(_text(parts))
             return
         for part in parts:
             buffer.write(memoryview(part))
