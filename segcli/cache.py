@@ -26,17 +26,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segcli import __version__
-from segcli.load import Source
-from segcli.metrics import CUSTOMER_COLUMNS
-from segcli.schema import CONTACT_ID, FIRST_ORDER_MS, LAST_ORDER_MS, ORDER_COUNT, SPEND_CENTS
+from segcli.input.sources import Source
+from segcli.model.errors import Hint
+from segcli.model.notices import Notice
+from segcli.model.schema import (
+    CONTACT_ID,
+    CUSTOMER_COLUMNS,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    ORDER_COUNT,
+    SPEND_CENTS,
+)
 
 CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
 ENTRY_SUFFIX = ".parquet"
-FORMAT = 1  # bump when what an entry holds changes
+FORMAT = 2  # bump when what an entry holds changes
 HASHED_BYTES = 1 << 20  # from each end of an input
 _META_KEY = b"segcli"
-_COLUMNS = list(CUSTOMER_COLUMNS)  # what metrics.per_customer makes, in its order
+_COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _KEPT = (CONTACT_ID, *_INTEGERS)  # read whatever the columns asked for
 
@@ -47,7 +55,7 @@ class Entry:
 
     customers: pd.DataFrame  # metrics.per_customer over every order of the inputs
     newest_ms: int | None  # the newest order's instant (None: no orders)
-    notices: tuple[str, ...]  # what loading said, said again when the entry is used
+    notices: tuple[Notice, ...]  # what loading said, said again when the entry is used
     default_as_of_ms: int | None  # the bundled sample's snapshot, else None
 
 
@@ -107,7 +115,9 @@ def read(
         return Entry(
             customers=frame,
             newest_ms=meta["newest_ms"],
-            notices=tuple(meta["notices"]),
+            notices=tuple(
+                Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]
+            ),
             default_as_of_ms=meta["default_as_of_ms"],
         )
     except Exception:  # corrupt, truncated, foreign: never trusted, rebuilt by the caller
@@ -123,7 +133,7 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
         "format": FORMAT,
         "version": __version__,
         "newest_ms": entry.newest_ms,
-        "notices": list(entry.notices),
+        "notices": [[n.text, n.hint and n.hint.value] for n in entry.notices],
         "default_as_of_ms": entry.default_as_of_ms,
         "inputs": list(inputs),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

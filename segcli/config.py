@@ -13,14 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from segcli.settings import (
-    RFM_SEGMENTS_KEY,
-    THRESHOLD_KEYS,
-    RfmRule,
-    Settings,
-    SettingsError,
-    parse_money,
-)
+from segcli.model.errors import ConfigError, SettingsError
+from segcli.model.settings import RFM_SEGMENTS_KEY, THRESHOLD_KEYS, RfmRule, Settings
 
 LOCAL_CONFIG = "segcli.toml"
 USER_CONFIG = Path("segcli") / "config.toml"
@@ -30,17 +24,6 @@ RFM_MEASURES = ("recency", "frequency", "monetary")
 
 FROM_FLAG = "flag"
 FROM_DEFAULT = "default"
-
-
-class ConfigError(ValueError):
-    """The config file is unreadable or holds an invalid setting; names the file and the key."""
-
-    def __init__(self, path: Path, key: str | None, message: str) -> None:
-        where = f"{path}" if key is None else f"'{key}' in {path}"
-        super().__init__(f"{where}: {message}")
-        self.path = path
-        self.key = key
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -122,12 +105,17 @@ def _threshold(path: Path, key: str, value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ConfigError(path, key, f"must be an amount such as 5000 (got {value!r})")
         text = repr(value) if isinstance(value, float) else str(value)
+        from segcli.core.amounts import parse_money  # pyarrow: only when a file sets it
+
         try:
-            return parse_money(text)
+            cents = parse_money(text)
         except ValueError:
+            cents = -1
+        if cents < 0:
             raise ConfigError(
                 path, key, f"must be a non-negative amount such as 5000 or 1245.50 (got {text})"
-            ) from None
+            )
+        return cents
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(path, key, f"must be a whole number of days (got {value!r})")
     return value

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from helpers import Cli, csv_text
+from hypothesis import settings
+
+# Hypothesis profiles: `dev` (the default) keeps a developer's run short; `ci` (.ci/run sets
+# HYPOTHESIS_PROFILE=ci) runs the full number of examples.
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("ci", max_examples=150, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture

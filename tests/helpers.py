@@ -6,14 +6,15 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from reference import format_instant
 from typer.testing import CliRunner
 
-from segcli import pipeline, render
+from segcli import api
 from segcli.cli import app
-from segcli.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
+from segcli.model.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
 
 CANONICAL = REQUIRED_COLUMNS + DETAIL_COLUMNS
 # Tables rendered at a fixed width, without colour, for stable asserts.
@@ -27,7 +28,7 @@ CLI_ENV = {
     "XDG_CONFIG_HOME": NO_USER_CONFIG,
 }
 AS_OF = "2025-10-23"
-AS_OF_MS = pipeline.parse_as_of(AS_OF)  # 2025-10-23T23:59:59.999Z
+AS_OF_MS = api.parse_as_of(AS_OF)  # 2025-10-23T23:59:59.999Z
 DAY = 86_400_000
 
 
@@ -66,8 +67,17 @@ class Cli:
         return json.loads(result.stdout)
 
 
-def api_customers(paths: Sequence[Path], as_of_ms: int = AS_OF_MS, **kwargs) -> dict[str, dict]:
-    """Run the pipeline and read every customer back as the API object (show's keys)."""
-    result = pipeline.customers([str(p) for p in paths], as_of_ms=as_of_ms, **kwargs)
-    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
+def classified(
+    paths: Sequence[Path | str] = (), as_of_ms: int | None = AS_OF_MS, settings=None, **inputs
+) -> api.CustomerList:
+    """Every customer of the orders at `paths` as of `as_of_ms`, through the library API, with
+    the notices of loading and of classifying."""
+    loaded = api.load(api.Inputs(paths=tuple(str(p) for p in paths), **inputs))
+    result = api.customers(loaded, settings, as_of_ms)
+    return replace(result, notices=loaded.notices + result.notices)  # loading's notices too
+
+
+def api_customers(paths: Sequence[Path], as_of_ms: int = AS_OF_MS, **inputs) -> dict[str, dict]:
+    """Every customer as the API object (show's keys), by contactID."""
+    records = classified(paths, as_of_ms, **inputs).records(full=True)
     return {record["contactID"]: record for record in records}

@@ -52,12 +52,12 @@ def test_warm_output_is_the_cold_output(cli: Cli, write_csv, own_cache, command)
 def test_one_entry_serves_every_command(cli: Cli, write_csv, own_cache, monkeypatch):
     path = write_csv(rows(), columns=CANONICAL)
     cli("breakdown", "--orders", path, "--as-of", AS_OF)
-    from segcli import load
+    from segcli.input import readers
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the orders were read although the cache holds them")
 
-    monkeypatch.setattr(load, "read_orders", no_reading)
+    monkeypatch.setattr(readers, "read_orders", no_reading)
     shown = cli.json("show", "c-2", "--orders", path, "--as-of", AS_OF)["data"]
     assert (shown["name"], shown["email"]) == ("Ben B", "b@x.example")
     assert cli("list", "--orders", path, "--as-of", AS_OF, "--rfm").exit_code == 0

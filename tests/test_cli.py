@@ -7,14 +7,19 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers import AS_OF, AS_OF_MS, DAY, Cli, order
+from reference import REQUIRED
 
-from segcli import __version__, cli, render
+from segcli import __version__
+from segcli.cli.printing import Format, ListFormat
+from segcli.output.csv import CSV_COLUMNS
+from segcli.output.values import METRIC_KEYS, SHOW_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURE = GOLDEN / "orders.csv"
@@ -37,7 +42,7 @@ def test_list_json_golden(cli: Cli):
     assert result.stdout.startswith('{"success":true,"data":[{"contactID":"c-7","name":')
     first = json.loads(result.stdout)["data"][0]
     assert list(first) == ["contactID", "name", "email", "company", "metrics"]
-    assert list(first["metrics"]) == list(render.METRIC_KEYS)
+    assert list(first["metrics"]) == list(METRIC_KEYS)
 
 
 def test_show_json_golden(cli: Cli):
@@ -45,7 +50,7 @@ def test_show_json_golden(cli: Cli):
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document == golden("show-c-1.json")
-    assert list(document["data"]) == [*render.SHOW_KEYS, "metrics"]
+    assert list(document["data"]) == [*SHOW_KEYS, "metrics"]
 
 
 def test_breakdown_json_golden(cli: Cli):
@@ -95,18 +100,46 @@ def test_pretty_json_is_the_same_document(cli: Cli):
     assert json.loads(pretty) == json.loads(compact) and pretty.count("\n") > 10
 
 
-def test_every_format_maps_to_a_renderer(cli: Cli):
-    for fmt in cli_module_formats():
-        result = Cli()("list", *ON_FIXTURE, "--format", fmt, "--limit", "1")
-        assert result.exit_code == 0 and result.stdout.strip(), fmt
-    for command in (("show", "c-1"), ("breakdown",)):
-        for fmt in ("table", "json"):
-            result = Cli()(*command, *ON_FIXTURE, "--format", fmt)
-            assert result.exit_code == 0 and result.stdout.strip(), (command, fmt)
+def _list_shape(fmt: ListFormat, stdout: str) -> list[str]:
+    """The contactIDs a list output holds, read the way its format must be read."""
+    match fmt:
+        case ListFormat.table:
+            assert stdout.splitlines()[0].split()[:3] == ["Customer", "ID", "Segment"]
+            assert stdout.rstrip().splitlines()[-1].strip() == "showing 2 of 6"
+            rows = [line for line in stdout.splitlines()[2:-1] if line.strip()]
+            return [re.search(r"\bc-\d+\b", line).group() for line in rows]
+        case ListFormat.json:
+            document = json.loads(stdout)
+            assert document["meta"]["count"] == 2 and document["meta"]["total"] == 6
+            return [c["contactID"] for c in document["data"]]
+        case ListFormat.ndjson:
+            return [json.loads(line)["contactID"] for line in stdout.splitlines()]
+        case ListFormat.csv:
+            rows = list(csv.DictReader(io.StringIO(stdout, newline="")))
+            assert list(rows[0]) == list(CSV_COLUMNS)
+            return [row["contactID"] for row in rows]
 
 
-def cli_module_formats():
-    return [f.value for f in cli.ListFormat]
+@pytest.mark.parametrize("fmt", list(ListFormat))
+def test_every_list_format_prints_its_own_shape(cli: Cli, fmt: ListFormat):
+    result = cli("list", *ON_FIXTURE, "--format", fmt.value, "--limit", "2")
+    assert result.exit_code == 0, result.stderr
+    assert _list_shape(fmt, result.stdout) == ["c-7", "c-2"]
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+@pytest.mark.parametrize("command", [("show", "c-1"), ("breakdown",), ("rfm",)])
+def test_every_document_format_prints_its_own_shape(cli: Cli, fmt: Format, command):
+    result = cli(*command, *ON_FIXTURE, "--format", fmt.value)
+    assert result.exit_code == 0, result.stderr
+    match fmt:
+        case Format.json:
+            assert json.loads(result.stdout)["success"] is True
+            assert result.stdout.count("\n") == 1  # compact
+        case Format.table:
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(result.stdout)
+            assert ("Contact ID" if command[0] == "show" else "Customers") in result.stdout
 
 
 # --- filters, sorting, pagination ---------------------------------------------------------------
@@ -381,15 +414,11 @@ def test_unexpected_errors_are_one_line_too(cli: Cli, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli_pipeline(), "classify_at", boom)
+    from segcli import loading
+
+    monkeypatch.setattr(loading, "classify_at", boom)
     result = cli("list", *ON_FIXTURE)
     assert_one_line_error(result, 1, "unexpected RuntimeError: disk on fire")
-
-
-def cli_pipeline():
-    from segcli import pipeline
-
-    return pipeline
 
 
 def test_version(cli: Cli):
@@ -397,21 +426,28 @@ def test_version(cli: Cli):
     assert result.exit_code == 0 and result.stdout.strip() == f"segcli {__version__}"
 
 
-def test_python_dash_m_and_broken_pipe():
-    """A real process: `python -m segcli`, piped into a reader that stops early."""
+@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv"])
+def test_a_reader_that_goes_away_ends_segcli_with_141(write_csv, fmt):
+    """A real process, `python -m segcli`, whose reader closes the pipe after its first read: segcli
+    itself (not the reader) ends quietly with the status of a filter killed by SIGPIPE."""
+    rows = [order(f"c-{i}", AS_OF_MS - i * 1000, "10.00") for i in range(20_000)]
+    path = write_csv(rows, columns=REQUIRED)  # about 5 MB of output: more than a pipe holds
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("SEGCLI_ORDERS", None)
-    reader = subprocess.run(
-        f"{sys.executable} -m segcli list --format ndjson | head -n 1",
-        shell=True,
-        capture_output=True,
-        text=True,
+    command = [sys.executable, "-m", "segcli", "list", "--orders", str(path), "--as-of", AS_OF]
+    process = subprocess.Popen(
+        [*command, "--format", fmt, "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
-        check=False,
     )
-    assert reader.returncode == 0
-    assert json.loads(reader.stdout)["metrics"]["segment"] in {"VIP", "Active", "New", "Dormant"}
-    assert "Traceback" not in reader.stderr and "Error" not in reader.stderr
+    first = process.stdout.read(4096)  # one read; the rest is never read
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 141
+    assert first.strip()
+    assert stderr == ""
 
 
 def test_version_and_help_do_not_import_the_heavy_libraries():

@@ -8,7 +8,8 @@ inputs take them; the Hypothesis property checks the whole pipeline against the 
 from __future__ import annotations
 
 import decimal
-import json
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -16,28 +17,29 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import reference
-from helpers import AS_OF_MS, DAY, csv_text
+from helpers import AS_OF_MS, DAY, api_customers, classified, csv_text
 from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import PROPERTY, expected, order_rows
+from strategies import COLUMNS, PROPERTY, expected, order_rows
 
-from segcli import keys, load, metrics, normalise, pipeline, render
-from segcli.schema import CONTACT_ID, LAST_ORDER_REFERENCE, NAME, ORDER_COUNT
-
-COLUMNS = reference.REQUIRED + ("name", "email", "company", "phone")
+from segcli import api
+from segcli.core import metrics, normalise
+from segcli.core.amounts import parse_amounts
+from segcli.engines import keys
+from segcli.engines.arrow import text_column
+from segcli.input import readers, sources
+from segcli.model.schema import CONTACT_ID, LAST_ORDER_REFERENCE, NAME
 
 
 @pytest.fixture
 def threaded(monkeypatch):
     """Every input, however small, read and encoded the way a 10M-order file is."""
-    monkeypatch.setattr(load, "THREADED_READ_ROWS", 1)
+    monkeypatch.setattr(readers, "THREADED_READ_ROWS", 1)
     monkeypatch.setattr(keys, "THREADED_ENCODE_ROWS", 1)
 
 
 def _customers(paths) -> dict[str, dict]:
-    result = pipeline.customers([str(p) for p in paths], as_of_ms=AS_OF_MS)
-    records = json.loads(render.records_json(result.customers, render.SHOW_KEYS))
-    return {r["contactID"]: r for r in records}
+    return api_customers(paths, AS_OF_MS)
 
 
 @PROPERTY
@@ -58,17 +60,17 @@ def test_threaded_csv_and_parquet_runs_equal_reference(tmp_path, threaded, rows,
 def test_row_group_runs_split_rows_evenly(tmp_path, threaded):
     path = tmp_path / "o.parquet"
     pq.write_table(pa.table({"a": pa.array(range(10))}), path, row_group_size=2)
-    assert load._row_group_runs(pq.ParquetFile(path).metadata) == [[0, 1, 2], [3, 4]]
+    assert readers.row_group_runs(pq.ParquetFile(path).metadata) == [[0, 1, 2], [3, 4]]
     pq.write_table(pa.table({"a": pa.array(range(3))}), path, row_group_size=3)
-    assert load._row_group_runs(pq.ParquetFile(path).metadata) == [[0]]
+    assert readers.row_group_runs(pq.ParquetFile(path).metadata) == [[0]]
 
 
 def test_reader_encodes_keys_per_run(tmp_path, threaded):
     path = tmp_path / "o.parquet"
     pq.write_table(pa.table({"k": ["b", "a", "b", "c", "a", "d"]}), path, row_group_size=2)
-    source = load.resolve_sources([path])[0]
-    table = load._read_parquet(source, {"k": CONTACT_ID}, ["k"])
-    column = table["k"]
+    source = sources.resolve_sources([path])[0]
+    table = readers.read_orders([source], [{"k": CONTACT_ID}], encoded=(CONTACT_ID,)).tables[0]
+    column = table[CONTACT_ID]
     assert pa.types.is_dictionary(column.type)
     assert column.to_pylist() == ["b", "a", "b", "c", "a", "d"]
     # two runs, each encoded by its reading thread, merged in order of first appearance
@@ -109,22 +111,22 @@ def test_decimal128_cents_from_buffers():
             ),  # a chunk that starts inside its buffer
         ]
     )
-    cents, empty, bad, rounded = normalise.parse_amounts(column)
+    cents, empty, bad, rounded = parse_amounts(column)
     assert cents.tolist() == [-12358, 1, 0, 999999999999999, -10, 500000, 700]
     assert empty.tolist() == [False, False, True, False, False, False, False]
     assert not bad.any() and not rounded.any()
-    too_big = normalise.parse_amounts(_decimals(["10000000000000.00"], pa.decimal128(18, 2)))
+    too_big = parse_amounts(_decimals(["10000000000000.00"], pa.decimal128(18, 2)))
     assert too_big[2].tolist() == [True]
 
 
 def test_decimal128_beyond_int64_and_other_scales():
     # (2**64 + 5) at scale 1: its low word alone reads as 50; only the high word shows the overflow
     wide = _decimals([str(2**64 + 5), "-1", "12.5", str(-(2**64) + 5)], pa.decimal128(38, 1))
-    cents, empty, bad, _ = normalise.parse_amounts(wide)
+    cents, empty, bad, _ = parse_amounts(wide)
     assert bad.tolist() == [True, False, False, True]
     assert cents.tolist() == [0, -100, 1250, 0]
     whole = _decimals(["-3", "42"], pa.decimal128(10, 0))
-    assert normalise.parse_amounts(whole)[0].tolist() == [-300, 4200]
+    assert parse_amounts(whole)[0].tolist() == [-300, 4200]
 
 
 def test_customers_keep_first_appearance_when_their_first_row_is_skipped(tmp_path):
@@ -136,11 +138,11 @@ def test_customers_keep_first_appearance_when_their_first_row_is_skipped(tmp_pat
     ]
     path = tmp_path / "o.csv"
     path.write_text(csv_text(rows, reference.REQUIRED), encoding="utf-8")
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert result.customers[CONTACT_ID].tolist() == ["b", "a"]
-    # and after an as-of cut that drops `b` entirely
-    early = pipeline.customers([str(path)], as_of_ms=pipeline.parse_as_of("2025-10-01") - DAY)
-    assert early.customers[CONTACT_ID].tolist() == []
+    result = classified([path])
+    assert _counts(result.frame) == {"b": 1, "a": 1}
+    # and after an as-of cut that drops `b` entirely: no customer with no orders is left behind
+    early = classified([path], api.parse_as_of("2025-10-01") - DAY)
+    assert _counts(early.frame) == {}
 
 
 def test_categorical_parquet_keys_in_first_appearance_order(tmp_path):
@@ -157,13 +159,15 @@ def test_categorical_parquet_keys_in_first_appearance_order(tmp_path):
     )
     path = tmp_path / "o.parquet"
     pq.write_table(table, path)
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert result.customers[CONTACT_ID].tolist() == ["z", "a"]
-    assert result.customers[ORDER_COUNT].tolist() == [2, 1]
+    assert _counts(classified([path]).frame) == {"z": 2, "a": 1}  # no customer "unused"
+
+
+def _counts(customers) -> dict[str, int]:
+    return dict(zip(customers[CONTACT_ID], customers["orderCount"], strict=True))
 
 
 def test_first_appearance_check():
-    check = metrics._in_first_appearance_order
+    check = keys.in_first_appearance_order
     assert check(np.array([0, 1, 0, 2, 1]), 3)
     assert not check(np.array([0, 2, 1]), 3)  # 2 before 1
     assert not check(np.array([0, 0, 1]), 3)  # 2 never occurs
@@ -171,8 +175,8 @@ def test_first_appearance_check():
 
 
 def test_first_appearance_check_across_blocks(monkeypatch):
-    monkeypatch.setattr(metrics, "_BLOCK_ROWS", 2)
-    check = metrics._in_first_appearance_order
+    monkeypatch.setattr(keys, "BLOCK_ROWS", 2)
+    check = keys.in_first_appearance_order
     assert check(np.array([0, 0, 1, 0, 2, 2, 3]), 4)
     assert not check(np.array([0, 0, 2, 1]), 3)  # the jump is at a block's start
     assert not check(np.array([0, 1, 1, 3, 2]), 4)
@@ -187,7 +191,7 @@ def test_counts_only_aggregate_leaves_references_and_details_missing(tmp_path):
     ]  # fmt: skip
     path = tmp_path / "o.csv"
     path.write_text(csv_text(rows), encoding="utf-8")
-    loaded = pipeline.load_orders([str(path)])
+    loaded = api.load(api.Inputs(paths=(path,)))
     full = metrics.per_customer(loaded.orders)
     counts = metrics.per_customer(loaded.orders, latest=False)
     assert full[LAST_ORDER_REFERENCE].tolist() == ["2"] and full[NAME].tolist() == ["Ann"]
@@ -250,16 +254,16 @@ def test_text_column_equals_trimming_everything(values, cut, skip):
     that start inside their buffers too."""
     whole = pa.array(values, pa.string()).slice(min(skip, len(values)))
     column = pa.chunked_array([whole.slice(0, cut), whole.slice(cut)], pa.string())
-    assert normalise.text_column(column).to_pylist() == _plain_text_column(column).to_pylist()
-    assert normalise.text_column(whole).to_pylist() == _plain_text_column(whole).to_pylist()
+    assert text_column(column).to_pylist() == _plain_text_column(column).to_pylist()
+    assert text_column(whole).to_pylist() == _plain_text_column(whole).to_pylist()
     for value in values:  # alone, where no other value's edges make the column trimmed anyway
         for alone in (pa.array(["x", value]), pa.array(["", "x", value, ""]).slice(1)):
-            got = normalise.text_column(alone).to_pylist()
+            got = text_column(alone).to_pylist()
             assert got == _plain_text_column(alone).to_pylist()
 
 
 def _orders(contacts, cents):
-    from segcli.schema import DETAIL_COLUMNS, ORDER_MS, ORDER_REFERENCE, TOTAL_CENTS
+    from segcli.model.schema import DETAIL_COLUMNS, ORDER_MS, ORDER_REFERENCE, TOTAL_CENTS
 
     n = len(contacts)
     columns = {
@@ -279,21 +283,38 @@ def test_spend_is_exact_where_a_float_would_not_be():
 
 
 def test_totals_past_int64_are_an_error_not_a_wrapped_sum():
-    from segcli.errors import InvalidInputError
+    from segcli.model.errors import InvalidInputError
 
     big = 4 * 10**18
     with pytest.raises(InvalidInputError, match="too large to sum exactly"):
         metrics.per_customer(_orders(["a", "b", "c"], [big, -big, big]))
 
 
-def test_freed_memory_goes_back_at_once_only_when_details_are_read(monkeypatch, tmp_path):
-    """A list (details read) hands freed pages back at once; counts only keep them for reuse."""
-    calls = []
-    monkeypatch.setattr(pipeline, "_JEMALLOC", True)
-    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", calls.append)
-    pipeline.load_orders(details=())
-    pipeline.load_orders()
-    assert calls == [pipeline.KEEP_FREED_MS, 0]
+POOL = "import pyarrow as pa, sys; print(pa.default_memory_pool().backend_name, file=sys.stderr)"
+
+
+def _pool_after(code: str) -> str:
+    """Arrow's memory pool in a fresh interpreter after `code` has run."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{POOL}"], capture_output=True, text=True, check=True
+    )
+    return done.stderr.split()[-1]
+
+
+def test_the_library_leaves_the_memory_pool_alone():
+    """Importing segcli and using its API changes no process-wide state: Arrow's pool stays the
+    default. The segcli command itself switches to jemalloc (where the build has it)."""
+    default = _pool_after("")
+    used = "from segcli import api\napi.customers(api.load())"
+    assert _pool_after(used) == default
+    cli = "from segcli.cli import main\nimport sys\nsys.argv = ['segcli', 'breakdown', '-q']\n"
+    cli += "try:\n    main()\nexcept SystemExit:\n    pass"
+    try:
+        pa.jemalloc_memory_pool()  # a pool object; the process keeps its own
+    except NotImplementedError:  # a pyarrow built without jemalloc: the command keeps the default
+        assert _pool_after(cli) == default
+    else:
+        assert _pool_after(cli) == "jemalloc"
 
 
 @PROPERTY

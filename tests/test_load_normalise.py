@@ -12,11 +12,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from helpers import AS_OF_MS, DAY, api_customers, csv_text, order
+from helpers import AS_OF_MS, DAY, api_customers, classified, csv_text, order
 
-from segcli import pipeline
-from segcli.errors import InvalidInputError, MissingColumnError, UnreadableError
-from segcli.normalise import match_columns, parse_amounts, parse_instants
+from segcli.cli.boundary import worded
+from segcli.core.amounts import parse_amounts
+from segcli.core.instants import parse_instants
+from segcli.input.headers import match_columns
+from segcli.model.errors import Hint, InvalidInputError, MissingColumnError, UnreadableError
 
 HEADER = "orderReference,contactID,orderDate,total\n"
 
@@ -211,9 +213,9 @@ def test_parquet_dates_floats_and_string_instants(tmp_path):
     )
     path = tmp_path / "orders.parquet"
     pq.write_table(table, path)
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert result.customers["totalSpendCents"].tolist() == [30]
-    assert any("1 empty orderDate (row 3)" in n for n in result.notices)
+    result = classified([str(path)], AS_OF_MS)
+    assert result.frame["totalSpendCents"].tolist() == [30]
+    assert any("1 empty orderDate (row 3)" in n.text for n in result.notices)
 
 
 def test_repeated_orders_files_are_one_table_in_order(write_csv, tmp_path):
@@ -248,10 +250,10 @@ def test_typed_parquet_and_csv_combine(write_csv, tmp_path):
         ]
     )
     paths = [str(tmp_path / "typed.parquet"), str(csv_path), str(tmp_path / "floats.parquet")]
-    result = pipeline.customers(paths, as_of_ms=AS_OF_MS)
-    c1 = result.customers.set_index("contactID").loc["c-1"]
+    result = classified(paths, AS_OF_MS)
+    c1 = result.frame.set_index("contactID").loc["c-1"]
     assert (c1["orderCount"], c1["totalSpendCents"], c1["lastOrderReference"]) == (3, 1120, "C1")
-    assert result.notices[0] == (
+    assert result.notices[0].text == (
         f"skipped 3 of 6 rows: 2 empty orderDate (first: {paths[0]} row 2), "
         f"1 unparseable orderDate ({csv_path} line 3)"
     )
@@ -264,12 +266,13 @@ def test_skipped_rows_report_reason_and_line(write_csv):
         {"orderReference": "Y", "contactID": "", "orderDate": "2025-10-01", "total": "1"},
         {"orderReference": "Z", "contactID": "c-3", "orderDate": "junk", "total": "x"},
     ]
-    result = pipeline.customers([str(write_csv(rows))], as_of_ms=AS_OF_MS)
-    assert result.notices[0] == (
+    result = classified([str(write_csv(rows))], AS_OF_MS)
+    assert result.notices[0].text == (
         "skipped 3 of 4 rows: 2 unparseable orderDate (first: line 3), 1 empty contactID (line 4)"
     )
-    with pytest.raises(InvalidInputError, match=r"^skipped 3 of 4 rows: .*--strict allows none"):
-        pipeline.customers([str(write_csv(rows))], as_of_ms=AS_OF_MS, strict=True)
+    with pytest.raises(InvalidInputError, match=r"^skipped 3 of 4 rows: .*\(line 4\)$") as raised:
+        classified([str(write_csv(rows))], AS_OF_MS, strict=True)
+    assert raised.value.hint is Hint.STRICT  # the library names no flag; the CLI words the hint
 
 
 def test_rows_with_wrong_field_count_are_skipped_and_lines_stay_right(tmp_path):
@@ -282,12 +285,12 @@ def test_rows_with_wrong_field_count_are_skipped_and_lines_stay_right(tmp_path):
         + 'D,c-1,2025-10-03,"1"\n',
         encoding="utf-8",
     )
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert result.notices[0] == (
+    result = classified([str(path)], AS_OF_MS)
+    assert result.notices[0].text == (
         "skipped 2 of 4 rows: 1 with the wrong number of fields (line 3), "
         "1 unparseable orderDate (line 4)"
     )
-    assert result.customers["orderCount"].tolist() == [2]
+    assert result.frame["orderCount"].tolist() == [2]
 
 
 def test_quoted_line_breaks_and_commas_survive(tmp_path):
@@ -301,10 +304,10 @@ def test_quoted_line_breaks_and_commas_survive(tmp_path):
 
 def test_stdin_csv(write_csv):
     data = csv_text(rows_for()).encode()
-    result = pipeline.customers(["-"], as_of_ms=AS_OF_MS, stdin=io.BytesIO(data))
-    assert result.customers["orderCount"].tolist() == [2]
-    zipped = pipeline.customers(["-"], as_of_ms=AS_OF_MS, stdin=io.BytesIO(gzip.compress(data)))
-    assert zipped.customers["orderCount"].tolist() == [2]
+    result = classified(["-"], AS_OF_MS, stdin=io.BytesIO(data))
+    assert result.frame["orderCount"].tolist() == [2]
+    zipped = classified(["-"], AS_OF_MS, stdin=io.BytesIO(gzip.compress(data)))
+    assert zipped.frame["orderCount"].tolist() == [2]
 
 
 @pytest.mark.parametrize(
@@ -336,9 +339,10 @@ def test_unreadable_inputs_raise_one_clear_error(tmp_path, name, content, messag
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(UnreadableError) as err:
-        pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert message in err.value.message
-    assert "\n" not in err.value.message
+        classified([str(path)], AS_OF_MS)
+    shown = worded(err.value.message, err.value.hint)  # as the CLI words the hint
+    assert message in shown
+    assert "\n" not in shown
 
 
 def test_latin1_reads_with_encoding_option(tmp_path):
@@ -351,28 +355,28 @@ def test_latin1_reads_with_encoding_option(tmp_path):
 def test_header_only_file_gives_no_customers(tmp_path):
     path = tmp_path / "header.csv"
     path.write_text(HEADER, encoding="utf-8")
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
-    assert result.customers.empty and result.notices == ()
+    result = classified([str(path)], AS_OF_MS)
+    assert result.frame.empty and result.notices == ()
 
 
 def test_nothing_is_lost_rows_read_equals_kept_plus_skipped(write_csv):
     rows = rows_for((1, 2, 3)) + [
         {"orderReference": "", "contactID": "c", "orderDate": "2025-01-01", "total": "1"}
     ]
-    result = pipeline.customers([str(write_csv(rows))], as_of_ms=AS_OF_MS)
-    assert result.customers["orderCount"].sum() == 3
-    assert result.notices[0].startswith("skipped 1 of 4 rows: 1 empty orderReference (line 5)")
+    result = classified([str(write_csv(rows))], AS_OF_MS)
+    assert result.frame["orderCount"].sum() == 3
+    assert result.notices[0].text.startswith("skipped 1 of 4 rows: 1 empty orderReference (line 5)")
 
 
 def test_input_file_is_not_modified(write_csv):
     path = write_csv(rows_for())
     before = (path.read_bytes(), path.stat().st_mtime_ns)
-    pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+    classified([str(path)], AS_OF_MS)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
 def test_text_column_casts_and_trims():
-    from segcli.normalise import text_column
+    from segcli.engines.arrow import text_column
 
     out = text_column(pa.array([" a ", "", "  ", None, "b"]))
     assert out.to_pylist() == ["a", None, None, None, "b"]
@@ -408,10 +412,10 @@ def test_windows_line_endings_and_no_final_newline(tmp_path):
         b"B,c-1,bad,2,Cafe\r\n"
         b"C,c-1,2025-10-02,2.50,Cafe Two"
     )
-    result = pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+    result = classified([str(path)], AS_OF_MS)
     customer = api_customers([path])["c-1"]
     assert customer["name"] == "Cafe Two" and customer["metrics"]["totalSpend"] == "4.00"
-    assert result.notices[0] == "skipped 1 of 3 rows: 1 unparseable orderDate (line 3)"
+    assert result.notices[0].text == "skipped 1 of 3 rows: 1 unparseable orderDate (line 3)"
 
 
 def test_nested_parquet_column_is_a_clear_error(tmp_path):
@@ -426,4 +430,4 @@ def test_nested_parquet_column_is_a_clear_error(tmp_path):
     path = tmp_path / "nested.parquet"
     pq.write_table(table, path)
     with pytest.raises(InvalidInputError, match=r"nested.parquet: column 'contactID' holds struct"):
-        pipeline.customers([str(path)], as_of_ms=AS_OF_MS)
+        classified([str(path)], AS_OF_MS)

@@ -13,8 +13,10 @@ from helpers import AS_OF_MS, DAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli import render, select, summary
-from segcli.schema import (
+from segcli.analytics import summary
+from segcli.core import select
+from segcli.model import schema
+from segcli.model.schema import (
     CONTACT_ID,
     DETAIL_COLUMNS,
     FIRST_ORDER_MS,
@@ -27,6 +29,10 @@ from segcli.schema import (
     SEGMENT,
     SPEND_CENTS,
 )
+from segcli.output import console, tables
+from segcli.output import csv as csv_out
+from segcli.output import json as json_out
+from segcli.output.values import format_cents
 
 NASTY = [
     '","orderCount":1,"x":"',
@@ -57,29 +63,29 @@ def frame(n: int = len(NASTY), names=NASTY) -> pd.DataFrame:
 
 
 def test_format_cents():
-    got = render.format_cents(np.array([0, 5, -5, 100, -1200, 124550, -99])).tolist()
+    got = format_cents(np.array([0, 5, -5, 100, -1200, 124550, -99])).tolist()
     assert got == ["0.00", "0.05", "-0.05", "1.00", "-12.00", "1245.50", "-0.99"]
-    grouped = render.format_cents(np.array([-123456789, 99, 100000]), grouped=True).tolist()
+    grouped = format_cents(np.array([-123456789, 99, 100000]), grouped=True).tolist()
     assert grouped == ["-1,234,567.89", "0.99", "1,000.00"]
 
 
 def test_records_json_survives_hostile_text():
     customers = frame()
-    records = json.loads(render.records_json(customers))
+    records = json.loads(json_out.records_json(customers))
     assert [r["name"] for r in records] == NASTY
     for i, record in enumerate(records):
         assert list(record) == ["contactID", "name", "email", "company", "metrics"]
         assert record["metrics"]["lastOrderReference"] == f"R/{i}"
         assert record["metrics"]["orderCount"] == i + 1
     assert records[1]["metrics"]["totalSpend"] == "-10.01"
-    lines = render.list_ndjson(customers).splitlines()
+    lines = json_out.records_json(customers, lines=True).splitlines()
     assert [json.loads(line) for line in lines] == records
-    assert render.records_json(customers.iloc[:0]) == "[]"
-    assert render.list_ndjson(customers.iloc[:0]) == ""
+    assert json_out.records_json(customers.iloc[:0]) == "[]"
+    assert json_out.records_json(customers.iloc[:0], lines=True) == ""
 
 
 def test_json_is_utf8_without_nan():
-    text = render.list_json(frame(), 99)
+    text = json_out.list_json(frame(), 99)
     assert "日本" in text and "NaN" not in text and text.endswith("}\n")
     assert json.loads(text)["meta"] == {"count": len(NASTY), "total": 99}
 
@@ -87,21 +93,21 @@ def test_json_is_utf8_without_nan():
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_csv_escapes_formula_starts_in_text_cells(start):
     customers = frame(2, names=[f"{start}cmd", "plain"])
-    rows = list(csv.DictReader(io.StringIO(render.list_csv(customers), newline="")))
+    rows = list(csv.DictReader(io.StringIO(csv_out.list_csv(customers), newline="")))
     assert rows[0]["name"] == f"'{start}cmd" and rows[1]["name"] == "plain"
     assert rows[1]["totalSpend"] == "-10.01"  # numbers are never escaped
 
 
 def test_csv_quotes_line_breaks_inside_cells():
     customers = frame(2, names=["a\rb", "c\nd"])
-    text = render.list_csv(customers)
+    text = csv_out.list_csv(customers)
     assert '"a\rb"' in text and '"c\nd"' in text
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [r["name"] for r in rows] == ["a\rb", "c\nd"]
 
 
 def test_error_json():
-    assert json.loads(render.error_json("NOT_FOUND", "no customer 'x'")) == {
+    assert json.loads(json_out.error_json("NOT_FOUND", "no customer 'x'")) == {
         "success": False,
         "error": {"code": "NOT_FOUND", "message": "no customer 'x'"},
     }
@@ -121,7 +127,7 @@ def test_select_returns_page_and_total():
 
 
 def test_find_unknown_contact():
-    from segcli.errors import NotFoundError
+    from segcli.model.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
         select.find(frame(), "nobody")
@@ -143,9 +149,9 @@ def test_breakdown_average_rounds_half_away_from_zero(spends, share, avg):
         **{SEGMENT: pd.Categorical(["VIP"] * n, categories=["VIP", "Active", "New", "Dormant"])},
     )
     table = summary.breakdown(customers, "segment")
-    assert table.loc["VIP", summary.AVG_SPEND_CENTS] == avg
-    assert table.loc["VIP", summary.SHARE] == share
-    assert pd.isna(table.loc["Dormant", summary.AVG_SPEND_CENTS])
+    assert table.loc["VIP", schema.AVG_SPEND_CENTS] == avg
+    assert table.loc["VIP", schema.SHARE] == share
+    assert pd.isna(table.loc["Dormant", schema.AVG_SPEND_CENTS])
     assert table.index.tolist() == ["VIP", "Active", "New", "Dormant"]
 
 
@@ -154,7 +160,7 @@ def test_breakdown_share_rounds_to_four_places():
     customers = frame(8, names=["x"] * 8).assign(
         **{SEGMENT: pd.Categorical(segments, categories=["VIP", "Active", "New", "Dormant"])}
     )
-    share = summary.breakdown(customers, "segment")[summary.SHARE].tolist()
+    share = summary.breakdown(customers, "segment")[schema.SHARE].tolist()
     assert share == [0.125, 0.25, 0.625, 0.0]
     thirds = frame(3, names=["x"] * 3).assign(
         **{
@@ -163,7 +169,7 @@ def test_breakdown_share_rounds_to_four_places():
             )
         }
     )
-    assert summary.breakdown(thirds, "segment")[summary.SHARE].tolist() == [0.3333, 0.6667, 0, 0]
+    assert summary.breakdown(thirds, "segment")[schema.SHARE].tolist() == [0.3333, 0.6667, 0, 0]
 
 
 def test_list_table_fits_the_width_it_is_given():
@@ -172,14 +178,14 @@ def test_list_table_fits_the_width_it_is_given():
     customers = frame(3, names=["A very long customer name indeed, too long to show"] * 3)
     for width in (80, 100, 120):
         console = Console(width=width, file=io.StringIO(), color_system=None)
-        console.print(render.list_table(customers, 3, width=width))
+        console.print(tables.list_table(customers, 3, width=width))
         lines = console.file.getvalue().splitlines()
         assert max(len(line.rstrip()) for line in lines) <= width
         assert "c-0" in lines[2]  # the id column is never cut
 
 
 def test_output_text_writes_utf8_bytes(capsysbinary):
-    render.Output().text("café 日本\n")
+    console.Output().text("café 日本\n")
     assert capsysbinary.readouterr().out == "café 日本\n".encode()
 
 
@@ -189,8 +195,8 @@ def test_tables_show_text_as_written_not_as_markup():
     names = ["Cafe [VIP] [/]", "[bold]Bold[/bold] \\[x]"]
     customers = frame(2, names=names)
     console = Console(width=120, file=io.StringIO(), color_system=None)
-    console.print(render.list_table(customers, 2, width=120))
-    console.print(render.show_table(customers.iloc[1:]))
+    console.print(tables.list_table(customers, 2, width=120))
+    console.print(tables.show_table(customers.iloc[1:]))
     out = console.file.getvalue()
     assert names[0] in out and out.count(names[1]) == 2
 
@@ -224,7 +230,7 @@ def test_sort_matches_pandas_sort_values(rows, field, descending):
             SPEND_CENTS: np.array([(r[1] or 0) * 100 for r in rows], dtype=np.int64),
         }
     )
-    column = select.SORT_FIELDS[field]
+    column = schema.SORT_FIELDS[field]
     if column == CONTACT_ID:
         expected = frame.sort_values(CONTACT_ID, ascending=not descending, kind="stable")
     else:

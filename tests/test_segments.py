@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from helpers import AS_OF_MS, DAY, api_customers, order
 
-from segcli import segments
-from segcli.schema import (
+from segcli.core import segments
+from segcli.model.schema import (
     FIRST_ORDER_MS,
     LAST_ORDER_MS,
     ORDER_COUNT,
     SPEND_CENTS,
 )
-from segcli.settings import Settings
+from segcli.model.settings import Settings
 
 HOUR = 3_600_000
 
@@ -280,7 +280,7 @@ def test_rule_tables_cover_exactly_the_categories():
     m = segments.measures(customer_frame([1], [0], [0], [0]), AS_OF_MS)
     seg_labels = {label for label, _ in segments.segment_rules(m, Settings())}
     freq_labels = {label for label, _ in segments.frequency_rules(m, Settings())}
-    from segcli.schema import FREQUENCIES, SEGMENTS
+    from segcli.model.schema import FREQUENCIES, SEGMENTS
 
     assert seg_labels | {segments.SEGMENT_DEFAULT} == set(SEGMENTS)
     assert freq_labels | {segments.FREQUENCY_DEFAULT} == set(FREQUENCIES)

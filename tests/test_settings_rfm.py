@@ -10,9 +10,12 @@ import pandas as pd
 import pytest
 from helpers import AS_OF, AS_OF_MS, DAY, Cli, order
 
-from segcli import config, load, pipeline, rfm
-from segcli.schema import LAST_ORDER_DAYS_AGO, ORDER_COUNT, RFM_SEGMENT, SPEND_CENTS
-from segcli.settings import DEFAULT_RFM_SEGMENTS, RfmRule, Settings, SettingsError, parse_money
+from segcli import api, config
+from segcli.analytics import rfm
+from segcli.input import readers
+from segcli.model.errors import ConfigError
+from segcli.model.schema import LAST_ORDER_DAYS_AGO, ORDER_COUNT, RFM_SEGMENT, SPEND_CENTS
+from segcli.model.settings import DEFAULT_RFM_SEGMENTS, RfmRule, Settings, SettingsError
 
 GOLDEN_FIXTURE = Path(__file__).parent / "golden" / "orders.csv"
 ON_FIXTURE = ("--orders", str(GOLDEN_FIXTURE), "--as-of", AS_OF)
@@ -48,16 +51,35 @@ def test_bands_just_increasing_are_fine():
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("5000", 500_000), ("5000.5", 500_050), ("5,000.01", 500_001), ("0", 0), (" 12.30 ", 1230)],
+    [
+        ("5000", 500_000),
+        ("5000.5", 500_050),
+        ("5,000.01", 500_001),
+        ("0", 0),
+        (" 12.30 ", 1230),
+        ("$5,000", 500_000),
+        ("-5", -500),
+    ],
 )
 def test_parse_money(text, cents):
-    assert parse_money(text) == cents
+    assert api.parse_money(text) == cents
 
 
-@pytest.mark.parametrize("text", ["-5", "5.001", "abc", "", "1e3"])
+@pytest.mark.parametrize("text", ["5.001", "abc", "", "1e3"])
 def test_parse_money_rejects(text):
     with pytest.raises(ValueError):
-        parse_money(text)
+        api.parse_money(text)
+
+
+@pytest.mark.parametrize("amount", ["$5,000", "5000.00", "5,000"])
+def test_one_money_rule_for_every_amount_flag(cli: Cli, amount):
+    """--vip-threshold and --min-spend read amounts by the same rule (the `total` column's)."""
+    vip = cli.json("list", *ON_FIXTURE, "--vip-threshold", amount)["meta"]["settings"]
+    assert vip["vipThreshold"] == "5000.00"
+    spend = cli.json("list", *ON_FIXTURE, "--min-spend", amount)["data"]
+    assert spend and all(float(c["metrics"]["totalSpend"]) >= 5000 for c in spend)
+    refused = cli("list", *ON_FIXTURE, "--vip-threshold", f"-{amount}")
+    assert refused.exit_code == 2 and "must not be negative" in refused.stderr
 
 
 # --- config files -------------------------------------------------------------------------------
@@ -134,16 +156,16 @@ def test_no_config_anywhere_is_the_defaults(tmp_path, monkeypatch):
 )
 def test_bad_config_names_the_key(tmp_path, text, key):
     path = write_config(tmp_path, text)
-    with pytest.raises(config.ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         config.resolve(NO_FLAGS, path)
     assert caught.value.key == key
     assert str(path) in str(caught.value)
 
 
 def test_unreadable_config_is_named(tmp_path):
-    with pytest.raises(config.ConfigError, match="no such config file"):
+    with pytest.raises(ConfigError, match="no such config file"):
         config.resolve(NO_FLAGS, tmp_path / "missing.toml")
-    with pytest.raises(config.ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="not valid TOML"):
         config.resolve(NO_FLAGS, write_config(tmp_path, "dormant-days = \n"))
 
 
@@ -384,8 +406,8 @@ def test_transitions_list_and_table(cli: Cli, write_csv):
 
 def test_transitions_reads_the_file_once(cli: Cli, write_csv, monkeypatch):
     calls = []
-    real = load.read_orders
-    monkeypatch.setattr(load, "read_orders", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = readers.read_orders
+    monkeypatch.setattr(readers, "read_orders", lambda *a, **k: calls.append(1) or real(*a, **k))
     path = write_csv([order("a", AS_OF_MS - DAY, "1")])
     assert (
         cli("transitions", "--orders", path, "--from", "2025-01-01", "--to", AS_OF).exit_code == 0
@@ -421,18 +443,18 @@ def test_breakdown_cross(cli: Cli):
     assert "Occasional" in cli("breakdown", "--cross").stdout
 
 
-def test_pipeline_classify_at_reuses_one_load(tmp_path):
+def test_one_load_answers_at_several_instants(tmp_path):
     path = tmp_path / "o.csv"
     path.write_text(
         "orderReference,contactID,orderDate,total\nA,c,2025-10-01T00:00:00Z,1\n"
         "B,c,2025-10-20T00:00:00Z,1\n",
         encoding="utf-8",
     )
-    loaded = pipeline.load_orders([str(path)])
-    early = pipeline.classify_at(loaded, pipeline.parse_as_of("2025-10-05"))
-    late = pipeline.classify_at(loaded, AS_OF_MS)
-    assert early.customers[ORDER_COUNT].tolist() == [1]
-    assert late.customers[ORDER_COUNT].tolist() == [2]
-    assert early.notices == (
+    loaded = api.load(api.Inputs(paths=(path,)))
+    early = api.customers(loaded, None, "2025-10-05")
+    late = api.customers(loaded, None, AS_OF_MS)
+    assert early.frame[ORDER_COUNT].tolist() == [1]
+    assert late.frame[ORDER_COUNT].tolist() == [2]
+    assert tuple(n.text for n in early.notices) == (
         "excluded 1 order dated after the as-of instant 2025-10-05T23:59:59.999Z",
     )

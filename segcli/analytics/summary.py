@@ -1,0 +1,82 @@
+"""Classified customers -> counts, share, total and average spend per category (`breakdown`,
+`rfm`), and counts per pair of categories (`breakdown --cross`, `transitions`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segcli.model.schema import (
+    AVG_SPEND_CENTS,
+    COUNT,
+    FREQUENCIES,
+    PURCHASE_FREQUENCY,
+    SEGMENT,
+    SEGMENTS,
+    SHARE,
+    SPEND_CENTS,
+    TOTAL_SPEND_CENTS,
+)
+
+SHARE_SCALE = 10_000  # share is rounded to 4 decimal places
+BREAKDOWNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "segment": (SEGMENT, SEGMENTS),
+    "frequency": (PURCHASE_FREQUENCY, FREQUENCIES),
+}
+
+
+def breakdown(customers: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One row per category of `by` ('segment' or 'frequency'), every category, in order."""
+    column, categories = BREAKDOWNS[by]
+    return counts_by(customers, column, categories, name=by)
+
+
+def counts_by(
+    customers: pd.DataFrame, column: str, categories: tuple[str, ...], *, name: str | None = None
+) -> pd.DataFrame:
+    """One row per category of `column`, every category in `categories`, in that order.
+
+    share = count / all customers, rounded half up to 4 places (0.0 when there are none);
+    avgSpendCents = spend / count rounded half away from zero to the cent (missing when empty).
+    """
+    grouped = customers.groupby(column, observed=False)[SPEND_CENTS]
+    table = pd.DataFrame({COUNT: grouped.size(), TOTAL_SPEND_CENTS: grouped.sum()})
+    table = table.reindex(list(categories), fill_value=0).astype(np.int64)
+    count = table[COUNT].to_numpy()
+    spend = table[TOTAL_SPEND_CENTS].to_numpy()
+    total = int(count.sum())
+    table[SHARE] = (
+        _div_half_up(count * SHARE_SCALE, np.full_like(count, total)) / SHARE_SCALE
+        if total
+        else np.zeros(len(count))
+    )
+    avg = pd.array(_div_half_up(spend, np.maximum(count, 1)), dtype="Int64")
+    avg[count == 0] = pd.NA
+    table[AVG_SPEND_CENTS] = avg
+    table.index.name = name or column
+    return table[[COUNT, SHARE, TOTAL_SPEND_CENTS, AVG_SPEND_CENTS]]
+
+
+def crosstab(
+    rows: pd.Series,
+    columns: pd.Series,
+    row_labels: tuple[str, ...],
+    column_labels: tuple[str, ...],
+) -> pd.DataFrame:
+    """Counts of each (row label, column label) pair, every label in the given order, zeros
+    included. `rows` and `columns` are aligned label series; every value is one of the labels."""
+    row_codes = pd.Categorical(rows, categories=list(row_labels)).codes.astype(np.int64)
+    column_codes = pd.Categorical(columns, categories=list(column_labels)).codes.astype(np.int64)
+    if (row_codes < 0).any() or (column_codes < 0).any():
+        raise ValueError("crosstab: a value is not one of the labels")
+    cells = np.bincount(
+        row_codes * len(column_labels) + column_codes,
+        minlength=len(row_labels) * len(column_labels),
+    ).reshape(len(row_labels), len(column_labels))
+    return pd.DataFrame(cells, index=list(row_labels), columns=list(column_labels))
+
+
+def _div_half_up(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator rounded half away from zero, in integers (denominator > 0)."""
+    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    return np.where(numerator < 0, -magnitude, magnitude)

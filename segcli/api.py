@@ -1,0 +1,322 @@
+"""segcli as a library: what every front end calls (the CLI today; an HTTP server, predictions
+and other engines next).
+
+    from segcli import api
+
+    loaded = api.load(api.Inputs(paths=("orders.csv",)))
+    vips = api.customers(loaded, as_of="2025-10-23", filters=api.Filters(segments=("VIP",)))
+    for record in vips.records():
+        print(record["contactID"], record["metrics"]["totalSpend"])
+
+`load` reads the orders once; `customers`, `customer`, `breakdown`, `rfm` and `transitions` then
+answer questions about them at any as-of instant, with any settings. Results are frozen
+dataclasses with `.to_dict()` / `.records()` in the customer API's JSON shape and `.frame` for
+pandas users. Notices (what was assumed, skipped or set aside) come back with each result,
+never printed. Errors are `SegcliError`s with a code and a message.
+
+Importing this module is cheap: pandas and pyarrow are imported by the calls that need them, so
+that a front end's `--help` does not pay for them. Nothing here changes process-wide state; a
+command-line front end may call `tune_for_cli()` once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from segcli.model.errors import NotFoundError, SegcliError, UsageError
+from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
+from segcli.model.settings import Settings
+
+if TYPE_CHECKING:
+    from segcli.core.select import Filters
+    from segcli.loading import Loaded
+    from segcli.results import Breakdown, Customer, CustomerList, Matrix
+
+__all__ = [
+    "DETAIL_COLUMNS",
+    "LIST_DETAILS",
+    "Breakdown",
+    "Customer",
+    "CustomerList",
+    "ExportOptions",
+    "Filters",
+    "Inputs",
+    "Loaded",
+    "Matrix",
+    "NotFoundError",
+    "ParseOptions",
+    "SegcliError",
+    "Settings",
+    "breakdown",
+    "customer",
+    "customers",
+    "load",
+    "parse_as_of",
+    "parse_money",
+    "rfm",
+    "transitions",
+    "tune_for_cli",
+]
+
+AsOf = int | str | None  # epoch milliseconds, an ISO date or datetime, or None (the default)
+BREAKDOWN_BY: tuple[str, ...] = ("segment", "frequency")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where the orders come from, and how to read them.
+
+    `paths` are files (CSV, gzip CSV, Parquet), folders, glob patterns, or `-` for CSV on
+    `stdin`; none means the bundled sample. `contacts` is a contacts file whose customers with
+    no orders are listed too. With `cache`, the per-customer aggregate is kept between runs
+    (in `cache_dir`, default `$XDG_CACHE_HOME/segcli`)."""
+
+    paths: tuple[str, ...] = ()
+    input_format: str | None = None  # 'csv' or 'parquet', whatever the extension says
+    encoding: str = DEFAULT_ENCODING
+    strict: bool = False  # a skipped row or conflicting copy is an error, not a notice
+    export: ExportOptions = field(default_factory=ExportOptions)
+    parse: ParseOptions = field(default_factory=ParseOptions)
+    contacts: str | None = None
+    cache: bool = False
+    cache_dir: str | None = None
+    stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        paths = (self.paths,) if isinstance(self.paths, str | Path) else self.paths
+        object.__setattr__(self, "paths", tuple(str(p) for p in paths))
+        if self.contacts is not None:
+            object.__setattr__(self, "contacts", str(self.contacts))
+
+
+def load(
+    inputs: Inputs | None = None,
+    *,
+    details: Collection[str] = DETAIL_COLUMNS,
+    as_of: AsOf = None,
+    keep_orders: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Loaded:
+    """Read the orders once. Only the customer `details` asked for are read (a breakdown needs
+    none); `as_of` tells the cache which instant will be asked for; `keep_orders` keeps the
+    orders themselves (for questions at several instants, such as transitions) and bypasses the
+    cache. `progress(what, done, total)` is told as sources are read."""
+    from segcli import cache, loading
+
+    inputs = inputs or Inputs()
+    cache_root = None
+    if inputs.cache and not keep_orders:
+        cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
+    return loading.load_orders(
+        inputs.paths,
+        input_format=inputs.input_format,
+        encoding=inputs.encoding,
+        strict=inputs.strict,
+        stdin=inputs.stdin,
+        export_options=inputs.export,
+        parse_options=inputs.parse,
+        customers_path=inputs.contacts,
+        progress=progress,
+        details=details,
+        cache_root=cache_root,
+        as_of_ms=as_of_ms(as_of),
+    )
+
+
+def customers(
+    loaded: Loaded,
+    settings: Settings | None = None,
+    as_of: AsOf = None,
+    *,
+    filters: Filters | None = None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+    rfm: bool = False,
+) -> CustomerList:
+    """Customers as of `as_of`, filtered, sorted (ties by contactID) and paginated; with `rfm`,
+    each carries RFM scores and segment (implied by `filters.rfm_segments`)."""
+    from segcli.analytics import rfm as rfm_stage
+    from segcli.core import select
+    from segcli.results import CustomerList
+
+    settings = settings or Settings()
+    filters = filters or select.Filters()
+    at = _classify(loaded, settings, as_of)
+    frame = at.customers
+    if rfm or filters.rfm_segments:
+        frame = rfm_stage.score(frame, settings)
+    page, total = select.select(
+        frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
+    )
+    return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices)
+
+
+def customer(
+    loaded: Loaded, contact_id: str, settings: Settings | None = None, as_of: AsOf = None
+) -> Customer:
+    """One customer by contactID (compared trimmed); NotFoundError when there is none."""
+    from segcli.core import select
+    from segcli.results import Customer
+
+    settings = settings or Settings()
+    at = _classify(loaded, settings, as_of)
+    return Customer(select.find(at.customers, contact_id), at.as_of_ms, settings, at.notices)
+
+
+def breakdown(
+    loaded: Loaded,
+    settings: Settings | None = None,
+    as_of: AsOf = None,
+    *,
+    by: Sequence[str] = BREAKDOWN_BY,
+    cross: bool = False,
+) -> Breakdown | Matrix:
+    """Count, share, total and average spend per segment and per purchase frequency (`by`); with
+    `cross`, the counts of each segment × frequency pair instead."""
+    from segcli.analytics import summary
+    from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
+    from segcli.results import Breakdown, Matrix
+
+    settings = settings or Settings()
+    at = _classify(loaded, settings, as_of)
+    frame = at.customers
+    if cross:
+        table = summary.crosstab(frame[SEGMENT], frame[PURCHASE_FREQUENCY], SEGMENTS, FREQUENCIES)
+        return Matrix(
+            table,
+            "segmentByFrequency",
+            len(frame),
+            settings,
+            as_of_ms=at.as_of_ms,
+            notices=at.notices,
+        )
+    unknown = [b for b in by if b not in BREAKDOWN_BY]
+    if unknown:
+        raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
+    tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
+    return Breakdown(tables, len(frame), at.as_of_ms, settings, at.notices)
+
+
+def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
+    """Customers per RFM segment (recency, frequency and monetary scored 1-5), in the order of
+    the settings' RFM table, then Others."""
+    from segcli.analytics import rfm as rfm_stage
+    from segcli.analytics import summary
+    from segcli.model.schema import RFM_SEGMENT
+    from segcli.results import Breakdown
+
+    settings = settings or Settings()
+    at = _classify(loaded, settings, as_of)
+    scored = rfm_stage.score(at.customers, settings)
+    table = summary.counts_by(scored, RFM_SEGMENT, settings.rfm_labels(), name="rfm")
+    return Breakdown({"rfm": table}, len(scored), at.as_of_ms, settings, at.notices)
+
+
+def transitions(
+    loaded: Loaded,
+    since: AsOf,
+    until: AsOf = None,
+    settings: Settings | None = None,
+    *,
+    movement: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> Matrix | CustomerList:
+    """How customers moved between segments from `since` to `until` (default: the as-of
+    default). Loaded with `keep_orders=True`. With `movement` (from, to), the customers who
+    moved so, as they are at `until`; `from` may be `(none)`: not a customer yet."""
+    from segcli.analytics import transitions as moves
+    from segcli.core import select
+    from segcli.results import CustomerList, Matrix
+
+    settings = settings or Settings()
+    since_ms = as_of_ms(since)
+    if since_ms is None:
+        raise UsageError("from", "the earlier instant is required")
+    after = _classify(loaded, settings, until)
+    if since_ms > after.as_of_ms:
+        since_text, until_text = format_instant(since_ms), format_instant(after.as_of_ms)
+        raise UsageError("from", f"{since_text} is after the later instant {until_text}")
+    before = _classify(loaded, settings, since_ms)
+    notices = (*after.notices, *before.notices)
+    if movement is not None:
+        chosen = moves.moved(before.customers, after.customers, *movement)
+        page, total = select.select(chosen, select.Filters(), limit=limit)
+        return CustomerList(page, total, after.as_of_ms, settings, 0, notices)
+    table = moves.matrix(before.customers, after.customers)
+    dates = {"from": format_instant(since_ms), "to": format_instant(after.as_of_ms)}
+    return Matrix(
+        table,
+        "matrix",
+        len(after.customers),
+        settings,
+        fields=dates,
+        movements=moves.movements(table),
+        notices=notices,
+    )
+
+
+def parse_as_of(text: str) -> int:
+    """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
+    milliseconds. Raises ValueError."""
+    from segcli.core.instants import parse_instant
+    from segcli.loading import END_OF_DAY_MS
+
+    ms = parse_instant(text, date_end_ms=END_OF_DAY_MS)
+    if ms is None:
+        raise ValueError(
+            f"'{text}' is not an ISO date or datetime (e.g. 2025-10-23 or 2025-10-23T18:00:00Z)"
+        )
+    return ms
+
+
+def parse_money(text: str) -> int:
+    """An amount (`5000`, `1,245.50`, `$5,000`) in cents, by the rules of the `total` column;
+    fractions of a cent are refused. Raises ValueError. The one parser for flags, config and
+    query parameters."""
+    from segcli.core.amounts import parse_money as parse
+
+    return parse(text)
+
+
+def as_of_ms(value: AsOf) -> int | None:
+    """An as-of given as epoch milliseconds, ISO text or None, in epoch milliseconds."""
+    if value is None or isinstance(value, int):
+        return value
+    return parse_as_of(value)
+
+
+def tune_for_cli() -> None:
+    """Process-wide tuning for a one-shot command: Arrow's jemalloc memory pool (engines/
+    memory.py has the measured reason). A library user's process is left as it is."""
+    from segcli.engines import memory
+
+    memory.use_jemalloc()
+
+
+def _classify(loaded: Loaded, settings: Settings, as_of: AsOf):  # -> loading.Classified
+    from segcli import loading
+
+    return loading.classify_at(loaded, as_of_ms(as_of), settings)
+
+
+def __getattr__(name: str) -> object:
+    """Result and filter types, imported (with pandas) on first use."""
+    if name in {"Breakdown", "Customer", "CustomerList", "Matrix"}:
+        from segcli import results
+
+        return getattr(results, name)
+    if name == "Filters":
+        from segcli.core.select import Filters
+
+        return Filters
+    if name == "Loaded":
+        from segcli.loading import Loaded
+
+        return Loaded
+    raise AttributeError(f"module 'segcli.api' has no attribute {name!r}")

@@ -1,0 +1,369 @@
+"""The `segcli` commands. Each one parses its options, calls `segcli.api`, and prints the result
+with the renderer for the format asked for; the error boundary (boundary.py) turns failures into
+one stderr line, a JSON error and an exit code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from segcli import __version__, api
+from segcli.cli.boundary import run, tell
+from segcli.cli.options import (
+    By,
+    FormatOpt,
+    ListFormatOpt,
+    Options,
+    PrettyOpt,
+    QuietOpt,
+    choice,
+    parse_as_of,
+    parse_frequency,
+    parse_money,
+    parse_segment,
+    parse_sort_field,
+    settings_options,
+    shared_options,
+)
+from segcli.cli.printing import (
+    Format,
+    ListFormat,
+    print_breakdown,
+    print_customer,
+    print_list,
+    print_matrix,
+)
+from segcli.config import Resolved
+from segcli.model.schema import (
+    DEFAULT_SORT,
+    DEFAULT_TABLE_ROWS,
+    FREQUENCIES,
+    LIST_DETAILS,
+    NOT_YET,
+    SEGMENTS,
+    SORT_FIELDS,
+)
+from segcli.output.console import Output
+
+app = typer.Typer(
+    name="segcli",
+    help="Customer intelligence from order exports: metrics, purchase cadence and segments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals hold customers' personal data
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+config_app = typer.Typer(
+    help="Settings: thresholds and the RFM segment table.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
+cache_app = typer.Typer(help="The per-customer cache that makes repeat queries fast.")
+app.add_typer(cache_app, name="cache", no_args_is_help=True)
+
+
+_process = {"tune": False}  # main() runs as the segcli process: tune Arrow's pool once, on load
+
+
+def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_orders=False):
+    """Load the orders (or their cached aggregate) with a progress bar; tell the notices."""
+    if _process["tune"]:
+        api.tune_for_cli()
+        _process["tune"] = False
+    with out.progress() as progress:
+        loaded = api.load(
+            options.inputs,
+            details=details,
+            as_of=options.as_of,
+            keep_orders=keep_orders,
+            progress=progress,
+        )
+    tell(out, loaded.notices)
+    return loaded
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"segcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """segcli turns an order export into per-customer metrics and lifecycle segments."""
+
+
+@app.command("list")
+@shared_options
+def list_customers(
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(
+            parser=parse_segment,
+            metavar="SEGMENT",
+            help=f"Only this segment (repeat for several): {', '.join(SEGMENTS)}.",
+        ),
+    ] = None,
+    frequency: Annotated[
+        list[str] | None,
+        typer.Option(
+            parser=parse_frequency,
+            metavar="FREQUENCY",
+            help=f"Only this purchase frequency (repeat for several): {', '.join(FREQUENCIES)}.",
+        ),
+    ] = None,
+    min_days: Annotated[int | None, typer.Option(min=0, help="lastOrderDaysAgo at least.")] = None,
+    max_days: Annotated[int | None, typer.Option(min=0, help="lastOrderDaysAgo at most.")] = None,
+    min_spend: Annotated[
+        int | None, typer.Option(parser=parse_money, help="totalSpend at least.", metavar="AMOUNT")
+    ] = None,
+    max_spend: Annotated[
+        int | None, typer.Option(parser=parse_money, help="totalSpend at most.", metavar="AMOUNT")
+    ] = None,
+    rfm_scores: Annotated[
+        bool, typer.Option("--rfm", help="Add RFM scores and segment to each customer.")
+    ] = False,
+    rfm_segment: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="RFM_SEGMENT",
+            help="Only this RFM segment (repeat for several; implies --rfm).",
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            parser=parse_sort_field,
+            metavar="FIELD",
+            help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
+        ),
+    ] = DEFAULT_SORT,
+    descending: Annotated[bool, typer.Option("--desc/--asc", help="Sort direction.")] = True,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=0, help=f"At most N customers (table default {DEFAULT_TABLE_ROWS})."),
+    ] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
+    output_format: ListFormatOpt = ListFormat.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """List customers, filtered and sorted."""
+    from segcli.core.select import Filters
+
+    rfm_labels = choice("RFM segment", options.settings.rfm_labels())
+    filters = Filters(
+        segments=tuple(segment or ()),
+        frequencies=tuple(frequency or ()),
+        min_days=min_days,
+        max_days=max_days,
+        min_spend_cents=min_spend,
+        max_spend_cents=max_spend,
+        rfm_segments=tuple(rfm_labels(s) for s in rfm_segment or ()),
+    )
+    table_rows = DEFAULT_TABLE_ROWS if output_format is ListFormat.table else None
+
+    def work(out: Output) -> None:
+        loaded = _load(out, options, LIST_DETAILS)
+        result = api.customers(
+            loaded,
+            options.settings,
+            options.as_of,
+            filters=filters,
+            sort=sort,
+            descending=descending,
+            limit=limit if limit is not None else table_rows,
+            offset=offset,
+            rfm=rfm_scores,
+        )
+        tell(out, result.notices)
+        print_list(out, result, output_format, pretty=options.pretty)
+
+    run(options.quiet, output_format.value, work)
+
+
+@app.command()
+@shared_options
+def show(
+    contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The customer's id.")],
+    output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """Show one customer, with phone and account fields."""
+
+    def work(out: Output) -> None:
+        loaded = _load(out, options)
+        result = api.customer(loaded, contact_id, options.settings, options.as_of)
+        tell(out, result.notices)
+        print_customer(out, result, output_format, pretty=options.pretty)
+
+    run(options.quiet, output_format.value, work)
+
+
+@app.command()
+@shared_options
+def breakdown(
+    by: Annotated[
+        list[By] | None,
+        typer.Option(help="Break down by segment or frequency (default: both)."),
+    ] = None,
+    cross: Annotated[
+        bool, typer.Option("--cross", help="Count segment x purchase frequency instead.")
+    ] = False,
+    output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """Count, share, total and average spend per segment and per purchase frequency."""
+    wanted = [b.value for b in by or list(By)]
+
+    def work(out: Output) -> None:
+        loaded = _load(out, options, details=())
+        result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
+        tell(out, result.notices)
+        if isinstance(result, api.Matrix):
+            print_matrix(out, result, output_format, pretty=options.pretty)
+        else:
+            print_breakdown(out, result, output_format, pretty=options.pretty)
+
+    run(options.quiet, output_format.value, work)
+
+
+@app.command("rfm")
+@shared_options
+def rfm_command(
+    output_format: FormatOpt = Format.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """Customers per RFM segment: recency, frequency and monetary scored 1-5."""
+
+    def work(out: Output) -> None:
+        loaded = _load(out, options, details=())
+        result = api.rfm(loaded, options.settings, options.as_of)
+        tell(out, result.notices)
+        print_breakdown(out, result, output_format, pretty=options.pretty)
+
+    run(options.quiet, output_format.value, work)
+
+
+_from_segment = choice("segment", (*SEGMENTS, NOT_YET))
+
+
+def _movement(value: str) -> tuple[str, str]:
+    """`--list FROM:TO` -> (from segment or (none), to segment)."""
+    source, sep, target = value.partition(":")
+    if not sep:
+        raise typer.BadParameter(
+            f"'{value}' is not FROM:TO (e.g. VIP:Dormant)", param_hint="'--list'"
+        )
+    try:
+        return _from_segment(source.strip()), parse_segment(target.strip())
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint="'--list'") from None
+
+
+@app.command("transitions")
+@shared_options
+def transitions_command(
+    since: Annotated[
+        int,
+        typer.Option("--from", parser=parse_as_of, metavar="DATE", help="The earlier instant."),
+    ],
+    until: Annotated[
+        int | None,
+        typer.Option(
+            "--to",
+            parser=parse_as_of,
+            metavar="DATE",
+            help="The later instant. Default: --as-of, else now (the sample's date for the "
+            "sample).",
+        ),
+    ] = None,
+    movement: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            metavar="FROM:TO",
+            help="List the customers who moved FROM:TO (e.g. VIP:Dormant, '(none):New').",
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
+    output_format: ListFormatOpt = ListFormat.table,
+    options: Options = None,  # type: ignore[assignment]  # given by @shared_options
+) -> None:
+    """How customers moved between segments from one date to another."""
+    pair = _movement(movement) if movement is not None else None
+    if pair is None and output_format in (ListFormat.ndjson, ListFormat.csv):
+        raise typer.BadParameter(
+            f"{output_format.value} is a list format; use it with --list FROM:TO",
+            param_hint="'--format'",
+        )
+    table_rows = DEFAULT_TABLE_ROWS if output_format is ListFormat.table else None
+
+    def work(out: Output) -> None:
+        loaded = _load(out, options, LIST_DETAILS if pair else (), keep_orders=True)
+        to = until if until is not None else options.as_of
+        shown = limit if limit is not None else table_rows
+        result = api.transitions(loaded, since, to, options.settings, movement=pair, limit=shown)
+        tell(out, result.notices)
+        if isinstance(result, api.Matrix):
+            print_matrix(out, result, Format(output_format.value), pretty=options.pretty)
+        else:
+            print_list(out, result, output_format, pretty=options.pretty)
+
+    run(options.quiet, output_format.value, work)
+
+
+@config_app.command("show")
+@settings_options
+def config_show(
+    output_format: FormatOpt = Format.table,
+    pretty: PrettyOpt = False,
+    resolved: Resolved = None,  # type: ignore[assignment]  # given by @settings_options
+) -> None:
+    """Show the settings in effect, where each comes from, and the RFM segment table."""
+    from segcli.output import json, tables
+
+    path = str(resolved.path) if resolved.path else None
+    out = Output()
+    if output_format is Format.json:
+        out.text(json.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
+    else:
+        out.show(tables.config_tables(resolved.settings, resolved.origins, path))
+
+
+@cache_app.command("info")
+def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = False) -> None:
+    """Where the cache is, and what it holds."""
+    from segcli import cache
+    from segcli.output import json, tables
+
+    root = cache.directory()
+    stored = cache.entries(root)
+    out = Output()
+    if output_format is Format.json:
+        out.text(json.cache_json(str(root), stored, pretty=pretty))
+    else:
+        out.show(tables.cache_table(str(root), stored))
+
+
+@cache_app.command("clear")
+def cache_clear(quiet: QuietOpt = False) -> None:
+    """Remove every cache entry."""
+    from segcli import cache
+
+    root = cache.directory()
+    removed = cache.clear(root)
+    Output(quiet=quiet).notice(
+        f"removed {removed} cache entr{'y' if removed == 1 else 'ies'} from {root}"
+    )
+
+
+def main() -> None:
+    """The `segcli` executable. Unlike a command run in-process (tests, other programs), it may
+    tune process-wide state: Arrow's memory pool, when a command first loads orders."""
+    _process["tune"] = True
+    app()

@@ -1,0 +1,87 @@
+"""The one error boundary: the library raises SegcliError; here it becomes one stderr line, a
+JSON error object on stdout when the format is JSON, and the exit code. A closed stdout ends the
+command quietly with 141, as a filter killed by SIGPIPE; Ctrl-C with 130.
+
+This is also where the library's hints are worded as this front end's flags.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import NoReturn
+
+import typer
+
+from segcli.input.presets import PRESET_NAMES
+from segcli.model.errors import Hint, SegcliError, UsageError
+from segcli.model.notices import Notice
+from segcli.output.console import Output
+
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
+DEBUG_ENV = "SEGCLI_DEBUG"  # set to 1 to see the traceback of an unexpected error
+JSON_FORMATS = frozenset({"json"})  # formats whose errors are also written as a JSON object
+
+# Each hint as the CLI words it, appended to the message that carries it.
+HINTS: dict[Hint, str] = {
+    Hint.STRICT: " (--strict allows none)",
+    Hint.INCLUDE_CANCELLED: "; --include-cancelled counts them",
+    Hint.INPUT_FORMAT: "; pass --input-format csv or --input-format parquet",
+    Hint.INPUT_FORMAT_CSV: "; if it is CSV, pass --input-format csv",
+    Hint.ENCODING_UTF16: " (if it is UTF-16 text, pass --encoding utf-16)",
+    Hint.ENCODING_LEGACY: (
+        "; if it was saved by Excel or an older system, try --encoding cp1252 (or latin-1)"
+    ),
+    Hint.MAPPING: (
+        f"; for a shop's own export pass --preset {'|'.join(PRESET_NAMES)}, "
+        "or map columns with --column orderDate='Invoice Date'"
+    ),
+    Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",
+}
+
+
+def worded(text: str, hint: Hint | None) -> str:
+    """A message with its hint, if any, in this front end's words."""
+    return text if hint is None else text + HINTS[hint]
+
+
+def tell(out: Output, notices: Iterable[Notice]) -> None:
+    """Notices to stderr, each with its hint worded."""
+    for notice in notices:
+        out.notice(worded(notice.text, notice.hint))
+
+
+def run(quiet: bool, output_format: str, work: Callable[[Output], None]) -> None:
+    """Run a command's body inside the error boundary."""
+    out = Output(quiet=quiet)
+    try:
+        work(out)
+    except UsageError as err:  # a bad argument found only after loading: Click reports it
+        raise typer.BadParameter(err.message, param_hint=f"'--{err.option}'") from None
+    except SegcliError as err:
+        fail(out, output_format, err.code, worded(err.message, err.hint), err.exit_code)
+    except (typer.Exit, typer.BadParameter):
+        raise
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a SIGPIPE'd tool would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)"
+        fail(out, output_format, "INTERNAL", message, 1)
+
+
+def fail(out: Output, output_format: str, code: str, message: str, exit_code: int) -> NoReturn:
+    from segcli.output.json import error_json
+
+    out.error(message)
+    if output_format in JSON_FORMATS:
+        out.text(error_json(code, message))
+    raise typer.Exit(exit_code)

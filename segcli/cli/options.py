@@ -1,0 +1,408 @@
+"""The options commands share, as Typer declares them, and the values they become: `Options`
+(an `api.Inputs`, the as-of, the output switches and the resolved settings). Parsers here turn
+a bad value into a usage error (exit 2) that names the flag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+
+from segcli import api, config
+from segcli.cli.printing import Format, ListFormat
+from segcli.cli.signature import with_options
+from segcli.input.presets import PRESET_NAMES
+from segcli.model import settings as defaults
+from segcli.model.errors import ConfigError, SettingsError
+from segcli.model.options import (
+    DAY_FIRST,
+    DECIMAL_MARKS,
+    DEFAULT_ENCODING,
+    INPUT_FORMATS,
+    MAPPABLE,
+    MONTH_FIRST,
+    ExportOptions,
+    ParseOptions,
+)
+from segcli.model.schema import FREQUENCIES, SEGMENTS, SORT_FIELDS
+from segcli.model.settings import Settings
+
+
+class By(StrEnum):
+    segment = "segment"
+    frequency = "frequency"
+
+
+InputFormat = StrEnum(  # type: ignore[misc]  # built from the one list in model/options.py
+    "InputFormat", [(name, name) for name in INPUT_FORMATS]
+)
+
+
+def choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
+    """A parser that accepts any case and names the valid labels, in their order, when it fails."""
+    lookup = {label.casefold(): label for label in labels}
+
+    def parse(value: str) -> str:
+        try:
+            return lookup[value.casefold()]
+        except KeyError:
+            valid = ", ".join(labels)
+            raise typer.BadParameter(f"'{value}' is not a {kind}; choose from {valid}") from None
+
+    return parse
+
+
+# Choices come from the one list of labels in the schema.
+parse_segment = choice("segment", SEGMENTS)
+parse_frequency = choice("purchase frequency", FREQUENCIES)
+parse_sort_field = choice("sort field", tuple(SORT_FIELDS))
+
+
+def parse_as_of(value: str) -> int:
+    try:
+        return api.parse_as_of(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def parse_money(value: str) -> int:
+    """An amount flag (--min-spend, --max-spend): `api.parse_money`'s rules."""
+    try:
+        return api.parse_money(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _threshold_money(value: str) -> int:
+    """--vip-threshold: an amount by the same rules, not negative."""
+    cents = parse_money(value)
+    if cents < 0:
+        raise typer.BadParameter(f"'{value}' must not be negative")
+    return cents
+
+
+# --- options every command shares -----------------------------------------------------------
+
+OrdersOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--orders",
+        "-o",
+        metavar="PATH",
+        envvar="SEGCLI_ORDERS",
+        show_envvar=True,
+        help="Orders file (.csv, .csv.gz, .parquet, or - for CSV on stdin); repeat to combine. "
+        "Default: the bundled sample.",
+    ),
+]
+AsOfOpt = Annotated[
+    int | None,
+    typer.Option(
+        parser=parse_as_of,
+        help="Measure ages from this ISO date (its end, UTC) or datetime. Default: now.",
+        metavar="DATE",
+    ),
+]
+InputFormatOpt = Annotated[
+    InputFormat | None,
+    typer.Option(
+        case_sensitive=False,
+        help="Read the orders as this format, whatever their extension.",
+    ),
+]
+EncodingOpt = Annotated[str, typer.Option(help="Text encoding of CSV input.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) if any row is skipped.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No notices on stderr.")]
+PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
+
+_READING = "Reading exports"
+Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
+    "Preset", [(name, name) for name in PRESET_NAMES]
+)
+PresetOpt = Annotated[
+    Preset | None,
+    typer.Option(
+        case_sensitive=False,
+        help="Read a shop's own export (detected from the header when not given).",
+        rich_help_panel=_READING,
+    ),
+]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column",
+        metavar="ROLE=HEADER",
+        help="Read ROLE (orderReference, contactID, orderDate, total, name, email, company, "
+        "phone, accountName, accountCode) from the column HEADER; repeatable.",
+        rich_help_panel=_READING,
+    ),
+]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FORMAT",
+        help="Read orderDate with this strftime format, e.g. '%d/%m/%Y %H:%M'.",
+        rich_help_panel=_READING,
+    ),
+]
+DayFirstOpt = Annotated[
+    bool,
+    typer.Option("--dayfirst", help="Read 03/04/2025 as 3 April.", rich_help_panel=_READING),
+]
+MonthFirstOpt = Annotated[
+    bool,
+    typer.Option("--monthfirst", help="Read 03/04/2025 as 4 March.", rich_help_panel=_READING),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ZONE",
+        help="Time zone of order times without an offset, e.g. Pacific/Auckland. Default: UTC.",
+        rich_help_panel=_READING,
+    ),
+]
+DecimalOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="MARK",
+        help="Decimal mark of amounts: '.' (1,245.50) or ',' (1 245,50).",
+        rich_help_panel=_READING,
+    ),
+]
+IncludeCancelledOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-cancelled",
+        help="Count orders a shop export marks cancelled, voided, refunded or failed.",
+        rich_help_panel=_READING,
+    ),
+]
+CustomersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--customers",
+        metavar="PATH",
+        help="Contacts file (CSV or Parquet: contactID or email, plus details); its customers "
+        "with no orders are listed too.",
+        rich_help_panel=_READING,
+    ),
+]
+
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Neither use nor store the per-customer cache ($XDG_CACHE_HOME/segcli).",
+        rich_help_panel=_READING,
+    ),
+]
+
+_SETTINGS = "Settings (flag > config file > default)"
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="TOML settings file. Default: ./segcli.toml, else "
+        "$XDG_CONFIG_HOME/segcli/config.toml.",
+        rich_help_panel=_SETTINGS,
+    ),
+]
+VipOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--vip-threshold",
+        parser=_threshold_money,
+        metavar="AMOUNT",
+        help="VIP: totalSpend above this (default 5000.00)",
+        rich_help_panel=_SETTINGS,
+    ),
+]
+
+
+def _days(flag: str, text: str, default: int) -> Any:
+    return typer.Option(
+        flag, min=0, metavar="DAYS", help=f"{text} (default {default})", rich_help_panel=_SETTINGS
+    )
+
+
+DormantOpt = Annotated[
+    int | None,
+    _days("--dormant-days", "Dormant: last order more days ago", defaults.DEFAULT_DORMANT_DAYS),
+]
+NewOpt = Annotated[
+    int | None,
+    _days("--new-days", "New: first order at most this many days ago", defaults.DEFAULT_NEW_DAYS),
+]
+WeeklyOpt = Annotated[
+    int | None,
+    _days("--weekly-days", "Weekly: average gap at most this", defaults.DEFAULT_WEEKLY_DAYS),
+]
+MonthlyOpt = Annotated[
+    int | None,
+    _days("--monthly-days", "Monthly: average gap at most this", defaults.DEFAULT_MONTHLY_DAYS),
+]
+QuarterlyOpt = Annotated[
+    int | None,
+    _days(
+        "--quarterly-days", "Quarterly: average gap at most this", defaults.DEFAULT_QUARTERLY_DAYS
+    ),
+]
+
+
+def settings_from_flags(
+    config_file: ConfigOpt = None,
+    vip_threshold: VipOpt = None,
+    dormant_days: DormantOpt = None,
+    new_days: NewOpt = None,
+    weekly_days: WeeklyOpt = None,
+    monthly_days: MonthlyOpt = None,
+    quarterly_days: QuarterlyOpt = None,
+) -> config.Resolved:
+    """Settings from the flags, the config file and the defaults; a bad one is a usage error."""
+    flags = {
+        "vip-threshold": vip_threshold,
+        "dormant-days": dormant_days,
+        "new-days": new_days,
+        "weekly-days": weekly_days,
+        "monthly-days": monthly_days,
+        "quarterly-days": quarterly_days,
+    }
+    try:
+        return config.resolve(flags, config_file)
+    except ConfigError as exc:
+        hint = f"'{exc.key}' in {exc.path}" if exc.key else f"'--config' ({exc.path})"
+        raise typer.BadParameter(exc.message, param_hint=hint) from None
+    except SettingsError as exc:
+        raise typer.BadParameter(exc.message, param_hint=f"'--{exc.key}'") from None
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options every command takes: where the orders come from, the as-of, the output
+    switches, and the settings resolved from flags, config file and defaults."""
+
+    inputs: api.Inputs
+    as_of: int | None
+    quiet: bool
+    pretty: bool
+    resolved: config.Resolved
+
+    @property
+    def settings(self) -> Settings:
+        return self.resolved.settings
+
+
+def shared_options_from_flags(
+    orders: OrdersOpt = None,
+    as_of: AsOfOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = DEFAULT_ENCODING,
+    strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    pretty: PrettyOpt = False,
+    preset: PresetOpt = None,
+    column: ColumnOpt = None,
+    date_format: DateFormatOpt = None,
+    dayfirst: DayFirstOpt = False,
+    monthfirst: MonthFirstOpt = False,
+    timezone: TimezoneOpt = None,
+    decimal: DecimalOpt = ".",
+    include_cancelled: IncludeCancelledOpt = False,
+    customers: CustomersOpt = None,
+    no_cache: NoCacheOpt = False,
+    config_file: ConfigOpt = None,
+    vip_threshold: VipOpt = None,
+    dormant_days: DormantOpt = None,
+    new_days: NewOpt = None,
+    weekly_days: WeeklyOpt = None,
+    monthly_days: MonthlyOpt = None,
+    quarterly_days: QuarterlyOpt = None,
+) -> Options:
+    resolved = settings_from_flags(
+        config_file,
+        vip_threshold,
+        dormant_days,
+        new_days,
+        weekly_days,
+        monthly_days,
+        quarterly_days,
+    )
+    if dayfirst and monthfirst:
+        raise typer.BadParameter(
+            "choose one of --dayfirst and --monthfirst", param_hint="'--dayfirst'"
+        )
+    if decimal not in DECIMAL_MARKS:
+        raise typer.BadParameter(
+            f"'{decimal}' is not a decimal mark; choose . or ,", param_hint="'--decimal'"
+        )
+    export_options = ExportOptions(
+        preset=preset.value if preset else None,
+        columns=_column_mapping(column or []),
+        include_cancelled=include_cancelled,
+    )
+    parse_options = ParseOptions(
+        date_format=_date_format(date_format),
+        date_order=DAY_FIRST if dayfirst else MONTH_FIRST if monthfirst else None,
+        timezone=_timezone(timezone),
+        decimal=decimal,
+    )
+    inputs = api.Inputs(
+        paths=tuple(str(p) for p in orders or ()),
+        input_format=input_format.value if input_format else None,
+        encoding=encoding,
+        strict=strict,
+        export=export_options,
+        parse=parse_options,
+        contacts=str(customers) if customers is not None else None,
+        cache=not no_cache,
+    )
+    return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
+
+
+def _column_mapping(pairs: list[str]) -> dict[str, str]:
+    """`--column orderDate="Invoice Date"` (repeatable) -> {canonical role: header}."""
+    roles = {role.casefold(): role for role in MAPPABLE}
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, header = pair.partition("=")
+        canonical = roles.get(role.strip().casefold())
+        if not sep or not header.strip() or canonical is None:
+            raise typer.BadParameter(
+                f"'{pair}' is not ROLE=HEADER with ROLE one of {', '.join(MAPPABLE)}",
+                param_hint="'--column'",
+            )
+        mapping[canonical] = header.strip()
+    return mapping
+
+
+def _date_format(text: str | None) -> str | None:
+    if text is not None and "%" not in text:
+        raise typer.BadParameter(
+            f"'{text}' has no % directives (e.g. '%d/%m/%Y %H:%M')", param_hint="'--date-format'"
+        )
+    return text
+
+
+def _timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"'{name}' is not a time zone name (e.g. Pacific/Auckland, Europe/Berlin, UTC)",
+            param_hint="'--timezone'",
+        ) from None
+    return name
+
+
+shared_options = with_options(shared_options_from_flags, "options")
+settings_options = with_options(settings_from_flags, "resolved")

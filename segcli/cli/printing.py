@@ -1,0 +1,119 @@
+"""Results -> the renderer for the format asked for -> stdout. Each dispatch is exhaustive over
+its format enum (`assert_never`): a new format that no branch prints fails type checking and
+the test that renders every format, rather than falling through to another format's output."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, assert_never
+
+from segcli.model.schema import format_instant
+from segcli.output.console import Output
+
+if TYPE_CHECKING:
+    from segcli.results import Breakdown, Customer, CustomerList, Matrix
+
+
+class Format(StrEnum):
+    """Formats of a command that prints one document."""
+
+    table = "table"
+    json = "json"
+
+
+class ListFormat(StrEnum):
+    """Formats of a command that prints customers."""
+
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+def print_list(out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bool) -> None:
+    from segcli.output import csv, json, tables
+
+    page = result.frame
+    match fmt:
+        case ListFormat.table:
+            out.show(tables.list_table(page, result.total, result.offset, width=out.width))
+        case ListFormat.json if pretty:
+            text = json.list_json(
+                page, result.total, as_of_ms=result.as_of_ms, settings=result.settings, pretty=True
+            )
+            out.text(text)
+        case ListFormat.json:
+            parts = json.list_json_bytes(
+                page, result.total, as_of_ms=result.as_of_ms, settings=result.settings
+            )
+            out.write(parts)
+        case ListFormat.ndjson:
+            out.write(json.list_ndjson_bytes(page))
+        case ListFormat.csv:
+            out.text(csv.list_csv(page))
+        case _:
+            assert_never(fmt)
+
+
+def print_customer(out: Output, result: Customer, fmt: Format, *, pretty: bool) -> None:
+    from segcli.output import json, tables
+
+    match fmt:
+        case Format.table:
+            out.show(tables.show_table(result.frame))
+        case Format.json:
+            text = json.show_json(
+                result.frame, as_of_ms=result.as_of_ms, settings=result.settings, pretty=pretty
+            )
+            out.text(text)
+        case _:
+            assert_never(fmt)
+
+
+def print_breakdown(out: Output, result: Breakdown, fmt: Format, *, pretty: bool) -> None:
+    from segcli.output import json, tables
+
+    match fmt:
+        case Format.table:
+            out.show(tables.breakdown_tables(result.tables, result.total, result.as_of_ms))
+        case Format.json:
+            text = json.breakdown_json(
+                result.tables,
+                result.total,
+                result.as_of_ms,
+                settings=result.settings,
+                pretty=pretty,
+            )
+            out.text(text)
+        case _:
+            assert_never(fmt)
+
+
+def print_matrix(out: Output, result: Matrix, fmt: Format, *, pretty: bool) -> None:
+    """A segment × frequency matrix (with an as-of), or a transitions matrix (from, to) and its
+    biggest movements."""
+    from segcli.output import json, tables
+
+    match fmt:
+        case Format.table if result.movements is not None:
+            since, until = result.fields["from"], result.fields["to"]
+            title = f"Segment at {since} (rows) → at {until} (columns)"
+            out.show(tables.matrix_table(result.frame, title, "From \\ To", diagonal=True))
+            out.show(tables.movements_table(result.movements, "Biggest movements"))
+        case Format.table:
+            when = format_instant(result.as_of_ms) if result.as_of_ms is not None else "now"
+            title = f"Segment × purchase frequency — {result.total:,} customers as of {when}"
+            out.show(tables.matrix_table(result.frame, title, "Segment"))
+        case Format.json:
+            text = json.matrix_json(
+                result.frame,
+                {"total": result.total},
+                key=result.key,
+                fields=result.fields,
+                as_of_ms=result.as_of_ms,
+                settings=result.settings,
+                pretty=pretty,
+            )
+            out.text(text)
+        case _:
+            assert_never(fmt)

@@ -1,0 +1,2 @@
+"""The pipeline's core: parse (instants, amounts) and check the columns (normalise), aggregate
+per customer (metrics), classify (segments), and select (filter, sort, paginate)."""

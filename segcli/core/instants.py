@@ -1,0 +1,192 @@
+"""Order dates -> instants: int64 milliseconds since the epoch, UTC (SPEC §1).
+
+ISO 8601 with or without an offset (a time with none is UTC, or the given time zone), bare dates,
+day/month dates when the order is known, a strftime format, and Parquet timestamps and dates.
+Vectorised with pyarrow compute; pandas only for what Arrow cannot parse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.engines.arrow import as_numpy, is_null, text_column
+from segcli.model.options import DAY_FIRST, ParseOptions
+from segcli.model.schema import DAY_MS
+
+# ISO 8601 as SPEC §1 accepts it: a date, optionally a time (T or space), optionally an offset
+# (Shopify writes a space before it: `2025-10-07 09:50:26 +1300`).
+ISO_INSTANT = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?$"
+)
+
+ISO_DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
+
+SPACED_OFFSET = r" ([+-]\d{2}:?\d{2}|Z)$"
+
+HAS_OFFSET = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? ?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+YEAR_ZERO = "0000-"  # ISO's year 0 is valid to pandas, but no export means it
+
+# Day and month in either order (`23/10/2025 09:50`, `10.07.2025`), read only when the user (or a
+# preset) says which comes first: 03/04/2025 is ambiguous.
+NUMERIC_DATE = (
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?$"
+)
+
+_UNIT_PER_MS = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}
+
+DEFAULT_PARSE = ParseOptions()
+
+
+def parse_instants(
+    column: pa.ChunkedArray | pa.Array,
+    *,
+    date_end_ms: int = 0,
+    options: ParseOptions | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Instants as int64 ms since the epoch (UTC), plus masks of empty and unparseable values.
+
+    Strings follow SPEC §1 (offsets honoured, no offset is UTC, or `options.timezone`); a bare
+    date is midnight plus `date_end_ms`. With `options.date_format` strings are read by that
+    strftime format instead; with `options.date_order`, day/month/year dates are read too.
+    Parquet timestamps without a zone are UTC; sub-millisecond digits are floored.
+    """
+    options = options or DEFAULT_PARSE
+    n = len(column)
+    if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        return _arrow_instants_ms(column), ~valid, np.zeros(n, dtype=bool)
+
+    text = text_column(column)
+    empty = is_null(text)
+    if options.date_format is not None:
+        ms, ok = _strptime_ms(text, options.date_format, options.timezone)
+        return ms, empty, ~empty & ~ok
+    if options.date_order is not None:
+        text = _numeric_dates_as_iso(text, options.date_order)
+    shaped = pc.fill_null(
+        pc.and_(
+            pc.match_substring_regex(text, ISO_INSTANT),
+            pc.invert(pc.starts_with(text, YEAR_ZERO)),
+        ),
+        False,
+    )
+    candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    candidates = pc.replace_substring_regex(candidates, SPACED_OFFSET, r"\1")
+    fast = _arrow_instants(candidates) if options.timezone is None and not date_end_ms else None
+    if fast is not None:
+        ms, ok = fast
+        return ms, empty, ~empty & ~ok
+    values = candidates.to_pandas()
+    if options.timezone is None:
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+    else:
+        offset = as_numpy(pc.fill_null(pc.match_substring_regex(candidates, HAS_OFFSET), False))
+        parsed = pd.to_datetime(values.where(offset), format="ISO8601", utc=True, errors="coerce")
+        local = pd.to_datetime(values.where(~offset), format="ISO8601", errors="coerce")
+        parsed = parsed.where(offset, _localize(local, options.timezone))
+    ok = parsed.notna().to_numpy()
+    ms = np.zeros(n, dtype=np.int64)
+    ms[ok] = _floor_to_ms(parsed.dt.tz_localize(None).to_numpy()[ok])
+    if date_end_ms:
+        bare = pc.fill_null(pc.match_substring_regex(text, ISO_DATE_ONLY), False)
+        ms[bare.to_numpy(zero_copy_only=False) & ok] += date_end_ms
+    return ms, empty, ~empty & ~ok
+
+
+def parse_instant(
+    text: str, *, date_end_ms: int = 0, options: ParseOptions = DEFAULT_PARSE
+) -> int | None:
+    """One instant, by exactly the rules of `parse_instants` (None if it does not parse)."""
+    ms, empty, bad = parse_instants(
+        pa.array([text], pa.string()), date_end_ms=date_end_ms, options=options
+    )
+    return None if empty[0] or bad[0] else int(ms[0])
+
+
+def _arrow_instants(candidates: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The fast path for a column of ISO instants that all carry an offset, or all do not:
+    Arrow's ISO 8601 cast, to the microsecond, then floored to ms. None when Arrow refuses any
+    value (a bare date, a mix of the two kinds, nanoseconds, an impossible date): the general
+    path, which judges value by value, decides then."""
+    for target in (pa.timestamp("us", "UTC"), pa.timestamp("us")):
+        try:
+            parsed = pc.cast(candidates, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        ok = as_numpy(pc.is_valid(parsed))
+        micros = as_numpy(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+        return micros // 1000, ok
+    return None
+
+
+def _localize(local: pd.Series, timezone: str) -> pd.Series:
+    """Wall-clock times in `timezone` -> UTC. In the repeated hour when clocks go back, the first
+    (daylight-saving) reading; in the hour skipped when they go forward, the time after the gap."""
+    ambiguous = np.ones(len(local), dtype=bool)
+    zoned = local.dt.tz_localize(timezone, ambiguous=ambiguous, nonexistent="shift_forward")
+    return zoned.dt.tz_convert("UTC")
+
+
+def _strptime_ms(
+    text: pa.ChunkedArray | pa.Array, date_format: str, timezone: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Strings read by a strftime format (with %z honoured) -> ms since the epoch, and a mask of
+    the values that parsed."""
+    parsed = pc.strptime(text, format=date_format, unit="ms", error_is_null=True)
+    ok = as_numpy(pc.is_valid(parsed))
+    ms = as_numpy(pc.fill_null(pc.cast(parsed, pa.int64()), 0)).astype(np.int64)
+    if parsed.type.tz is None and timezone is not None:
+        local = pd.Series(ms.astype("datetime64[ms]")).where(ok)
+        utc = _localize(local, timezone)
+        ok = ok & utc.notna().to_numpy()
+        ms[ok] = _floor_to_ms(utc.dt.tz_localize(None).to_numpy()[ok])
+    return ms, ok
+
+
+def _numeric_dates_as_iso(text: pa.ChunkedArray | pa.Array, order: str) -> pa.ChunkedArray:
+    """`23/10/2025 9:50` (day first) or `10/23/2025 9:50` (month first) -> `2025-10-23 09:50:00`;
+    other values are left as they are."""
+    numeric = pc.fill_null(pc.match_substring_regex(text, NUMERIC_DATE), False)
+    parts = pc.extract_regex(pc.if_else(numeric, text, "1/1/2000"), NUMERIC_DATE)
+
+    def field(name: str) -> pa.ChunkedArray:
+        return pc.struct_field(parts, name)
+
+    def two(values: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.utf8_lpad(values, width=2, padding="0")
+
+    day, month = (field("a"), field("b")) if order == DAY_FIRST else (field("b"), field("a"))
+    date = pc.binary_join_element_wise(field("year"), two(month), two(day), "-")
+    second = field("second")
+    clock = pc.binary_join_element_wise(
+        two(field("hour")), field("minute"), pc.if_else(pc.equal(second, ""), "00", second), ":"
+    )
+    timed = pc.binary_join_element_wise(date, clock, " ")
+    iso = pc.if_else(pc.equal(field("hour"), ""), date, timed)
+    return pc.if_else(numeric, iso, text)
+
+
+def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return as_numpy(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS
+    if pa.types.is_date64(kind):
+        return as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
+    raw = as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
+    per_ms = _UNIT_PER_MS[kind.unit]
+    if per_ms == 1:
+        return raw
+    return raw * 1000 if per_ms is None else raw // per_ms
+
+
+def _floor_to_ms(values: np.ndarray) -> np.ndarray:
+    unit, _ = np.datetime_data(values.dtype)
+    per_ms = _UNIT_PER_MS[unit]
+    ints = values.view(np.int64)
+    return ints * 1000 if per_ms is None else ints // per_ms

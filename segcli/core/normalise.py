@@ -1,0 +1,241 @@
+"""Raw columns -> canonical orders: each column parsed to its type (instants.py, amounts.py),
+customer keys encoded once, and every row that cannot count skipped and counted by reason.
+
+Everything here is vectorised with pyarrow compute and numpy; no Python loop touches a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.core.amounts import parse_amounts
+from segcli.core.instants import DEFAULT_PARSE, parse_instants
+from segcli.engines import keys
+from segcli.engines.arrow import as_numpy, as_text, is_null, text_column
+from segcli.input.readers import RawOrders
+from segcli.model.errors import InvalidInputError
+from segcli.model.options import ParseOptions
+from segcli.model.schema import (
+    CONTACT_ID,
+    CREDIT,
+    DETAIL_COLUMNS,
+    ORDER_DATE,
+    ORDER_MS,
+    ORDER_REFERENCE,
+    SOURCE,
+    TOTAL,
+    TOTAL_CENTS,
+)
+
+# Why a row is skipped, in the order the checks apply: a row counts under its first reason.
+EMPTY_REFERENCE = f"empty {ORDER_REFERENCE}"
+
+EMPTY_CONTACT = f"empty {CONTACT_ID}"
+
+EMPTY_DATE = f"empty {ORDER_DATE}"
+
+BAD_DATE = f"unparseable {ORDER_DATE}"
+
+EMPTY_TOTAL = f"empty {TOTAL}"
+
+BAD_TOTAL = f"unparseable {TOTAL}"
+
+MALFORMED = "with the wrong number of fields"
+
+SKIP_REASONS: tuple[str, ...] = (
+    MALFORMED,
+    EMPTY_REFERENCE,
+    EMPTY_CONTACT,
+    EMPTY_DATE,
+    BAD_DATE,
+    EMPTY_TOTAL,
+    BAD_TOTAL,
+)
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+    count: int
+    first: str  # where the first such row is, e.g. 'line 17'
+
+
+@dataclass(frozen=True)
+class NormaliseReport:
+    rows_read: int
+    skips: tuple[Skip, ...]
+    rounded_amounts: int  # totals with non-zero digits below the cent, rounded half away from zero
+
+    @property
+    def skipped(self) -> int:
+        return sum(s.count for s in self.skips)
+
+    def skipped_summary(self, headers: Mapping[str, str] | None = None) -> str | None:
+        """`skipped 3 of 27,270 rows: 2 unparseable orderDate (first: line 17), 1 ...`, or None.
+
+        `headers` ({canonical column: the file's header}) names the file's own column too:
+        `1 unparseable orderDate ('Created at') (line 9)`."""
+        if not self.skips:
+            return None
+        headers = headers or {}
+        parts = []
+        for s in self.skips:
+            column = s.reason.rsplit(" ", 1)[-1]
+            header = headers.get(column)
+            reason = f"{s.reason} ('{header}')" if header and header != column else s.reason
+            parts.append(f"{s.count:,} {reason} ({'first: ' if s.count > 1 else ''}{s.first})")
+        return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + ", ".join(parts)
+
+
+def normalise(
+    raw: RawOrders, options: ParseOptions | Sequence[ParseOptions] | None = None
+) -> tuple[pa.Table, NormaliseReport]:
+    """Parse and check the canonical columns; return the counted orders, in input order, as an
+    Arrow table (the text stays in Arrow's buffers; aggregation reads it from there).
+
+    Columns: contactID, orderReference (str), orderMs (int64 ms since the epoch, UTC),
+    totalCents (int64), and every detail column (str, missing where empty). Each source is parsed
+    with its own column types (a Parquet timestamp, a CSV string), then the parsed columns, which
+    all have one type, are joined in input order. `options` may be one per source. With several
+    sources, a `_source` column (int32) says which each order came from.
+    """
+    if options is None or isinstance(options, ParseOptions):
+        options = [options or DEFAULT_PARSE] * len(raw.tables)
+    with ThreadPoolExecutor(1) as pool:  # the keys are merged while the rest is parsed
+        customer_keys = pool.submit(key_column, [table[CONTACT_ID] for table in raw.tables])
+        parts = [
+            _parse(table, label, opts)
+            for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
+        ]
+        columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
+        masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
+        columns[CONTACT_ID] = customer_keys.result()
+
+    checks = [
+        (EMPTY_REFERENCE, is_null(columns[ORDER_REFERENCE])),
+        (EMPTY_CONTACT, is_null(columns[CONTACT_ID])),
+        (EMPTY_DATE, masks[EMPTY_DATE]),
+        (BAD_DATE, masks[BAD_DATE]),
+        (EMPTY_TOTAL, masks[EMPTY_TOTAL]),
+        (BAD_TOTAL, masks[BAD_TOTAL]),
+    ]
+    keep = ~np.logical_or.reduce([mask for _, mask in checks])
+    skips = [_malformed_skip(raw)] if any(len(m) for m in raw.malformed) else []
+    if not keep.all():
+        # The first failing check names the row's reason; -1 means the row is kept.
+        reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
+        counts = np.bincount(reason[~keep], minlength=len(checks))
+        for code, (label, _) in enumerate(checks):
+            if counts[code]:
+                first = int(np.argmax(reason == code))
+                skips.append(Skip(label, int(counts[code]), raw.locate(first)))
+    skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
+
+    if len(raw.tables) > 1:
+        sizes = [t.num_rows for t in raw.tables]
+        columns[SOURCE] = pa.array(np.repeat(np.arange(len(sizes), dtype=np.int32), sizes))
+    orders = pa.table(columns)
+    if not keep.all():
+        orders = orders.filter(pa.array(keep))
+    report = NormaliseReport(
+        rows_read=raw.rows_read,
+        skips=tuple(skips),
+        rounded_amounts=int(np.count_nonzero(masks[ROUNDED] & keep)),
+    )
+    return orders, report
+
+
+ROUNDED = "rounded"
+
+_TEXT_AND_NUMBERS = (ORDER_REFERENCE, ORDER_MS, TOTAL_CENTS, *DETAIL_COLUMNS)
+
+_MASKS = (EMPTY_DATE, BAD_DATE, EMPTY_TOTAL, BAD_TOTAL, ROUNDED)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One source's columns parsed to their canonical types, and its per-row masks."""
+
+    columns: dict[str, pa.ChunkedArray | pa.Array]
+    masks: dict[str, np.ndarray]
+
+
+def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
+    for field in table.schema:
+        if pa.types.is_nested(field.type):
+            raise InvalidInputError(
+                f"{label}: column '{field.name}' holds {field.type} values, which are not text, "
+                "numbers or instants"
+            )
+    date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE], options=options)
+    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL], decimal=options.decimal)
+    if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
+        cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
+    columns = {
+        ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
+        ORDER_MS: pa.array(date_ms),
+        TOTAL_CENTS: pa.array(cents),
+    }
+    for name in DETAIL_COLUMNS:
+        present = name in table.column_names
+        columns[name] = (
+            text_column(table[name]) if present else pa.nulls(table.num_rows)  # no buffers
+        )
+    masks = {
+        EMPTY_DATE: date_empty,
+        BAD_DATE: date_bad,
+        EMPTY_TOTAL: total_empty,
+        BAD_TOTAL: total_bad,
+        ROUNDED: rounded,
+    }
+    return _Parsed(columns, masks)
+
+
+def _join(parts: list[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
+    """One column from the sources' parts. A detail column a source lacks is all-null of the
+    null type (no memory); where another source has it, those parts become null text."""
+    types = {p.type for p in parts} - {pa.null()}
+    kind = types.pop() if len(types) == 1 else parts[0].type
+    if types:
+        raise InvalidInputError(f"sources disagree on a column's type: {kind} and {types.pop()}")
+    parts = [pc.cast(p, kind) if p.type != kind else p for p in parts]
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.chunked_array(chunks, type=kind)
+
+
+def key_column(parts: Sequence[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray:
+    """The customer keys of every source (`parts`, in order), dictionary-encoded once for every
+    later stage: the dictionary holds each key once, trimmed; a blank key is null. Trimming and
+    the blank check look at the dictionary (one value per customer), not at every row.
+
+    A part may come dictionary-encoded already (by the reader, or as a Parquet dictionary
+    column), in runs of chunks that each have their own dictionary; text is encoded here.
+    Dictionary order is first appearance except where an input's own dictionary was not."""
+    runs = [run for part in parts for run in keys.runs_of(_text_or_text_dictionary(part))]
+    codes, dictionary = keys.merge(runs)
+    clean = text_column(dictionary)
+    if clean.null_count or not clean.equals(dictionary):
+        # keys that differ only by surrounding white space are one customer; blank keys none
+        position, dictionary = keys.encode(clean)
+        codes = keys.relabel(codes, position)
+    return keys.as_column((codes, dictionary))
+
+
+def _text_or_text_dictionary(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A dictionary column of text as it is; any other column as text."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
+        return column
+    return as_text(column)
+
+
+def _malformed_skip(raw: RawOrders) -> Skip:
+    count = sum(len(m) for m in raw.malformed)
+    k = next(i for i, m in enumerate(raw.malformed) if len(m))
+    return Skip(MALFORMED, count, raw.locate_malformed(k, int(raw.malformed[k][0])))

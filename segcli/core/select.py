@@ -1,0 +1,132 @@
+"""Filter, sort and paginate classified customers (SPEC §4, `list` and `show`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.model.errors import NotFoundError
+from segcli.model.schema import (
+    COMPANY,
+    CONTACT_ID,
+    DEFAULT_SORT,
+    EMAIL,
+    LAST_ORDER_DAYS_AGO,
+    NAME,
+    PURCHASE_FREQUENCY,
+    RFM_SEGMENT,
+    SEGMENT,
+    SORT_FIELDS,
+    SPEND_CENTS,
+)
+
+_TEXT_SORT = {NAME, EMAIL, COMPANY}  # sorted ignoring case
+
+
+@dataclass(frozen=True)
+class Filters:
+    """`list` filters, combined with AND; several segments or frequencies are OR'ed."""
+
+    segments: tuple[str, ...] = ()
+    frequencies: tuple[str, ...] = ()
+    min_days: int | None = None
+    max_days: int | None = None
+    min_spend_cents: int | None = None
+    max_spend_cents: int | None = None
+    rfm_segments: tuple[str, ...] = ()  # needs RFM scores (rfm.score)
+
+
+def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    keep = np.ones(len(customers), dtype=bool)
+    if filters.segments:
+        keep &= customers[SEGMENT].isin(filters.segments).to_numpy()
+    if filters.frequencies:
+        keep &= customers[PURCHASE_FREQUENCY].isin(filters.frequencies).to_numpy()
+    if filters.rfm_segments:
+        keep &= customers[RFM_SEGMENT].isin(filters.rfm_segments).to_numpy()
+    days = customers[LAST_ORDER_DAYS_AGO]
+    if filters.min_days is not None:
+        keep &= (days >= filters.min_days).to_numpy(dtype=bool, na_value=False)
+    if filters.max_days is not None:
+        keep &= (days <= filters.max_days).to_numpy(dtype=bool, na_value=False)
+    spend = customers[SPEND_CENTS].to_numpy()
+    if filters.min_spend_cents is not None:
+        keep &= spend >= filters.min_spend_cents
+    if filters.max_spend_cents is not None:
+        keep &= spend <= filters.max_spend_cents
+    return customers[keep]
+
+
+def sort_customers(
+    customers: pd.DataFrame, field: str = DEFAULT_SORT, *, descending: bool = True
+) -> pd.DataFrame:
+    """Sort by one field (missing values last), ties by contactID ascending.
+
+    One np.lexsort over integer keys: text becomes its rank in Arrow's sort (code-point order,
+    as Python compares strings; name, email and company ignoring case), a category its code."""
+    column = SORT_FIELDS[field]
+    ids = _ranks(customers[CONTACT_ID])
+    if column == CONTACT_ID:
+        order = np.argsort(-ids if descending else ids, kind="stable")
+        return customers.iloc[order]
+    values = customers[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        key = values.cat.codes.to_numpy().astype(np.int64)
+        missing = key < 0
+    elif values.dtype == "str":
+        text = values.str.casefold() if column in _TEXT_SORT else values
+        missing = values.isna().to_numpy()
+        key = np.where(missing, 0, _ranks(text))  # all missing values tie, then go by id
+    else:
+        missing = values.isna().to_numpy()
+        key = values.to_numpy(dtype=np.int64, na_value=0)
+    order = np.lexsort((ids, -key if descending else key, missing))
+    return customers.iloc[order]
+
+
+def _ranks(text: pd.Series) -> np.ndarray:
+    """Each value's position in the sorted order (equal values: the same rank); missing last."""
+    values = pa.array(text.array)
+    positions = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
+    sorted_values = values.take(pa.array(positions))
+    if isinstance(sorted_values, pa.ChunkedArray):
+        sorted_values = sorted_values.combine_chunks()
+    starts = np.ones(len(positions), dtype=bool)
+    if len(positions) > 1:
+        same = pc.equal(sorted_values[1:], sorted_values[:-1])
+        starts[1:] = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    ranks = np.empty(len(positions), dtype=np.int64)
+    ranks[positions] = np.cumsum(starts) - 1
+    return ranks
+
+
+def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.DataFrame:
+    stop = None if limit is None else offset + limit
+    return customers.iloc[offset:stop]
+
+
+def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:
+    """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded."""
+    contact_id = contact_id.strip()
+    match = customers[customers[CONTACT_ID].to_numpy() == contact_id]
+    if match.empty:
+        raise NotFoundError(f"no customer with contactID '{contact_id}'")
+    return match
+
+
+def select(
+    customers: pd.DataFrame,
+    filters: Filters,
+    *,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int]:
+    """Filter, sort and paginate; also return how many matched before pagination."""
+    matched = sort_customers(filter_customers(customers, filters), sort, descending=descending)
+    return paginate(matched, limit, offset), len(matched)

@@ -1,0 +1,97 @@
+"""Which header is which column: the one rule by which headers are compared, for the canonical
+columns, for presets and for the user's `--column` mapping alike, and the wording of errors that
+list a file's columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from segcli.model.errors import InvalidInputError, MissingColumnError
+from segcli.model.schema import CONTACT_ID, DETAIL_COLUMNS, EMAIL, REQUIRED_COLUMNS
+
+_IGNORED = re.compile(r"[\s_\-]")  # white space, `_` and `-` do not tell headers apart
+PRINTABLE_NAME_MAX = 40
+FOUND_MAX = 20  # columns an error lists before "... (n more)"
+
+
+def header_key(name: str) -> str:
+    """What two headers must share to match: case, white space, `_`, `-` and an import
+    template's leading `*` are ignored (`Order Date`, `order_date` and `*OrderDate` match)."""
+    return _IGNORED.sub("", name.strip().lstrip("*")).casefold()
+
+
+def match_columns(
+    header: Sequence[str],
+    label: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    email_key: bool = False,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    optional: Sequence[str] = DETAIL_COLUMNS,
+) -> dict[str, str]:
+    """Find each canonical column in a file's header: {canonical name: name in file}.
+
+    A canonical name matches a header exactly, else by `header_key`; `overrides` ({canonical
+    name: header}) come first. A missing required column, or two headers that both match one
+    name, is an error; with `email_key`, a file with an email column but no contactID is
+    accepted (its customers are keyed by email).
+    """
+    overrides = overrides or {}
+    found_columns: dict[str, str] = {}
+    missing = []
+    for canonical in (*required, *optional):
+        if canonical in overrides:
+            found_columns[canonical] = overrides[canonical]
+            continue
+        found = [name for name in header if name == canonical]
+        if not found:
+            found = [name for name in header if header_key(name) == header_key(canonical)]
+        if len(found) > 1:
+            listed = ", ".join(f"'{printable(n)}'" for n in found)
+            raise InvalidInputError(f"{label}: columns {listed} all match '{canonical}'")
+        if found:
+            found_columns[canonical] = found[0]
+        elif canonical in required:
+            missing.append(canonical)
+    if missing == [CONTACT_ID] and email_key and EMAIL in found_columns:
+        missing = []
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise MissingColumnError(
+            f"{label}: missing required column{plural} {names} (found: {found_list(header)})"
+            + _separator_hint(header)
+        )
+    return found_columns
+
+
+def find_header(header: Sequence[str], wanted: str) -> str | None:
+    """The header that is `wanted`: exactly, else the first with its key."""
+    exact = [h for h in header if h == wanted]
+    keyed = [h for h in header if header_key(h) == header_key(wanted)]
+    return (exact or keyed or [None])[0]
+
+
+def printable(name: str) -> str:
+    shown = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return shown if len(shown) <= PRINTABLE_NAME_MAX else shown[: PRINTABLE_NAME_MAX - 3] + "..."
+
+
+def _separator_hint(header: Sequence[str]) -> str:
+    """A hint when the one header holds what looks like several, split by another separator."""
+    if len(header) == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if separator in header[0]:
+                return (
+                    f"; the header looks separated by {name}, but segcli reads comma-separated CSV"
+                )
+    return ""
+
+
+def found_list(header: Sequence[str], most: int = FOUND_MAX) -> str:
+    names = [printable(n) for n in header]
+    shown = ", ".join(names[:most])
+    if len(names) > most:
+        shown += f", ... ({len(names) - most} more)"
+    return shown or "no columns"

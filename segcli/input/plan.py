@@ -1,0 +1,117 @@
+"""A file's header -> which of its columns plays which role (`Plan`): a preset (given, or detected
+from the header), the canonical names, and the user's column mapping on top."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from segcli.input.headers import find_header, found_list, header_key, match_columns
+from segcli.input.presets import FALLBACK_HEADERS, FIRST_NAME, LAST_NAME, PRESETS, Preset
+from segcli.model.errors import Hint, MissingColumnError
+from segcli.model.options import ExportOptions, ParseOptions
+from segcli.model.schema import CONTACT_ID, DETAIL_COLUMNS, EMAIL, NAME, REQUIRED_COLUMNS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which column of one file plays which role."""
+
+    mapping: dict[str, str]  # header in the file -> the role it is read as
+    roles: dict[str, str]  # role -> header (several roles may share one header)
+    preset: Preset | None = None
+    detected: bool = False
+    key_by_email: bool = False
+
+    def reading(self, details: Collection[str]) -> Plan:
+        """This plan, reading only the `details` wanted of the detail columns (a command that
+        shows no names need not read them); the email stays when it keys the customers."""
+        keep = set(details) | ({EMAIL} if self.key_by_email else set())
+        if NAME in keep:
+            keep |= {FIRST_NAME, LAST_NAME}
+        roles = {
+            role: name
+            for role, name in self.roles.items()
+            if role in keep or (role not in DETAIL_COLUMNS and role not in (FIRST_NAME, LAST_NAME))
+        }
+        return replace(self, mapping=read_as(roles), roles=roles)
+
+    def parse_options(self, given: ParseOptions) -> ParseOptions:
+        """The user's parse options, with the preset's date order when the user gave none."""
+        if self.preset is None or given.date_format or given.date_order:
+            return given
+        return replace(given, date_order=self.preset.date_order)
+
+
+def plan(header: Sequence[str], label: str, options: ExportOptions | None = None) -> Plan:
+    """Decide the roles of a file's columns; raise MissingColumnError naming what is missing."""
+    options = options or ExportOptions()
+    overrides = _find_overrides(header, label, options.columns)
+    if options.preset is not None:
+        return _preset_plan(header, label, PRESETS[options.preset], overrides, detected=False)
+    try:
+        roles = match_columns(header, label, overrides=overrides, email_key=True)
+    except MissingColumnError as missing:
+        present = {header_key(h) for h in header}
+        for preset in PRESETS.values():
+            if all(header_key(h) in present for h in preset.signature):
+                return _preset_plan(header, label, preset, overrides, detected=True)
+        raise MissingColumnError(missing.message, hint=Hint.MAPPING) from None
+    return Plan(read_as(roles), roles, key_by_email=CONTACT_ID not in roles)
+
+
+def read_as(roles: Mapping[str, str]) -> dict[str, str]:
+    """{header: role} for reading: a header shared by several roles is read once, as the first."""
+    mapping: dict[str, str] = {}
+    for role, name in roles.items():
+        mapping.setdefault(name, role)
+    return mapping
+
+
+def _find_overrides(
+    header: Sequence[str], label: str, columns: Mapping[str, str]
+) -> dict[str, str]:
+    """The user's column mapping as {role: header in this file}; an unknown header is an error
+    that lists the file's columns."""
+    found = {}
+    for role, wanted in columns.items():
+        name = find_header(header, wanted)
+        if name is None:
+            raise MissingColumnError(
+                f"{label}: no column '{wanted}' to read {role} from (found: {found_list(header)})"
+            )
+        found[role] = name
+    return found
+
+
+def _preset_plan(
+    header: Sequence[str],
+    label: str,
+    preset: Preset,
+    overrides: Mapping[str, str],
+    *,
+    detected: bool,
+) -> Plan:
+    by_key: dict[str, str] = {}
+    for name in header:
+        by_key.setdefault(header_key(name), name)
+    roles: dict[str, str] = {}
+    for role, wanted in preset.columns.items():
+        name = by_key.get(header_key(wanted))
+        fallback = FALLBACK_HEADERS.get((preset.name, role))
+        if name is None and fallback is not None:
+            name = by_key.get(header_key(fallback))
+        if name is not None:
+            roles[role] = name
+    roles.update(overrides)
+    key_by_email = preset.key_by_email and CONTACT_ID not in overrides
+    needed = [r for r in REQUIRED_COLUMNS if not (r == CONTACT_ID and key_by_email)]
+    if key_by_email:
+        needed.append(EMAIL)
+    missing = [r for r in needed if r not in roles]
+    if missing:
+        names = ", ".join(f"'{preset.columns.get(r, r)}'" for r in missing)
+        raise MissingColumnError(
+            f"{label}: not a {preset.title}: missing {names} (found: {found_list(header)})"
+        )
+    return Plan(read_as(roles), roles, preset=preset, detected=detected, key_by_email=key_by_email)

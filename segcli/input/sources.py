@@ -1,0 +1,115 @@
+"""Where orders come from: the paths a user gives (files, folders, glob patterns, `-` for
+standard input) resolved to `Source` values, each with its format, and the sample data set that
+ships inside the package. Nothing here reads a file's contents but standard input's."""
+
+from __future__ import annotations
+
+import glob
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import BinaryIO
+
+from segcli.model.errors import Hint, UnreadableError
+from segcli.model.options import CSV, DEFAULT_ENCODING, PARQUET
+
+STDIN = "-"
+
+_EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
+
+# The sample data set that ships inside the package, and the day it is a snapshot of.
+SAMPLE_FILE = "orders.parquet"
+
+SAMPLE_AS_OF = "2025-10-23"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file path, or the bytes read from standard input."""
+
+    label: str  # how messages name it
+    format: str  # CSV or PARQUET
+    path: Path | None = None
+    data: bytes | None = field(default=None, repr=False)
+    encoding: str = DEFAULT_ENCODING
+
+
+def format_for(path: str, input_format: str | None) -> str:
+    if input_format is not None:
+        return input_format
+    if path == STDIN:
+        return CSV
+    lower = path.lower()
+    for ext in sorted(_EXTENSIONS, key=len, reverse=True):
+        if lower.endswith(ext):
+            return _EXTENSIONS[ext]
+    raise UnreadableError(
+        f"{path}: cannot tell the file format from its name", hint=Hint.INPUT_FORMAT
+    )
+
+
+def resolve_sources(
+    paths: Sequence[str | Path],
+    *,
+    input_format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
+    stdin: BinaryIO | None = None,
+) -> list[Source]:
+    """Turn the paths a user gave into sources; '-' reads standard input once, into memory. A
+    folder stands for the order files in it and a glob pattern (`exports/2025-*.csv`) for the
+    files it matches, each in name order."""
+    sources = []
+    for raw in paths:
+        text = str(raw)
+        if text == STDIN:
+            fmt = format_for(text, input_format)
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            sources.append(Source("<stdin>", fmt, data=stream.read(), encoding=encoding))
+            continue
+        for path in _expand(text, input_format):
+            fmt = format_for(str(path), input_format)
+            sources.append(Source(str(path), fmt, path=path, encoding=encoding))
+    return sources
+
+
+def _expand(text: str, input_format: str | None) -> list[Path]:
+    """One path, the order files of a folder, or the files a glob pattern matches."""
+    path = Path(text)
+    if path.is_dir():
+        found = sorted(
+            p for p in path.iterdir() if p.is_file() and _known_extension(p.name, input_format)
+        )
+        if not found:
+            kinds = ", ".join(sorted(_EXTENSIONS))
+            raise UnreadableError(f"{text}: a folder with no order files in it ({kinds})")
+        return found
+    if path.exists():
+        return [path]
+    if glob.has_magic(text):
+        matched = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
+        if not matched:
+            raise UnreadableError(f"{text}: no files match this pattern")
+        return matched
+    raise UnreadableError(f"{text}: no such file")
+
+
+def _known_extension(name: str, input_format: str | None) -> bool:
+    lower = name.lower()
+    return any(
+        lower.endswith(ext) and (input_format is None or fmt == input_format)
+        for ext, fmt in _EXTENSIONS.items()
+    )
+
+
+def sample_source() -> Source:
+    """The sample data set bundled with segcli (inside the wheel, or sample_data/ in a checkout)."""
+    packaged = resources.files("segcli") / "sample_data" / SAMPLE_FILE
+    if packaged.is_file():
+        path = Path(str(packaged))
+    else:  # running from a source checkout
+        path = Path(__file__).resolve().parents[2] / "sample_data" / SAMPLE_FILE
+    if not path.is_file():
+        raise UnreadableError("the bundled sample data is missing from this installation")
+    return Source(f"sample data ({SAMPLE_FILE})", PARQUET, path=path)

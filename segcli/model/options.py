@@ -1,0 +1,45 @@
+"""What a user can ask of reading, as plain values.
+
+Light on purpose (no pandas, pyarrow or Rich): the CLI builds these while parsing options, before
+anything heavy is imported, and the stages that read (load, exports, normalise) take them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from segcli.model.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
+
+CSV = "csv"
+PARQUET = "parquet"
+INPUT_FORMATS: tuple[str, ...] = (CSV, PARQUET)
+DEFAULT_ENCODING = "utf-8"
+
+DAY_FIRST = "dayfirst"  # 23/10/2025
+MONTH_FIRST = "monthfirst"  # 10/23/2025
+DATE_ORDERS: tuple[str, ...] = (DAY_FIRST, MONTH_FIRST)
+DECIMAL_MARKS: tuple[str, ...] = (".", ",")
+
+PRESET_NAMES: tuple[str, ...] = ("shopify", "woocommerce", "xero")  # exports.PRESETS, in order
+MAPPABLE: tuple[str, ...] = REQUIRED_COLUMNS + DETAIL_COLUMNS  # what --column may name
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to read dates and amounts that are not in the canonical forms."""
+
+    date_format: str | None = None  # strftime, e.g. '%d/%m/%Y %H:%M'
+    date_order: str | None = None  # DAY_FIRST or MONTH_FIRST: read 23/10/2025-style dates
+    timezone: str | None = None  # IANA zone of times without an offset (default UTC)
+    decimal: str = "."  # the decimal mark of amounts: '.' or ','
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to map exports: a preset, the user's column mapping, and whether cancelled orders
+    count."""
+
+    preset: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)  # role -> header (--column)
+    include_cancelled: bool = False

@@ -1,0 +1,113 @@
+"""Canonical column names and category orders: the vocabulary every stage shares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Canonical input columns (SPEC §1).
+ORDER_REFERENCE = "orderReference"
+CONTACT_ID = "contactID"
+ORDER_DATE = "orderDate"
+TOTAL = "total"
+REQUIRED_COLUMNS: tuple[str, ...] = (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL)
+
+NAME = "name"
+EMAIL = "email"
+COMPANY = "company"
+PHONE = "phone"
+ACCOUNT_NAME = "accountName"
+ACCOUNT_CODE = "accountCode"
+DETAIL_COLUMNS: tuple[str, ...] = (NAME, EMAIL, COMPANY, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+LIST_DETAILS: tuple[str, ...] = (NAME, EMAIL, COMPANY)  # the details a list shows
+
+# Columns of the normalised orders frame (one row per counted order, in input order).
+ORDER_MS = "orderMs"  # int64 milliseconds since the Unix epoch, UTC
+TOTAL_CENTS = "totalCents"  # int64 cents
+SOURCE = "_source"  # with several input files: which one the order came from (0, 1, ...)
+CREDIT = "_credit"  # an optional boolean column while shaping: a credit note, which reduces spend
+
+# Columns of the customer frame (one row per customer).
+ORDER_COUNT = "orderCount"
+SPEND_CENTS = "totalSpendCents"
+FIRST_ORDER_MS = "firstOrderMs"
+LAST_ORDER_MS = "lastOrderMs"
+LAST_ORDER_REFERENCE = "lastOrderReference"
+LAST_ORDER_DAYS_AGO = "lastOrderDaysAgo"
+PURCHASE_FREQUENCY = "purchaseFrequency"
+SEGMENT = "segment"
+RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 each (segcli rfm, list --rfm)
+RFM_FREQUENCY = "rfmFrequency"
+RFM_MONETARY = "rfmMonetary"
+RFM_SCORE = "rfmScore"  # the three scores as digits, "545"
+RFM_SEGMENT = "rfmSegment"
+RFM_COLUMNS: tuple[str, ...] = (RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_SCORE, RFM_SEGMENT)
+# The per-customer aggregate before classification (metrics.per_customer, the cache), in order.
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    CONTACT_ID,
+    *DETAIL_COLUMNS,
+    ORDER_COUNT,
+    SPEND_CENTS,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+)
+
+# Columns of a summary table (breakdown, rfm): one row per category.
+COUNT = "count"
+SHARE = "share"
+TOTAL_SPEND_CENTS = "totalSpendCents"
+AVG_SPEND_CENTS = "avgSpendCents"
+
+# Segment and frequency labels, in the category order used wherever a list of them is shown.
+VIP = "VIP"
+ACTIVE = "Active"
+NEW = "New"
+DORMANT = "Dormant"
+SEGMENTS: tuple[str, ...] = (VIP, ACTIVE, NEW, DORMANT)
+
+WEEKLY = "Weekly"
+MONTHLY = "Monthly"
+QUARTERLY = "Quarterly"
+OCCASIONAL = "Occasional"
+ONE_TIME = "One-time"
+NO_ORDERS = "None"
+FREQUENCIES: tuple[str, ...] = (WEEKLY, MONTHLY, QUARTERLY, OCCASIONAL, ONE_TIME, NO_ORDERS)
+NOT_YET = "(none)"  # in a transition matrix: the customer had no orders yet at --from
+
+DAY_MS = 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# `list --sort FIELD`: the field name a user types -> the column that orders it.
+SORT_FIELDS: dict[str, str] = {
+    "totalSpend": SPEND_CENTS,
+    "orderCount": ORDER_COUNT,
+    "lastOrderDate": LAST_ORDER_MS,
+    "lastOrderDaysAgo": LAST_ORDER_DAYS_AGO,
+    "lastOrderReference": LAST_ORDER_REFERENCE,
+    "purchaseFrequency": PURCHASE_FREQUENCY,
+    "segment": SEGMENT,
+    "name": NAME,
+    "email": EMAIL,
+    "company": COMPANY,
+    "contactID": CONTACT_ID,
+}
+DEFAULT_SORT = "totalSpend"
+DEFAULT_TABLE_ROWS = 50  # rows a `list` table shows unless --limit says otherwise
+
+
+def format_instants(ms: np.ndarray) -> np.ndarray:
+    """Epoch milliseconds -> `YYYY-MM-DDTHH:MM:SS.mmmZ` strings (the API's instant format)."""
+    import numpy as np  # here, so that the vocabulary costs nothing to import
+
+    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"), unit="ms")
+    return np.char.add(text, "Z")
+
+
+def format_instant(ms: int) -> str:
+    """One instant, as format_instants writes it (without numpy)."""
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"

@@ -1,0 +1,337 @@
+"""JSON and JSON lines in the customer API's shapes (SPEC §5).
+
+Records for many customers are built column by column in Arrow (`record_texts`): no Python dict
+per customer. Small documents (breakdowns, matrices, settings) go through the json module.
+Renderers are pure: they format what they are given and never read files or compute metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.model.schema import (
+    AVG_SPEND_CENTS,
+    COUNT,
+    LAST_ORDER_DAYS_AGO,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    ORDER_COUNT,
+    PURCHASE_FREQUENCY,
+    RFM_FREQUENCY,
+    RFM_MONETARY,
+    RFM_RECENCY,
+    RFM_SCORE,
+    RFM_SEGMENT,
+    SEGMENT,
+    SHARE,
+    SPEND_CENTS,
+    TOTAL_SPEND_CENTS,
+    format_instant,
+    format_instants,
+)
+from segcli.model.settings import Settings
+from segcli.output.values import (
+    BREAKDOWN_KEYS,
+    LAST_ORDER_DATE,
+    LIST_KEYS,
+    METRIC_KEYS,
+    METRICS,
+    RFM,
+    RFM_KEYS,
+    SHOW_KEYS,
+    TOTAL_SPEND,
+    format_cents,
+    has_rfm,
+    settings_meta,
+    text_of,
+)
+
+
+def records_json(
+    customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, lines: bool = False
+) -> str:
+    """The API objects as a JSON array (or JSON lines)."""
+    parts = _joined(record_texts(customers, keys, end="\n" if lines else ","), lines=lines)
+    return text_of(parts)
+
+
+def record_texts(
+    customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, end: str = ""
+) -> pa.Array:
+    """One compact JSON object per customer, in the API's key order, built column by column in
+    Arrow (no Python object per customer): each value becomes its JSON literal, and the pieces
+    of every record, then `end` (the separator of a JSON array or JSON lines), are concatenated
+    in one pass."""
+    last = customers[LAST_ORDER_MS]
+    dates = pa.array(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), pa.large_string())
+    dates = pc.if_else(pa.array(last.isna().to_numpy()), pa.scalar(None, dates.type), dates)
+    metric_values: dict[str, pa.Array] = {
+        ORDER_COUNT: _json_ints(customers[ORDER_COUNT]),
+        TOTAL_SPEND: _json_strings(pa.array(format_cents(customers[SPEND_CENTS]).to_numpy())),
+        LAST_ORDER_DATE: _json_strings(dates),
+        LAST_ORDER_REFERENCE: _json_strings(_arrowtext_of(customers[LAST_ORDER_REFERENCE])),
+        SEGMENT: _json_labels(customers[SEGMENT]),
+        LAST_ORDER_DAYS_AGO: _json_ints(customers[LAST_ORDER_DAYS_AGO]),
+        PURCHASE_FREQUENCY: _json_labels(customers[PURCHASE_FREQUENCY]),
+    }
+    pieces: list[pa.Array | str] = []
+    for i, key in enumerate(keys):
+        pieces += [
+            ("{" if i == 0 else ",") + f'"{key}":',
+            _json_strings(_arrowtext_of(customers[key])),
+        ]
+    for i, key in enumerate(METRIC_KEYS):
+        opening = f',"{METRICS}":{{' if i == 0 else ","
+        pieces += [f'{opening}"{key}":', metric_values[key]]
+    if has_rfm(customers):
+        rfm = {
+            RFM_RECENCY: _json_ints(customers[RFM_RECENCY]),
+            RFM_FREQUENCY: _json_ints(customers[RFM_FREQUENCY]),
+            RFM_MONETARY: _json_ints(customers[RFM_MONETARY]),
+            RFM_SCORE: _json_strings(_arrowtext_of(customers[RFM_SCORE])),
+            RFM_SEGMENT: _json_labels(customers[RFM_SEGMENT]),
+        }
+        for i, (column, key) in enumerate(RFM_KEYS.items()):
+            opening = f',"{RFM}":{{' if i == 0 else ","
+            pieces += [f'{opening}"{key}":', rfm[column]]
+        pieces.append("}")
+    pieces.append("}}" + end)
+    if len(customers) == 0:
+        return pa.array([], pa.large_string())
+    parts = [p if isinstance(p, pa.Array) else _literal(p) for p in pieces]
+    return pc.binary_join_element_wise(*parts, _literal(""))
+
+
+def _joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
+    """Records that end in their separator (record_texts' `end`: a newline for JSON lines, a
+    comma in an array) as the parts of JSON lines or of one JSON array, the records one slice of
+    Arrow's buffer (no copy)."""
+    if len(records) == 0:
+        return [] if lines else [b"[]"]
+    offsets = np.frombuffer(records.buffers()[1], dtype=np.int64)[records.offset :]
+    start, stop = int(offsets[0]), int(offsets[len(records)])
+    if lines:
+        return [records.buffers()[2][start:stop]]
+    return [b"[", records.buffers()[2][start : stop - 1], b"]"]  # without the last comma
+
+
+# JSON string escapes: the two characters that must be escaped, then the control characters.
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def _json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as a JSON string literal, or null."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    values = pc.cast(values, pa.large_string())
+    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        values = pc.replace_substring(values, "\\", "\\\\")
+        values = pc.replace_substring(values, '"', '\\"')
+        for code in range(0x20):
+            char = chr(code)
+            escaped = _SHORT_ESCAPES.get(char, f"\\u{code:04x}")
+            values = pc.replace_substring(values, char, escaped)
+    quoted = pc.binary_join_element_wise(_literal('"'), values, _literal('"'), _literal(""))
+    return pc.fill_null(quoted, _literal("null"))
+
+
+def _json_ints(values: pd.Series) -> pa.Array:
+    """Integers as JSON numbers, missing ones as null."""
+    text = pc.cast(pa.array(values.array), pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    return pc.fill_null(text, _literal("null"))
+
+
+def _json_labels(values: pd.Series) -> pa.Array:
+    """A categorical of labels that need no escapes (schema.py, settings.py) as JSON strings."""
+    labels = pa.array([f'"{label}"' for label in values.cat.categories], pa.large_string())
+    return labels.take(pa.array(values.cat.codes.to_numpy()))
+
+
+def _literal(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _arrowtext_of(values: pd.Series) -> pa.Array:
+    array = pa.array(values.array) if values.dtype == "str" else pa.array(values, pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _dumps(document: object, pretty: bool) -> str:
+    if pretty:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finish(text: str, pretty: bool) -> str:
+    return _dumps(json.loads(text), pretty=True) if pretty else text + "\n"
+
+
+def list_json(
+    page: pd.DataFrame,
+    total: int,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
+    parts = list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings)
+    return _finish(text_of(parts).rstrip("\n"), pretty)
+
+
+def list_json_bytes(
+    page: pd.DataFrame,
+    total: int,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+) -> list[pa.Buffer | bytes]:
+    """`list_json` (compact) as parts of UTF-8 bytes, to be written one after another: the
+    records are a slice of Arrow's buffer, never copied into one Python bytes object."""
+    data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
+    meta = _dumps(_meta({"count": len(page), "total": total}, as_of_ms, settings), False).strip()
+    return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
+
+
+def _meta(
+    meta: dict[str, object], as_of_ms: int | None, settings: Settings | None
+) -> dict[str, object]:
+    """`meta` plus the as-of instant and the effective settings, when known."""
+    if as_of_ms is not None:
+        meta["asOf"] = format_instant(as_of_ms)
+    if settings is not None:
+        meta["settings"] = settings_meta(settings)
+    return meta
+
+
+def list_ndjson_bytes(page: pd.DataFrame) -> list[pa.Buffer | bytes]:
+    """`list_ndjson` as parts of UTF-8 bytes, straight from Arrow's buffer (no Python string)."""
+    return _joined(record_texts(page, LIST_KEYS, end="\n"), lines=True)
+
+
+def show_json(
+    customer: pd.DataFrame,
+    *,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}` for a
+    one-row frame (meta only when there is an as-of instant or settings to report)."""
+    data = records_json(customer, SHOW_KEYS, lines=True).strip()
+    meta = _meta({}, as_of_ms, settings)
+    if not meta:
+        return _finish(f'{{"success":true,"data":{data}}}', pretty)
+    return _finish(f'{{"success":true,"data":{data},"meta":{_dumps(meta, False).strip()}}}', pretty)
+
+
+def breakdown_json(
+    tables: Mapping[str, pd.DataFrame],
+    total: int,
+    as_of_ms: int,
+    *,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    data = {}
+    for by, table in tables.items():
+        spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
+        avg = table[AVG_SPEND_CENTS]
+        avg_text = format_cents(avg.fillna(0).to_numpy(dtype=np.int64)).tolist()
+        data[BREAKDOWN_KEYS[by]] = {
+            label: {
+                "count": int(table[COUNT].iloc[i]),
+                "share": float(table[SHARE].iloc[i]),
+                "totalSpend": spend[i],
+                "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+            }
+            for i, label in enumerate(table.index)
+        }
+    document = {
+        "success": True,
+        "data": data,
+        "meta": _meta({"total": total}, as_of_ms, settings),
+    }
+    return _dumps(document, pretty)
+
+
+def matrix_json(
+    table: pd.DataFrame,
+    meta: dict[str, object],
+    *,
+    key: str,
+    fields: Mapping[str, object] | None = None,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {**fields, key: {row: {column: count}}}, "meta": {...}}`."""
+    cells = {
+        str(row): {str(column): int(count) for column, count in counts.items()}
+        for row, counts in table.to_dict(orient="index").items()
+    }
+    document = {
+        "success": True,
+        "data": {**(fields or {}), key: cells},
+        "meta": _meta(dict(meta), as_of_ms, settings),
+    }
+    return _dumps(document, pretty)
+
+
+def error_json(code: str, message: str) -> str:
+    return _dumps({"success": False, "error": {"code": code, "message": message}}, pretty=False)
+
+
+def config_json(
+    settings: Settings, origins: Mapping[str, str], path: str | None, *, pretty: bool = False
+) -> str:
+    """The effective settings, where each came from, and the RFM segment table."""
+    document = {
+        "success": True,
+        "data": {
+            "configFile": path,
+            "settings": settings_meta(settings),
+            "origins": dict(origins),
+            "rfmSegments": [
+                {
+                    "name": rule.name,
+                    "recency": list(rule.recency),
+                    "frequency": list(rule.frequency),
+                    "monetary": list(rule.monetary),
+                }
+                for rule in settings.rfm_segments
+            ],
+        },
+    }
+    return _dumps(document, pretty)
+
+
+def cache_json(root: str, stored: Sequence[Any], *, pretty: bool = False) -> str:
+    """`cache info` as JSON: the directory and each entry."""
+    document = {
+        "success": True,
+        "data": {
+            "directory": root,
+            "entries": [
+                {
+                    "name": e.name,
+                    "bytes": e.size,
+                    "created": e.created,
+                    "inputs": list(e.inputs),
+                    "customers": e.customers,
+                }
+                for e in stored
+            ],
+            "bytes": sum(e.size for e in stored),
+        },
+    }
+    return _dumps(document, pretty)

@@ -1,0 +1,126 @@
+"""The customer API's vocabulary and values: its field names and key order (SPEC §5), money as
+exact two-decimal text, instants in the API's format, and the flat frame of formatted fields
+that the CSV writer and the tables start from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from segcli.model.schema import (
+    ACCOUNT_CODE,
+    ACCOUNT_NAME,
+    COMPANY,
+    CONTACT_ID,
+    EMAIL,
+    LAST_ORDER_DAYS_AGO,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    NAME,
+    ORDER_COUNT,
+    PHONE,
+    PURCHASE_FREQUENCY,
+    RFM_COLUMNS,
+    RFM_FREQUENCY,
+    RFM_MONETARY,
+    RFM_RECENCY,
+    RFM_SCORE,
+    RFM_SEGMENT,
+    SEGMENT,
+    SPEND_CENTS,
+    format_instants,
+)
+from segcli.model.settings import Settings
+
+TOTAL_SPEND = "totalSpend"
+
+LAST_ORDER_DATE = "lastOrderDate"
+
+METRICS = "metrics"
+
+# The customer API's key order (SPEC §5).
+LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
+
+SHOW_KEYS: tuple[str, ...] = (*LIST_KEYS, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+
+METRIC_KEYS: tuple[str, ...] = (
+    ORDER_COUNT,
+    TOTAL_SPEND,
+    LAST_ORDER_DATE,
+    LAST_ORDER_REFERENCE,
+    SEGMENT,
+    LAST_ORDER_DAYS_AGO,
+    PURCHASE_FREQUENCY,
+)
+
+RFM = "rfm"
+
+# The nested `rfm` object of `list --rfm`: its keys, from the frame's columns.
+RFM_KEYS: dict[str, str] = {
+    RFM_RECENCY: "recency",
+    RFM_FREQUENCY: "frequency",
+    RFM_MONETARY: "monetary",
+    RFM_SCORE: "score",
+    RFM_SEGMENT: "segment",
+}
+
+BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY, "rfm": RFM_SEGMENT}
+
+
+def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.Series:
+    """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00';
+    `grouped` adds thousands separators for tables ('1,245.50'; the page on screen only)."""
+    values = np.asarray(cents, dtype=np.int64)
+    magnitude = np.abs(values)
+    whole = pd.Series(magnitude // 100)
+    whole = whole.map("{:,}".format).astype("str") if grouped else whole.astype("str")
+    frac = pd.Series(magnitude % 100).astype("str").str.zfill(2)
+    sign = pd.Series(np.where(values < 0, "-", ""), dtype="str")
+    return sign + whole + "." + frac
+
+
+def has_rfm(customers: pd.DataFrame) -> bool:
+    """Whether RFM scores were added (`list --rfm`); renderers show what they are given."""
+    return RFM_SEGMENT in customers.columns
+
+
+def settings_meta(settings: Settings) -> dict[str, object]:
+    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text."""
+    meta: dict[str, object] = {}
+    for key, value in settings.thresholds().items():
+        head, *rest = key.split("-")
+        name = head + "".join(word.capitalize() for word in rest)
+        meta[name] = format_cents(np.array([value])).iloc[0] if key == "vip-threshold" else value
+    return meta
+
+
+def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.DataFrame:
+    """The API's flat fields, formatted, in key order (`keys` then the metrics)."""
+    last = customers[LAST_ORDER_MS]
+    dates = pd.Series(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), dtype="str")
+    dates[last.isna().to_numpy()] = pd.NA
+    flat = {key: customers[key].to_numpy() for key in keys}
+    flat |= {
+        ORDER_COUNT: customers[ORDER_COUNT].to_numpy(),
+        TOTAL_SPEND: format_cents(customers[SPEND_CENTS]).to_numpy(),
+        LAST_ORDER_DATE: dates.to_numpy(),
+        LAST_ORDER_REFERENCE: customers[LAST_ORDER_REFERENCE].to_numpy(),
+        SEGMENT: customers[SEGMENT].astype("str").to_numpy(),
+        LAST_ORDER_DAYS_AGO: customers[LAST_ORDER_DAYS_AGO].array,
+        PURCHASE_FREQUENCY: customers[PURCHASE_FREQUENCY].astype("str").to_numpy(),
+    }
+    if has_rfm(customers):
+        flat |= {column: customers[column].to_numpy() for column in RFM_COLUMNS}
+        flat[RFM_SEGMENT] = customers[RFM_SEGMENT].astype("str").to_numpy()
+    frame = pd.DataFrame(flat)
+    for key in (*keys, LAST_ORDER_DATE, LAST_ORDER_REFERENCE):
+        frame[key] = frame[key].astype("str")  # keeps missing values missing (null in JSON)
+    return frame
+
+
+def text_of(parts: Sequence[pa.Buffer | bytes]) -> str:
+    """Parts of UTF-8 bytes (json.list_json_bytes and friends) as one string."""
+    return b"".join(bytes(p) for p in parts).decode("utf-8")

@@ -1,0 +1,144 @@
+"""What `segcli.api` returns: frozen results that carry their frame, their notices, and the
+customer API's JSON documents (SPEC §5) through `.to_dict()` and `.records()`.
+
+`.to_dict()` is the document the CLI prints for the same question, parsed: it is built by the
+same renderer, so the two cannot drift apart. `.frame` is for pandas users: money in integer
+cents, instants in epoch milliseconds, segments and frequencies as categoricals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from segcli.model.notices import Notice
+from segcli.model.schema import AVG_SPEND_CENTS, COUNT, SHARE, TOTAL_SPEND_CENTS
+from segcli.model.settings import Settings
+from segcli.output import json as json_out
+from segcli.output.values import BREAKDOWN_KEYS, SHOW_KEYS, format_cents, text_of
+
+
+@dataclass(frozen=True)
+class CustomerList:
+    """A page of customers (`list`): `frame` holds the page, `total` the matches before
+    `limit` and `offset`."""
+
+    frame: pd.DataFrame
+    total: int
+    as_of_ms: int
+    settings: Settings
+    offset: int = 0
+    notices: tuple[Notice, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"success": true, "data": [...], "meta": {"count", "total", "asOf", "settings"}}`."""
+        parts = json_out.list_json_bytes(
+            self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings
+        )
+        return json.loads(text_of(parts))
+
+    def records(self, *, full: bool = False) -> list[dict[str, Any]]:
+        """The customers as API objects: contactID, name, email, company, metrics; with `full`,
+        in `show`'s shape (phone and account fields too)."""
+        if not full:
+            return self.to_dict()["data"]
+        return json.loads(json_out.records_json(self.frame, SHOW_KEYS))
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One customer (`show`), with phone and account fields; `frame` has one row."""
+
+    frame: pd.DataFrame
+    as_of_ms: int
+    settings: Settings
+    notices: tuple[Notice, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}`."""
+        text = json_out.show_json(self.frame, as_of_ms=self.as_of_ms, settings=self.settings)
+        return json.loads(text)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [self.to_dict()["data"]]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Count, share, total and average spend per category (`breakdown`, `rfm`): one table per
+    dimension ('segment', 'frequency' or 'rfm'), each with every category in display order."""
+
+    tables: Mapping[str, pd.DataFrame]
+    total: int  # customers
+    as_of_ms: int
+    settings: Settings
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The tables one under another, indexed by (dimension, category)."""
+        return pd.concat(dict(self.tables), names=["by", "category"])
+
+    def to_dict(self) -> dict[str, Any]:
+        text = json_out.breakdown_json(
+            self.tables, self.total, self.as_of_ms, settings=self.settings
+        )
+        return json.loads(text)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per (dimension, category), as the JSON document words each."""
+        rows = []
+        for by, table in self.tables.items():
+            spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
+            avg = table[AVG_SPEND_CENTS]
+            avg_text = format_cents(avg.fillna(0).to_numpy(dtype="int64")).tolist()
+            for i, label in enumerate(table.index):
+                rows.append(
+                    {
+                        "by": BREAKDOWN_KEYS[by],
+                        "category": str(label),
+                        "count": int(table[COUNT].iloc[i]),
+                        "share": float(table[SHARE].iloc[i]),
+                        "totalSpend": spend[i],
+                        "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+                    }
+                )
+        return rows
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Counts per pair of labels: segment × frequency (`breakdown --cross`), or segment at one
+    date × segment at another (`transitions`, with the biggest `movements`)."""
+
+    frame: pd.DataFrame  # rows × columns of counts, every label present
+    key: str  # the JSON key of the cells: 'segmentByFrequency' or 'matrix'
+    total: int  # customers
+    settings: Settings
+    as_of_ms: int | None = None  # breakdown --cross reports its as-of; transitions its dates
+    fields: Mapping[str, str] = field(default_factory=dict)  # transitions: from, to
+    movements: pd.DataFrame | None = None  # transitions: off-diagonal cells, biggest first
+    notices: tuple[Notice, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        text = json_out.matrix_json(
+            self.frame,
+            {"total": self.total},
+            key=self.key,
+            fields=self.fields,
+            as_of_ms=self.as_of_ms,
+            settings=self.settings,
+        )
+        return json.loads(text)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per cell: {"row", "column", "count"}."""
+        cells = self.frame.stack()
+        return [
+            {"row": str(row), "column": str(column), "count": int(n)}
+            for (row, column), n in cells.items()
+        ]
