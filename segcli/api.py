@@ -26,12 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from segcli.config import Resolved
+from segcli.config import resolve as resolve_settings
+from segcli.input.presets import PRESET_NAMES
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
 from segcli.model.settings import Settings
 
 if TYPE_CHECKING:
+    from segcli.cache import Stored
     from segcli.core.select import Filters
     from segcli.loading import Loaded
     from segcli.results import Breakdown, Customer, CustomerList, Matrix
@@ -39,6 +43,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DETAIL_COLUMNS",
     "LIST_DETAILS",
+    "PRESET_NAMES",
+    "Resolved",
+    "cache_entries",
+    "clear_cache",
+    "resolve_settings",
     "Breakdown",
     "Customer",
     "CustomerList",
@@ -289,6 +298,22 @@ def as_of_ms(value: AsOf) -> int | None:
     if value is None or isinstance(value, int):
         return value
     return parse_as_of(value)
+
+
+def cache_entries(cache_dir: str | None = None) -> tuple[Path, list[Stored]]:
+    """The cache's folder and the entries in it."""
+    from segcli import cache
+
+    root = Path(cache_dir) if cache_dir else cache.directory()
+    return root, cache.entries(root)
+
+
+def clear_cache(cache_dir: str | None = None) -> tuple[Path, int]:
+    """Remove every cache entry: the folder, and how many entries there were."""
+    from segcli import cache
+
+    root = Path(cache_dir) if cache_dir else cache.directory()
+    return root, cache.clear(root)
 
 
 def tune_for_cli() -> None:

@@ -4,15 +4,15 @@ set-up commands are the ones CI runs."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import jq
 import pytest
+from typer.testing import CliRunner
+
+from segcli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -54,6 +54,8 @@ def run_jq(arguments: list[str], text: str) -> str:
 
 
 def run(command: str) -> str:
+    """The example's segcli command, run in-process (as the installed command runs it, without
+    a new interpreter per example), then its jq stages."""
     lexer = shlex.shlex(command, posix=True, punctuation_chars="|")
     lexer.whitespace_split = True
     stages: list[list[str]] = [[]]
@@ -63,23 +65,20 @@ def run(command: str) -> str:
         else:
             stages[-1].append(token)
     assert stages[0][0] == "segcli" and all(s[0] == "jq" for s in stages[1:]), command
-    env = {**os.environ, **README_ENV}
-    env.pop("SEGCLI_ORDERS", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "segcli", *stages[0][1:]],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
+    done = CliRunner().invoke(app, stages[0][1:], env={**README_ENV, "SEGCLI_ORDERS": None})
+    assert done.exit_code == 0, done.stderr
     assert "error" not in done.stderr.lower()
     assert "skipped" not in done.stderr  # an example that loses rows would be a bad example
     text = done.stdout
     for stage in stages[1:]:
         text = run_jq(stage[1:], text)
     return text
+
+
+@pytest.fixture(autouse=True)
+def in_the_checkout(monkeypatch):
+    """Examples name files relative to the repository's root."""
+    monkeypatch.chdir(ROOT)
 
 
 EXAMPLES = console_examples()
@@ -115,3 +114,18 @@ def test_setup_commands_are_what_ci_runs():
     assert install_and_run.endswith("segcli breakdown")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert install_and_test in ci
+
+
+def python_examples() -> list[tuple[str, str]]:
+    """(code, printed output) for every `python` block followed by a `text` block."""
+    return re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", README, flags=re.S)
+
+
+@pytest.mark.parametrize(("code", "expected"), python_examples())
+def test_readme_python_example_prints_what_the_readme_shows(code, expected, capsys):
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == expected
+
+
+def test_readme_has_a_python_example():
+    assert any("from segcli import api" in code for code, _ in python_examples())

@@ -34,7 +34,6 @@ from segcli.cli.printing import (
     print_list,
     print_matrix,
 )
-from segcli.config import Resolved
 from segcli.model.schema import (
     DEFAULT_SORT,
     DEFAULT_TABLE_ROWS,
@@ -153,10 +152,8 @@ def list_customers(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """List customers, filtered and sorted."""
-    from segcli.core.select import Filters
-
     rfm_labels = choice("RFM segment", options.settings.rfm_labels())
-    filters = Filters(
+    filters = api.Filters(
         segments=tuple(segment or ()),
         frequencies=tuple(frequency or ()),
         min_days=min_days,
@@ -322,7 +319,7 @@ def transitions_command(
 def config_show(
     output_format: FormatOpt = Format.table,
     pretty: PrettyOpt = False,
-    resolved: Resolved = None,  # type: ignore[assignment]  # given by @settings_options
+    resolved: api.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
 ) -> None:
     """Show the settings in effect, where each comes from, and the RFM segment table."""
     from segcli.output import json, tables
@@ -338,11 +335,9 @@ def config_show(
 @cache_app.command("info")
 def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = False) -> None:
     """Where the cache is, and what it holds."""
-    from segcli import cache
     from segcli.output import json, tables
 
-    root = cache.directory()
-    stored = cache.entries(root)
+    root, stored = api.cache_entries()
     out = Output()
     if output_format is Format.json:
         out.text(json.cache_json(str(root), stored, pretty=pretty))
@@ -353,10 +348,7 @@ def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = Fals
 @cache_app.command("clear")
 def cache_clear(quiet: QuietOpt = False) -> None:
     """Remove every cache entry."""
-    from segcli import cache
-
-    root = cache.directory()
-    removed = cache.clear(root)
+    root, removed = api.clear_cache()
     Output(quiet=quiet).notice(
         f"removed {removed} cache entr{'y' if removed == 1 else 'ies'} from {root}"
     )

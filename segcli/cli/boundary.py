@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from segcli.input.presets import PRESET_NAMES
+from segcli import api
 from segcli.model.errors import Hint, SegcliError, UsageError
 from segcli.model.notices import Notice
 from segcli.output.console import Output
@@ -35,7 +35,7 @@ HINTS: dict[Hint, str] = {
         "; if it was saved by Excel or an older system, try --encoding cp1252 (or latin-1)"
     ),
     Hint.MAPPING: (
-        f"; for a shop's own export pass --preset {'|'.join(PRESET_NAMES)}, "
+        f"; for a shop's own export pass --preset {'|'.join(api.PRESET_NAMES)}, "
         "or map columns with --column orderDate='Invoice Date'"
     ),
     Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",

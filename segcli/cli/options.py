@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from segcli import api, config
+from segcli import api
 from segcli.cli.printing import Format, ListFormat
 from segcli.cli.signature import with_options
-from segcli.input.presets import PRESET_NAMES
 from segcli.model import settings as defaults
 from segcli.model.errors import ConfigError, SettingsError
 from segcli.model.options import (
@@ -124,7 +123,7 @@ ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Outpu
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
-    "Preset", [(name, name) for name in PRESET_NAMES]
+    "Preset", [(name, name) for name in api.PRESET_NAMES]
 )
 PresetOpt = Annotated[
     Preset | None,
@@ -265,7 +264,7 @@ def settings_from_flags(
     weekly_days: WeeklyOpt = None,
     monthly_days: MonthlyOpt = None,
     quarterly_days: QuarterlyOpt = None,
-) -> config.Resolved:
+) -> api.Resolved:
     """Settings from the flags, the config file and the defaults; a bad one is a usage error."""
     flags = {
         "vip-threshold": vip_threshold,
@@ -276,7 +275,7 @@ def settings_from_flags(
         "quarterly-days": quarterly_days,
     }
     try:
-        return config.resolve(flags, config_file)
+        return api.resolve_settings(flags, config_file)
     except ConfigError as exc:
         hint = f"'{exc.key}' in {exc.path}" if exc.key else f"'--config' ({exc.path})"
         raise typer.BadParameter(exc.message, param_hint=hint) from None
@@ -293,7 +292,7 @@ class Options:
     as_of: int | None
     quiet: bool
     pretty: bool
-    resolved: config.Resolved
+    resolved: api.Resolved
 
     @property
     def settings(self) -> Settings:

@@ -11,7 +11,7 @@ from segcli.model.schema import format_instant
 from segcli.output.console import Output
 
 if TYPE_CHECKING:
-    from segcli.results import Breakdown, Customer, CustomerList, Matrix
+    from segcli.api import Breakdown, Customer, CustomerList, Matrix
 
 
 class Format(StrEnum):
