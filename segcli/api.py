@@ -252,7 +252,7 @@ def transitions(
         since_text, until_text = format_instant(since_ms), format_instant(after.as_of_ms)
         raise UsageError("from", f"{since_text} is after the later instant {until_text}")
     before = _classify(loaded, settings, since_ms)
-    notices = (*after.notices, *before.notices)
+    notices = after.notices  # at --from, orders after it are left out by definition
     if movement is not None:
         chosen = moves.moved(before.customers, after.customers, *movement)
         page, total = select.select(chosen, select.Filters(), limit=limit)

@@ -458,3 +458,14 @@ def test_one_load_answers_at_several_instants(tmp_path):
     assert tuple(n.text for n in early.notices) == (
         "excluded 1 order dated after the as-of instant 2025-10-05T23:59:59.999Z",
     )
+
+
+def test_transitions_tells_only_the_later_instants_notices(cli: Cli):
+    """Orders after --from are left out of the earlier classification by definition: no notice
+    says so; the notices are loading's and the later instant's, as for any command."""
+    result = cli("transitions", "--from", "2025-07-01", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "using the bundled sample data (as of 2025-10-23); "
+        "pass --orders FILE or set SEGCLI_ORDERS to read your own"
+    ]
