@@ -11,6 +11,10 @@ import codecs
 import csv
 import gzip
 import io
+import lzma
+import re
+import sys
+import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -82,7 +86,9 @@ class RawOrders:
 
 
 def read_header(source: Source) -> list[str]:
-    """The column names of a source, without reading its rows."""
+    """The column names of a source, without reading its rows. A CSV header is looked for in the
+    first MAX_HEADER_CHARS characters only: a file with no line end there (`/dev/zero`, a binary
+    blob) is refused rather than read without end."""
     if source.format == PARQUET:
         try:
             return list(pq.read_schema(_arrow_input(source)).names)
@@ -90,15 +96,24 @@ def read_header(source: Source) -> list[str]:
             raise _not_parquet(source, exc) from None
     with _text_stream(source) as stream:
         try:
-            header = next(csv.reader(stream), None)
+            start = stream.read(MAX_HEADER_CHARS)
         except UnicodeDecodeError:
             raise _not_text(source) from None
-        except csv.Error as exc:
-            raise UnreadableError(f"{source.label}: not readable as CSV ({exc})") from None
-        except (OSError, EOFError) as exc:
+        except DECOMPRESSION_ERRORS as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+    if len(start) == MAX_HEADER_CHARS and "\n" not in start and "\r" not in start:
+        raise UnreadableError(
+            f"{source.label}: no line end in the first {MAX_HEADER_CHARS // 2**20} MiB; "
+            "not a CSV file with a header row"
+        )
+    try:
+        header = next(csv.reader(io.StringIO(start, newline="")), None)
+    except csv.Error as exc:
+        raise UnreadableError(f"{source.label}: not readable as CSV ({exc})") from None
     if not header or all(not name.strip() for name in header):
         raise UnreadableError(f"{source.label}: empty file (no header row)")
+    if "\x00" in start:
+        raise _not_text(source)
     return header
 
 
@@ -215,16 +230,68 @@ def _read_csv(source: Source, mapping: Mapping[str, str]) -> tuple[pa.Table, np.
 def _read_csv_once(
     source: Source, mapping: Mapping[str, str], *, use_threads: bool
 ) -> tuple[pa.Table, list[int]]:
+    """One read. Arrow reads in blocks, and a record longer than a block (a 2 MiB field) fails:
+    the block is doubled and the file read again, up to MAX_BLOCK_BYTES."""
     bad: list[int] = []
 
     def skip_row(row: pa_csv.InvalidRow) -> str:
         bad.append(row.number if row.number is not None else -1)
         return "skip"
 
+    block = BLOCK_BYTES
+    while True:
+        bad.clear()
+        try:
+            with _quiet_row_errors():
+                table = pa_csv.read_csv(
+                    _arrow_input(source),
+                    **_csv_options(source, mapping, skip_row, use_threads, block),
+                )
+            return table, bad
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "straddling" in message and block < MAX_BLOCK_BYTES:
+                block *= 4
+                continue
+            if "Empty CSV file" in message:  # a header and no line end: no rows
+                return pa.table({name: pa.array([], pa.string()) for name in mapping}), []
+            if "UTF8" in message or "UTF-8" in message or _undecodable(source):
+                raise _not_text(source) from None
+            if "straddling" in message:
+                raise UnreadableError(
+                    f"{source.label}: a record longer than {MAX_BLOCK_BYTES // 2**20} MiB, "
+                    "or a quote that is never closed"
+                ) from None
+            raise UnreadableError(
+                f"{source.label}: not readable as CSV ({_without_row_text(message)})"
+            ) from None
+        except DECOMPRESSION_ERRORS + (pa.ArrowException, UnicodeDecodeError, LookupError) as exc:
+            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+
+
+BLOCK_BYTES = 1 << 20  # Arrow's default block
+MAX_BLOCK_BYTES = 64 << 20  # the longest record segcli reads
+MAX_HEADER_CHARS = 1 << 20  # where a CSV header must end
+DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
+def _csv_options(
+    source: Source,
+    mapping: Mapping[str, str],
+    skip_row: Callable[[pa_csv.InvalidRow], str],
+    use_threads: bool,
+    block: int,
+) -> dict[str, object]:
     encoding = source.encoding
-    options = {
+    return {
         "read_options": pa_csv.ReadOptions(
             use_threads=use_threads,
+            block_size=block,
             encoding="utf8" if _is_utf8(encoding) else encoding,
         ),
         "parse_options": pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip_row),
@@ -235,15 +302,32 @@ def _read_csv_once(
             quoted_strings_can_be_null=False,
         ),
     }
+
+
+@contextmanager
+def _quiet_row_errors() -> Iterator[None]:
+    """Arrow decodes a bad row's text before it calls the row handler; text that is not UTF-8
+    fails there, and Python would print that failure (with a traceback and the row's contents)
+    as an ignored exception. The read still fails, and is reported without either."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
     try:
-        table = pa_csv.read_csv(_arrow_input(source), **options)
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "UTF-8" in str(exc):
-            raise _not_text(source) from None
-        raise UnreadableError(f"{source.label}: not readable as CSV ({_one_line(exc)})") from None
-    except (pa.ArrowException, OSError, UnicodeDecodeError, LookupError) as exc:
-        raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
-    return table, bad
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _without_row_text(message: str) -> str:
+    """Arrow's parse error without the row it quotes (customers' names, emails, phones)."""
+    return _one_line(re.sub(r"(Expected \d+ columns?, got \d+).*", r"\1", message, flags=re.S))
+
+
+def _undecodable(source: Source) -> bool:
+    try:
+        with ExitStack() as stack:
+            return _first_undecodable_line(_open_bytes(source, stack), source.encoding) is not None
+    except DECOMPRESSION_ERRORS + (LookupError,):
+        return False
 
 
 def _arrow_input(source: Source) -> pa.NativeFile | str:
@@ -304,14 +388,18 @@ def _is_utf8(encoding: str) -> bool:
 def _not_text(source: Source) -> UnreadableError:
     """The error for CSV bytes that do not decode: binary data, or text in another encoding (with
     the line of the first byte that does not decode)."""
-    with ExitStack() as stack:
-        raw = _open_bytes(source, stack)
-        if b"\x00" in raw.read(_SNIFF_BYTES):
-            return UnreadableError(
-                f"{source.label}: binary data, not CSV text", hint=Hint.ENCODING_UTF16
-            )
-        raw.seek(0)
-        line = _first_undecodable_line(raw, source.encoding)
+    try:
+        with ExitStack() as stack:
+            raw = _open_bytes(source, stack)
+            binary = b"\x00" in raw.read(_SNIFF_BYTES)
+            raw.seek(0)
+            line = None if binary else _first_undecodable_line(raw, source.encoding)
+    except DECOMPRESSION_ERRORS as exc:
+        return UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})")
+    if binary:
+        return UnreadableError(
+            f"{source.label}: binary data, not CSV text", hint=Hint.ENCODING_UTF16
+        )
     where = f" (line {line:,})" if line else ""
     if _is_utf8(source.encoding):
         return UnreadableError(

@@ -5,7 +5,11 @@ ships inside the package. Nothing here reads a file's contents but standard inpu
 from __future__ import annotations
 
 import glob
+import os
+import select
+import stat
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,6 +20,9 @@ from segcli.model.errors import Hint, UnreadableError
 from segcli.model.options import CSV, DEFAULT_ENCODING, PARQUET
 
 STDIN = "-"
+PIPE_CHUNK = 1 << 20
+PIPE_WAIT_S = 5.0  # how long a named pipe may wait for its writer
+PIPE_POLL_S = 0.05
 
 _EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
 
@@ -70,8 +77,49 @@ def resolve_sources(
             continue
         for path in _expand(text, input_format):
             fmt = format_for(str(path), input_format)
-            sources.append(Source(str(path), fmt, path=path, encoding=encoding))
+            if _is_pipe(path):  # read once, like standard input (and never cached)
+                sources.append(Source(str(path), fmt, data=_read_pipe(path), encoding=encoding))
+            else:
+                sources.append(Source(str(path), fmt, path=path, encoding=encoding))
     return sources
+
+
+def _is_pipe(path: Path) -> bool:
+    """A named pipe (or `<(command)`) is read once as a stream; any other file that is not a
+    regular file (a device such as /dev/zero, a socket) is refused: it may never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISFIFO(mode):
+        return True
+    if not stat.S_ISREG(mode):
+        raise UnreadableError(f"{path}: not a regular file (a device or socket); not read")
+    return False
+
+
+def _read_pipe(path: Path) -> bytes:
+    """A named pipe's bytes until its writer closes it. Opened without waiting for a writer: a
+    writer has PIPE_WAIT_S to send its first bytes, and a pipe nobody writes to reads as empty
+    instead of hanging."""
+    chunks: list[bytes] = []
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    deadline = time.monotonic() + PIPE_WAIT_S
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, PIPE_CHUNK)
+            except BlockingIOError:  # a writer is there, with nothing to say yet
+                select.select([fd], [], [])
+                continue
+            if chunk:
+                chunks.append(chunk)
+            elif chunks or time.monotonic() > deadline:
+                return b"".join(chunks)
+            else:  # no writer yet
+                time.sleep(PIPE_POLL_S)
+    finally:
+        os.close(fd)
 
 
 def _expand(text: str, input_format: str | None) -> list[Path]:
