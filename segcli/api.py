@@ -21,6 +21,7 @@ command-line front end may call `tune_for_cli()` once.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,10 @@ class Inputs:
     stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise UsageError("encoding", f"'{self.encoding}' is not a text encoding") from None
         paths = (self.paths,) if isinstance(self.paths, str | Path) else self.paths
         object.__setattr__(self, "paths", tuple(str(p) for p in paths))
         if self.contacts is not None:

@@ -188,6 +188,11 @@ def _read_orders(
     orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
     del raw  # the columns as read; the orders hold what counts
     summary = report.skipped_summary(_headers(plans))
+    if report.nothing_kept:
+        raise InvalidInputError(
+            f"no valid orders: all {count(report.rows_read, 'row')} skipped "
+            f"({report.reasons(_headers(plans))})"
+        )
     if summary and strict:
         raise InvalidInputError(summary, hint=Hint.STRICT)
     if summary:

@@ -27,14 +27,14 @@ from segcli.core import metrics, normalise
 from segcli.core.amounts import parse_amounts
 from segcli.engines import keys
 from segcli.engines.arrow import text_column
-from segcli.input import readers, sources
+from segcli.input import parquet, readers, sources
 from segcli.model.schema import CONTACT_ID, LAST_ORDER_REFERENCE, NAME
 
 
 @pytest.fixture
 def threaded(monkeypatch):
     """Every input, however small, read and encoded the way a 10M-order file is."""
-    monkeypatch.setattr(readers, "THREADED_READ_ROWS", 1)
+    monkeypatch.setattr(parquet, "THREADED_READ_ROWS", 1)
     monkeypatch.setattr(keys, "THREADED_ENCODE_ROWS", 1)
 
 
@@ -60,9 +60,9 @@ def test_threaded_csv_and_parquet_runs_equal_reference(tmp_path, threaded, rows,
 def test_row_group_runs_split_rows_evenly(tmp_path, threaded):
     path = tmp_path / "o.parquet"
     pq.write_table(pa.table({"a": pa.array(range(10))}), path, row_group_size=2)
-    assert readers.row_group_runs(pq.ParquetFile(path).metadata) == [[0, 1, 2], [3, 4]]
+    assert parquet.row_group_runs(pq.ParquetFile(path).metadata) == [[0, 1, 2], [3, 4]]
     pq.write_table(pa.table({"a": pa.array(range(3))}), path, row_group_size=3)
-    assert readers.row_group_runs(pq.ParquetFile(path).metadata) == [[0]]
+    assert parquet.row_group_runs(pq.ParquetFile(path).metadata) == [[0]]
 
 
 def test_reader_encodes_keys_per_run(tmp_path, threaded):

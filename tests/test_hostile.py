@@ -9,6 +9,8 @@ import json
 import os
 import threading
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from helpers import AS_OF, Cli
 
 HEADER = "orderReference,contactID,orderDate,total,name\n"
@@ -88,3 +90,90 @@ def test_a_named_pipe_nobody_writes_to_does_not_hang(cli: Cli, tmp_path):
     pipe = tmp_path / "orders.csv"
     os.mkfifo(pipe)
     fails(cli("list", "--orders", pipe, "--format", "json"), 1, "UNREADABLE", "empty file")
+
+
+def test_every_row_skipped_is_an_error_not_an_empty_answer(cli: Cli, tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + "R1,c,bad,1,\nR2,c,bad,1,\nR3,c,2025-10-01,x,\n", encoding="utf-8")
+    result = cli("list", "--orders", path, "--format", "json")
+    fails(
+        result, 1, "INVALID_INPUT", "no valid orders: all 3 rows skipped (2 unparseable orderDate"
+    )
+
+
+def test_an_unknown_encoding_is_a_usage_error_before_reading(cli: Cli):
+    result = cli("breakdown", "--encoding", "foo")  # the sample (Parquet) is never read
+    assert result.exit_code == 2 and "is not a text encoding" in result.stderr
+
+
+def _parquet(tmp_path, **columns) -> str:
+    n = len(next(iter(columns.values())))
+    base = {
+        "orderReference": pa.array([f"R{i}" for i in range(n)]),
+        "contactID": pa.array([f"c-{i}" for i in range(n)]),
+        "orderDate": pa.array(["2025-10-01"] * n),
+        "total": pa.array(["1.00"] * n),
+    }
+    path = tmp_path / "o.parquet"
+    pq.write_table(pa.table(base | columns), path)
+    return str(path)
+
+
+def _skipped(cli: Cli, path: str) -> tuple[list[str], str]:
+    result = cli("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return [c["contactID"] for c in json.loads(result.stdout)["data"]], result.stderr
+
+
+def test_integer_totals_past_the_limit_are_unparseable_not_wrapped(cli: Cli, tmp_path):
+    """2**64 - 1 as uint64 once counted as -1.00, 2**63 as 0.00, and int64's minimum passed."""
+    big = pa.array([2**64 - 1, 2**63, 500], pa.uint64())
+    kept, stderr = _skipped(cli, _parquet(tmp_path, total=big))
+    assert kept == ["c-2"] and "2 unparseable total" in stderr
+    small = pa.array([-(2**63), 2**63 - 1, -5], pa.int64())
+    kept, stderr = _skipped(cli, _parquet(tmp_path, total=small))
+    assert kept == ["c-2"] and "2 unparseable total" in stderr
+
+
+def test_parquet_instants_outside_years_1_to_9999_are_unparseable(cli: Cli, tmp_path):
+    seconds = pa.array([-(10**15), 10**15, 1_759_276_800], pa.timestamp("s"))
+    kept, stderr = _skipped(cli, _parquet(tmp_path, orderDate=seconds))
+    assert kept == ["c-2"] and "2 unparseable orderDate" in stderr
+
+
+def test_a_nanosecond_value_does_not_narrow_the_range_of_the_others(cli: Cli, tmp_path):
+    dates = ["3000-01-01T00:00:00Z", "2025-01-01T00:00:00.123456789Z", "1500-06-01"]
+    path = tmp_path / "o.csv"
+    rows = [f"R{i},c-{i},{d},1.00,\n" for i, d in enumerate(dates)]
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    customers = cli.json("list", "--orders", path, "--as-of", "3001-01-01")["data"]
+    dated = {c["contactID"]: c["metrics"]["lastOrderDate"] for c in customers}
+    assert dated == {
+        "c-0": "3000-01-01T00:00:00.000Z",
+        "c-1": "2025-01-01T00:00:00.123Z",
+        "c-2": "1500-06-01T00:00:00.000Z",
+    }
+
+
+def test_a_nan_contact_id_is_an_empty_id_not_a_customer_called_nan(cli: Cli, tmp_path):
+    ids = pa.array([17850.0, float("nan"), None], pa.float64())
+    kept, stderr = _skipped(cli, _parquet(tmp_path, contactID=ids))
+    assert kept == ["17850"] and "2 empty contactID" in stderr
+
+
+def test_parquet_text_that_is_not_utf8_is_refused_naming_column_and_row(cli: Cli, tmp_path):
+    raw = pa.array([b"ok", b"Caf\xe9 Secret", b"x"], pa.binary())
+    names = pa.Array.from_buffers(pa.string(), 3, raw.buffers())  # not validated, as a writer may
+    path = _parquet(tmp_path, name=names)
+    for fmt in ("json", "table", "csv"):
+        result = cli("list", "--orders", path, "--format", fmt)
+        assert result.exit_code == 1 and "Secret" not in result.stderr + result.stdout
+        assert "column 'name' holds text that is not valid UTF-8 (row 2)" in result.stderr
+
+
+def test_a_headerless_file_says_so_and_shows_no_values(cli: Cli, tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text("R1,Jane Doe,jane@example.com,+15550100\n", encoding="utf-8")
+    error = fails(cli("list", "--orders", path, "--format", "json"), 1, "MISSING_COLUMN", "")
+    assert "the first line looks like data, not a header row" in error["message"]
+    assert "Jane" not in error["message"] and "jane@" not in error["message"]

@@ -4,6 +4,7 @@ a bad value into a usage error (exit 2) that names the flag."""
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -114,7 +115,22 @@ InputFormatOpt = Annotated[
         help="Read the orders as this format, whatever their extension.",
     ),
 ]
-EncodingOpt = Annotated[str, typer.Option(help="Text encoding of CSV input.")]
+
+
+def parse_encoding(value: str) -> str:
+    """--encoding: a codec Python knows, checked before any file is read."""
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise typer.BadParameter(
+            f"'{value}' is not a text encoding (e.g. utf-8, cp1252, latin-1, utf-16)"
+        ) from None
+    return value
+
+
+EncodingOpt = Annotated[
+    str, typer.Option(parser=parse_encoding, metavar="ENCODING", help="Text encoding of CSV input.")
+]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) if any row is skipped.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No notices on stderr.")]
 PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")]

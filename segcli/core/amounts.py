@@ -140,9 +140,13 @@ def _exact_number_cents(
     empty = is_null(column)
     limit = 10**MAX_WHOLE_DIGITS
     if pa.types.is_integer(column.type):
-        whole = as_numpy(pc.fill_null(pc.cast(column, pa.int64(), safe=False), 0)).astype(np.int64)
-        too_big = np.abs(whole) >= limit
-        cents = np.where(too_big, 0, whole) * 100
+        # compared in the column's own type: an unsigned 2**64 - 1 must not wrap to -1, and
+        # int64's minimum has no absolute value in int64
+        values = as_numpy(pc.fill_null(column, 0))  # in its own integer type
+        too_big = values >= limit
+        if pa.types.is_signed_integer(column.type):
+            too_big |= values <= -limit
+        cents = np.where(too_big, 0, values).astype(np.int64) * 100
     elif pa.types.is_decimal128(column.type):
         cents, fits = _decimal128_unscaled(column)  # a new array: scaled in place
         bound = limit * 10**column.type.scale

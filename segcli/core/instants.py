@@ -30,6 +30,10 @@ SPACED_OFFSET = r" ([+-]\d{2}:?\d{2}|Z)$"
 HAS_OFFSET = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? ?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 YEAR_ZERO = "0000-"  # ISO's year 0 is valid to pandas, but no export means it
+SUB_MILLISECOND = r"(\.\d{3})\d+"
+# The instants an order may have: the years 1 to 9999, as ISO 8601 and the API write them.
+MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 # Day and month in either order (`23/10/2025 09:50`, `10.07.2025`), read only when the user (or a
 # preset) says which comes first: 03/04/2025 is ambiguous.
@@ -60,7 +64,10 @@ def parse_instants(
     n = len(column)
     if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
         valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-        return _arrow_instants_ms(column), ~valid, np.zeros(n, dtype=bool)
+        ms = _arrow_instants_ms(column)
+        out_of_range = valid & ((ms < MIN_MS) | (ms > MAX_MS))
+        ms[out_of_range] = 0
+        return ms, ~valid, out_of_range
 
     text = text_column(column)
     empty = is_null(text)
@@ -78,6 +85,10 @@ def parse_instants(
     )
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     candidates = pc.replace_substring_regex(candidates, SPACED_OFFSET, r"\1")
+    # digits below the millisecond are floored away as text (a fraction is never negative), so
+    # that every value parses at the same precision: one nanosecond value must not narrow the
+    # range of the others to the years 1677-2262
+    candidates = pc.replace_substring_regex(candidates, SUB_MILLISECOND, r"\1")
     fast = _arrow_instants(candidates) if options.timezone is None and not date_end_ms else None
     if fast is not None:
         ms, ok = fast
@@ -173,16 +184,18 @@ def _numeric_dates_as_iso(text: pa.ChunkedArray | pa.Array, order: str) -> pa.Ch
 
 
 def _arrow_instants_ms(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Parquet dates and timestamps as ms since the epoch (a new array), floored. Seconds far
+    outside MIN_MS..MAX_MS are kept outside it rather than wrapped by the multiplication."""
     kind = column.type
     if pa.types.is_date32(kind):
         return as_numpy(pc.fill_null(pc.cast(column, pa.int32()), 0)).astype(np.int64) * DAY_MS
-    if pa.types.is_date64(kind):
-        return as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
-    raw = as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0))
-    per_ms = _UNIT_PER_MS[kind.unit]
-    if per_ms == 1:
+    raw = as_numpy(pc.fill_null(pc.cast(column, pa.int64()), 0)).astype(np.int64)
+    per_ms = None if pa.types.is_date64(kind) else _UNIT_PER_MS[kind.unit]
+    if pa.types.is_date64(kind) or per_ms == 1:
         return raw
-    return raw * 1000 if per_ms is None else raw // per_ms
+    if per_ms is None:  # seconds
+        return np.clip(raw, MIN_MS // 1000 - 1, MAX_MS // 1000 + 1) * 1000
+    return raw // per_ms
 
 
 def _floor_to_ms(values: np.ndarray) -> np.ndarray:

@@ -83,6 +83,10 @@ class NormaliseReport:
         `1 unparseable orderDate ('Created at') (line 9)`."""
         if not self.skips:
             return None
+        return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + self.reasons(headers)
+
+    def reasons(self, headers: Mapping[str, str] | None = None) -> str:
+        """`2 unparseable orderDate (first: line 17), 1 empty contactID (line 40)`."""
         headers = headers or {}
         parts = []
         for s in self.skips:
@@ -90,7 +94,12 @@ class NormaliseReport:
             header = headers.get(column)
             reason = f"{s.reason} ('{header}')" if header and header != column else s.reason
             parts.append(f"{s.count:,} {reason} ({'first: ' if s.count > 1 else ''}{s.first})")
-        return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + ", ".join(parts)
+        return ", ".join(parts)
+
+    @property
+    def nothing_kept(self) -> bool:
+        """Whether there were rows and every one was skipped."""
+        return self.rows_read > 0 and self.skipped == self.rows_read
 
 
 def normalise(

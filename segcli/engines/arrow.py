@@ -12,9 +12,12 @@ from segcli.model.errors import InvalidInputError
 
 
 def as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Any column as strings (Arrow's own formatting of numbers); an error if it cannot be."""
+    """Any column as strings (Arrow's own formatting of numbers); an error if it cannot be. A
+    float NaN is no value (missing), not the text "nan"."""
     if pa.types.is_string(column.type):
         return column
+    if pa.types.is_floating(column.type):
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
     try:
         return pc.cast(column, pa.string())
     except pa.ArrowException as exc:

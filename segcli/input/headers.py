@@ -12,6 +12,12 @@ from segcli.model.schema import CONTACT_ID, DETAIL_COLUMNS, EMAIL, REQUIRED_COLU
 
 _IGNORED = re.compile(r"[\s_\-]")  # white space, `_` and `-` do not tell headers apart
 PRINTABLE_NAME_MAX = 40
+
+
+class NoHeaderError(MissingColumnError):
+    """A file whose first line is a record: no column can be found, and no mapping helps."""
+
+
 FOUND_MAX = 20  # columns an error lists before "... (n more)"
 
 
@@ -56,6 +62,11 @@ def match_columns(
             missing.append(canonical)
     if missing == [CONTACT_ID] and email_key and EMAIL in found_columns:
         missing = []
+    if missing and not found_columns and looks_like_data(header):
+        raise NoHeaderError(
+            f"{label}: the first line looks like data, not a header row; segcli needs a header "
+            f"naming the columns ({', '.join(required)})"
+        )
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         plural = "s" if len(missing) > 1 else ""
@@ -64,6 +75,20 @@ def match_columns(
             + _separator_hint(header)
         )
     return found_columns
+
+
+# What a header cell never looks like: a number or amount, a date, an email address.
+_DATA_CELL = re.compile(
+    r"^\s*(?:[-+($€£]*\d[\d,.\s)]*|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|[^@\s]+@[^@\s]+\.\w+)\s*$"
+)
+
+
+def looks_like_data(header: Sequence[str]) -> bool:
+    """Whether a file's first line is a record rather than a header: at least half of its
+    non-empty cells are numbers, dates or email addresses."""
+    cells = [cell for cell in header if cell.strip()]
+    data = sum(1 for cell in cells if _DATA_CELL.match(cell))
+    return bool(cells) and 2 * data >= len(cells)
 
 
 def find_header(header: Sequence[str], wanted: str) -> str | None:

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from segcli.input.headers import find_header, found_list, header_key, match_columns
+from segcli.input.headers import (
+    NoHeaderError,
+    find_header,
+    found_list,
+    header_key,
+    match_columns,
+)
 from segcli.input.presets import FALLBACK_HEADERS, FIRST_NAME, LAST_NAME, PRESETS, Preset
 from segcli.model.errors import Hint, MissingColumnError
 from segcli.model.options import ExportOptions, ParseOptions
@@ -51,6 +57,8 @@ def plan(header: Sequence[str], label: str, options: ExportOptions | None = None
         return _preset_plan(header, label, PRESETS[options.preset], overrides, detected=False)
     try:
         roles = match_columns(header, label, overrides=overrides, email_key=True)
+    except NoHeaderError:
+        raise
     except MissingColumnError as missing:
         present = {header_key(h) for h in header}
         for preset in PRESETS.values():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import gzip
 import io
 import lzma
@@ -16,10 +17,8 @@ import re
 import sys
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import IO
 
@@ -28,8 +27,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from segcli.engines import keys
-from segcli.input.sources import Source
+from segcli.input import parquet
+from segcli.input.sources import Source, one_line
 from segcli.model.errors import Hint, UnreadableError
 from segcli.model.options import CSV, PARQUET
 
@@ -93,14 +92,14 @@ def read_header(source: Source) -> list[str]:
         try:
             return list(pq.read_schema(_arrow_input(source)).names)
         except (pa.ArrowException, OSError) as exc:
-            raise _not_parquet(source, exc) from None
+            raise parquet.not_parquet(source, exc) from None
     with _text_stream(source) as stream:
         try:
             start = stream.read(MAX_HEADER_CHARS)
         except UnicodeDecodeError:
             raise _not_text(source) from None
         except DECOMPRESSION_ERRORS as exc:
-            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+            raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
     if len(start) == MAX_HEADER_CHARS and "\n" not in start and "\r" not in start:
         raise UnreadableError(
             f"{source.label}: no line end in the first {MAX_HEADER_CHARS // 2**20} MiB; "
@@ -128,14 +127,16 @@ def read_orders(
     `progress(what, done, total)` is told before each source is read.
 
     Parquet text columns read as one of the canonical names `encoded` come dictionary-encoded,
-    by each reading thread for its own rows (see `_read_parquet`)."""
+    by each reading thread for its own rows (see `parquet.read`)."""
     tables, malformed = [], []
     for k, (source, mapping) in enumerate(zip(sources, mappings, strict=True)):
         if progress is not None:
             progress(f"reading {source.label}", k, len(sources))
         if source.format == PARQUET:
             to_encode = [name for name, role in mapping.items() if role in encoded]
-            table = _read_parquet(source, mapping, to_encode)
+            table = parquet.read(
+                source, mapping, to_encode, functools.partial(_arrow_input, source)
+            )
             bad = np.empty(0, dtype=np.int64)
         else:
             table, bad = _read_csv(source, mapping)
@@ -148,73 +149,6 @@ def read_orders(
         offsets=np.cumsum([0] + [t.num_rows for t in tables]),
         malformed=tuple(malformed),
     )
-
-
-READ_THREADS = 2  # threads reading a large Parquet file, each its own run of row groups
-
-THREADED_READ_ROWS = 1_000_000  # below this, a file is read by one call
-
-
-def _read_parquet(source: Source, mapping: Mapping[str, str], encoded: Sequence[str]) -> pa.Table:
-    """The mapped columns of a Parquet file, with the text columns `encoded` dictionary-encoded.
-
-    A large file is read as READ_THREADS runs of whole row groups, each by its own thread, which
-    also encodes its run's columns `encoded` while its rows are fresh in the cache: on 2 cores
-    that did reading and hashing the customer keys of 10M orders in 1.0 s, where reading with
-    Arrow's own threads and then encoding took 1.8 s. The encoded columns are read first, so
-    that their text is gone before the rest arrives, and their runs' dictionaries are merged
-    (keys.merge) while the threads read the other columns."""
-    try:
-        # pre_buffer coalesces reads for remote stores; on a local file it only holds more
-        # memory at once (10M orders: 1.49 -> 1.11 GiB peak, 1.5 -> 0.8 s)
-        file = pq.ParquetFile(_arrow_input(source), pre_buffer=False)
-        schema = file.schema_arrow
-        encoded = [
-            name
-            for name in encoded
-            if name in schema.names and pa.types.is_string(schema.field(name).type)
-        ]
-        runs = row_group_runs(file.metadata)
-        if len(runs) < 2:
-            table = file.read(columns=list(mapping))
-            for name in encoded:
-                encoded_column = keys.as_column(keys.encode(table[name]))
-                table = table.set_column(table.schema.get_field_index(name), name, encoded_column)
-            return table
-        others = [c for c in mapping if c not in encoded]
-
-        def read(run: list[int], columns: list[str]) -> pa.Table:
-            own = pq.ParquetFile(_arrow_input(source), pre_buffer=False)
-            return own.read_row_groups(run, columns, use_threads=False)
-
-        def read_keys(run: list[int]) -> dict[str, keys.Run]:
-            part = read(run, encoded)
-            return {name: keys.encode(part[name]) for name in encoded}
-
-        with ThreadPoolExecutor(len(runs)) as pool:
-            key_runs = [pool.submit(read_keys, run) for run in runs] if encoded else []
-            rest_runs = [pool.submit(read, run, others) for run in runs]
-            columns = {
-                name: keys.as_column(keys.merge([f.result()[name] for f in key_runs]))
-                for name in encoded
-            }
-            rest = pa.concat_tables([f.result() for f in rest_runs])
-        return pa.table({c: columns[c] if c in columns else rest[c] for c in mapping})
-    except (pa.ArrowException, OSError) as exc:
-        raise _not_parquet(source, exc) from None
-
-
-def row_group_runs(metadata: pq.FileMetaData) -> list[list[int]]:
-    """Row groups in READ_THREADS runs of about equal rows (one run for a small file)."""
-    groups = metadata.num_row_groups
-    rows = np.array([metadata.row_group(g).num_rows for g in range(groups)], dtype=np.int64)
-    total = int(rows.sum())
-    if groups < 2 or total < THREADED_READ_ROWS:
-        return [list(range(groups))] if groups else []
-    ends = np.cumsum(rows)
-    cut = np.searchsorted(ends, [total * k // READ_THREADS for k in range(1, READ_THREADS)])
-    bounds = [0, *sorted({min(int(c) + 1, groups - 1) for c in cut}), groups]
-    return [list(range(a, b)) for a, b in pairwise(bounds) if b > a]
 
 
 def _read_csv(source: Source, mapping: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:
@@ -266,7 +200,7 @@ def _read_csv_once(
                 f"{source.label}: not readable as CSV ({_without_row_text(message)})"
             ) from None
         except DECOMPRESSION_ERRORS + (pa.ArrowException, UnicodeDecodeError, LookupError) as exc:
-            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+            raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
 
 
 BLOCK_BYTES = 1 << 20  # Arrow's default block
@@ -319,7 +253,7 @@ def _quiet_row_errors() -> Iterator[None]:
 
 def _without_row_text(message: str) -> str:
     """Arrow's parse error without the row it quotes (customers' names, emails, phones)."""
-    return _one_line(re.sub(r"(Expected \d+ columns?, got \d+).*", r"\1", message, flags=re.S))
+    return one_line(re.sub(r"(Expected \d+ columns?, got \d+).*", r"\1", message, flags=re.S))
 
 
 def _undecodable(source: Source) -> bool:
@@ -349,7 +283,7 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
         try:
             text = io.TextIOWrapper(_open_bytes(source, stack), encoding=encoding, newline="")
         except OSError as exc:
-            raise UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})") from None
+            raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
         except LookupError:
             raise UnreadableError(f"unknown encoding '{source.encoding}'") from None
         try:
@@ -395,7 +329,7 @@ def _not_text(source: Source) -> UnreadableError:
             raw.seek(0)
             line = None if binary else _first_undecodable_line(raw, source.encoding)
     except DECOMPRESSION_ERRORS as exc:
-        return UnreadableError(f"{source.label}: cannot be read ({_one_line(exc)})")
+        return UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})")
     if binary:
         return UnreadableError(
             f"{source.label}: binary data, not CSV text", hint=Hint.ENCODING_UTF16
@@ -418,15 +352,3 @@ def _first_undecodable_line(raw: IO[bytes], encoding: str) -> int | None:
             return lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
         lines_before += chunk.count(b"\n")
     return None
-
-
-def _not_parquet(source: Source, exc: BaseException) -> UnreadableError:
-    detail = "no Parquet footer" if "magic bytes" in str(exc) else _one_line(exc)
-    return UnreadableError(
-        f"{source.label}: not a readable Parquet file ({detail})", hint=Hint.INPUT_FORMAT_CSV
-    )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -161,3 +161,9 @@ def sample_source() -> Source:
     if not path.is_file():
         raise UnreadableError("the bundled sample data is missing from this installation")
     return Source(f"sample data ({SAMPLE_FILE})", PARQUET, path=path)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."
