@@ -26,7 +26,7 @@ from segcli.input import readers, sources
 from segcli.input.headers import match_columns
 from segcli.input.plan import Plan, plan, read_as
 from segcli.input.shape import ShapeReport, shape
-from segcli.model.errors import Hint, InvalidInputError
+from segcli.model.errors import Hint, InvalidInputError, UsageError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import (
@@ -227,7 +227,12 @@ def read_contacts(
     path: str | Path, *, encoding: str = DEFAULT_ENCODING
 ) -> tuple[contacts_stage.Contacts, list[Notice]]:
     """The contacts file, and notices about the records it could not use."""
-    (source,) = sources.resolve_sources([path], encoding=encoding)
+    found = sources.resolve_sources([path], encoding=encoding)
+    if len(found) != 1:
+        raise UsageError(
+            "customers", f"'{path}' names {len(found)} files; contacts come from one file"
+        )
+    (source,) = found
     header = readers.read_header(source)
     roles = match_columns(
         header,

@@ -7,10 +7,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 import threading
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from helpers import AS_OF, Cli
 
 HEADER = "orderReference,contactID,orderDate,total,name\n"
@@ -177,3 +180,51 @@ def test_a_headerless_file_says_so_and_shows_no_values(cli: Cli, tmp_path):
     error = fails(cli("list", "--orders", path, "--format", "json"), 1, "MISSING_COLUMN", "")
     assert "the first line looks like data, not a header row" in error["message"]
     assert "Jane" not in error["message"] and "jane@" not in error["message"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["list", "--help"],
+        ["list"],
+        ["list", "--format", "json"],
+        ["list", "--format", "ndjson"],
+        ["list", "--format", "csv"],
+        ["show", "c-1018"],
+        ["breakdown"],
+        ["breakdown", "--format", "json"],
+        ["rfm"],
+        ["transitions", "--from", "2025-07-01"],
+        ["config", "show"],
+        ["cache", "info"],
+    ],
+    ids=" ".join,
+)
+def test_a_closed_stdout_ends_every_output_with_141(args):
+    """The reader is gone before segcli writes a byte: every output path, tables and help
+    included, ends quietly with the status of a filter killed by SIGPIPE."""
+    env = {**os.environ, "NO_COLOR": "1", "XDG_CONFIG_HOME": "/nonexistent"}
+    env.pop("SEGCLI_ORDERS", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "segcli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
+
+
+def test_contacts_from_a_folder_of_several_files_is_a_usage_error(cli: Cli, tmp_path):
+    folder = tmp_path / "contacts"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_text("contactID,name\nc-1,Ann\n", encoding="utf-8")
+    for given in (folder, folder / "*.csv"):
+        result = cli("list", "--customers", given)
+        assert result.exit_code == 2, result.stderr
+        assert "names 2 files" in result.stderr and "one file" in result.stderr

@@ -2,6 +2,6 @@
 (options.py, signature.py), the renderer chosen per format (printing.py), and the error
 boundary (boundary.py)."""
 
-from segcli.cli.app import app, main
+from segcli.cli.commands import app, main
 
 __all__ = ["app", "main"]

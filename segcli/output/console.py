@@ -51,7 +51,10 @@ class Output:
         return self.stdout.width
 
     def show(self, renderable: object) -> None:
-        self.stdout.print(renderable)
+        """A Rich renderable for people, rendered first, then written whole (write_all)."""
+        with self.stdout.capture() as captured:
+            self.stdout.print(renderable)
+        self.text(captured.get())
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str, int, int], None]]:

@@ -4,12 +4,14 @@ one stderr line, a JSON error and an exit code."""
 
 from __future__ import annotations
 
+import os
+import stat
 from typing import Annotated
 
 import typer
 
 from segcli import __version__, api
-from segcli.cli.boundary import run, tell
+from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
     FormatOpt,
@@ -325,11 +327,14 @@ def config_show(
     from segcli.output import json, tables
 
     path = str(resolved.path) if resolved.path else None
-    out = Output()
-    if output_format is Format.json:
-        out.text(json.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
-    else:
-        out.show(tables.config_tables(resolved.settings, resolved.origins, path))
+
+    def work(out: Output) -> None:
+        if output_format is Format.json:
+            out.text(json.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
+        else:
+            out.show(tables.config_tables(resolved.settings, resolved.origins, path))
+
+    run(False, output_format.value, work)
 
 
 @cache_app.command("info")
@@ -337,12 +342,14 @@ def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = Fals
     """Where the cache is, and what it holds."""
     from segcli.output import json, tables
 
-    root, stored = api.cache_entries()
-    out = Output()
-    if output_format is Format.json:
-        out.text(json.cache_json(str(root), stored, pretty=pretty))
-    else:
-        out.show(tables.cache_table(str(root), stored))
+    def work(out: Output) -> None:
+        root, stored = api.cache_entries()
+        if output_format is Format.json:
+            out.text(json.cache_json(str(root), stored, pretty=pretty))
+        else:
+            out.show(tables.cache_table(str(root), stored))
+
+    run(False, output_format.value, work)
 
 
 @cache_app.command("clear")
@@ -358,4 +365,31 @@ def main() -> None:
     """The `segcli` executable. Unlike a command run in-process (tests, other programs), it may
     tune process-wide state: Arrow's memory pool, when a command first loads orders."""
     _process["tune"] = True
-    app()
+    piped = _is_pipe(STDOUT_FD)
+    try:
+        app()
+    except SystemExit as done:
+        # Help and usage errors are printed by Typer through Rich, which ends a closed pipe
+        # (`segcli --help | head -1`) with 1 after pointing stdout at /dev/null; a closed pipe
+        # is 141 everywhere in segcli, as for a filter killed by SIGPIPE.
+        if done.code == 1 and piped and _is_devnull(STDOUT_FD):
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise
+
+
+STDOUT_FD = 1
+
+
+def _is_pipe(fd: int) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
+def _is_devnull(fd: int) -> bool:
+    try:
+        now, null = os.fstat(fd), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (null.st_dev, null.st_ino)
