@@ -229,3 +229,26 @@ def test_contacts_from_a_folder_of_several_files_is_a_usage_error(cli: Cli, tmp_
         assert result.exit_code == 2, result.stderr
         said = " ".join(result.stderr.replace("│", " ").split())  # the box wraps long lines
         assert "names 2 files; contacts come from one file" in said
+
+
+def test_terminal_escapes_in_data_and_file_names_reach_no_terminal_raw(cli: Cli, tmp_path):
+    path = tmp_path / "o.csv"
+    rows = ["R1,\x1b]0;pwn\x07,2025-10-01,1.00,\x1b[2JEvil\nCorp\n"]
+    path.write_text(
+        HEADER.replace("name", '"name"')
+        + rows[0].replace("\x1b[2JEvil\nCorp", '"\x1b[2JEvil\nCorp"'),
+        encoding="utf-8",
+    )
+    for args in (("list",), ("show", "\x1b]0;pwn\x07")):
+        result = cli(*args, "--orders", path, "--as-of", AS_OF)
+        assert result.exit_code == 0, result.stderr
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+        assert "\\x1b[2JEvil\\nCorp" in result.stdout
+    named = tmp_path / "bad\x1b[2Jname\n.csv"
+    result = cli("list", "--orders", named)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and result.stderr.count("\n") == 1
+    assert "bad\\x1b[2Jname\\n.csv: no such file" in result.stderr
+    # JSON keeps the data itself, escaped as JSON escapes it
+    (record,) = cli.json("list", "--orders", path, "--as-of", AS_OF)["data"]
+    assert record["name"] == "\x1b[2JEvil\nCorp"

@@ -138,7 +138,7 @@ def _expand(text: str, input_format: str | None) -> list[Path]:
     if glob.has_magic(text):
         matched = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
         if not matched:
-            raise UnreadableError(f"{text}: no files match this pattern")
+            raise UnreadableError(f"{text}: no such file, and no files match it as a pattern")
         return matched
     raise UnreadableError(f"{text}: no such file")
 

@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from segcli.output.escapes import shown
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -88,10 +90,10 @@ class Output:
 
     def notice(self, message: str) -> None:
         if not self.quiet:
-            self.stderr.print(Text(message, style="dim"))
+            self.stderr.print(Text(shown(message), style="dim"))
 
     def error(self, message: str) -> None:
-        self.stderr.print(Text(f"error: {message}", style="bold red"))
+        self.stderr.print(Text(f"error: {shown(message)}", style="bold red"))
 
 
 def write_all(buffer: BinaryIO, data: memoryview) -> None:

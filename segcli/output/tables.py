@@ -43,6 +43,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
+from segcli.output.escapes import shown
 from segcli.output.values import (
     LAST_ORDER_DATE,
     SHOW_KEYS,
@@ -50,6 +51,7 @@ from segcli.output.values import (
     api_frame,
     format_cents,
     has_rfm,
+    shown_column,
 )
 
 NAME_MIN_WIDTH = 10
@@ -91,8 +93,8 @@ def list_table(
     dates = pd.Series(format_instants(last.fillna(0).to_numpy(dtype=np.int64))).str.slice(0, 10)
     dates[last.isna().to_numpy()] = "—"
     columns = {
-        "Customer": names.to_numpy(),
-        "ID": page[CONTACT_ID].to_numpy(),
+        "Customer": shown_column(names).to_numpy(),
+        "ID": shown_column(page[CONTACT_ID]).to_numpy(),
         "Segment": page[SEGMENT].astype("str").to_numpy(),
         "Frequency": page[PURCHASE_FREQUENCY].astype("str").to_numpy(),
         "Orders": page[ORDER_COUNT].map("{:,}".format).to_numpy(),
@@ -161,7 +163,9 @@ def show_table(customer: pd.DataFrame) -> Table:
         if key == SEGMENT:
             table.add_row(label, _segment_text(value))
         else:
-            table.add_row(label, Text("—" if value is None or pd.isna(value) else str(value)))
+            table.add_row(
+                label, Text("—" if value is None or pd.isna(value) else shown(str(value)))
+            )
     return table
 
 
@@ -283,6 +287,6 @@ def cache_table(root: str, stored: Sequence[Any]) -> Table:
             e.created or "unreadable",
             customers,
             f"{e.size / 2**20:,.1f}",
-            Text(", ".join(e.inputs)),
+            Text(shown(", ".join(e.inputs))),
         )
     return table

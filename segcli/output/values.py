@@ -34,6 +34,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
+from segcli.output.escapes import CONTROL_ESCAPES
 
 TOTAL_SPEND = "totalSpend"
 
@@ -124,3 +125,8 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
 def text_of(parts: Sequence[pa.Buffer | bytes]) -> str:
     """Parts of UTF-8 bytes (json.list_json_bytes and friends) as one string."""
     return b"".join(bytes(p) for p in parts).decode("utf-8")
+
+
+def shown_column(values: pd.Series) -> pd.Series:
+    """`shown`, for a column of text (missing values stay missing)."""
+    return values.astype("str").str.translate(CONTROL_ESCAPES)
