@@ -188,3 +188,8 @@ def expected(rows: list[dict], as_of_ms: int = AS_OF_MS) -> dict[str, dict]:
     for record in out.values():  # the files written here have no account columns
         record["accountName"] = record["accountCode"] = None
     return out
+
+
+def all_skipped(rows: list[dict]) -> bool:
+    """Whether there are rows and the reference skips every one (segcli then fails)."""
+    return bool(rows) and all(reference.skip_reason(r) is not None for r in rows)

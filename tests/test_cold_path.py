@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import reference
 from helpers import AS_OF_MS, DAY, api_customers, classified, csv_text
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import COLUMNS, PROPERTY, expected, order_rows
+from strategies import COLUMNS, PROPERTY, all_skipped, expected, order_rows
 
 from segcli import api
 from segcli.core import metrics, normalise
@@ -47,6 +47,7 @@ def _customers(paths) -> dict[str, dict]:
 def test_threaded_csv_and_parquet_runs_equal_reference(tmp_path, threaded, rows, group_rows):
     """Keys split across threads and row-group runs, with ` c-3 ` and blank keys among them,
     give the reference's customers from CSV and from Parquet of any row-group size."""
+    assume(not all_skipped(rows))
     csv_path = tmp_path / "orders.csv"
     csv_path.write_text(csv_text(rows, COLUMNS), encoding="utf-8")
     parquet_path = tmp_path / "orders.parquet"
@@ -322,6 +323,7 @@ def test_the_library_leaves_the_memory_pool_alone():
 def test_parquet_and_csv_sources_together_equal_both_as_csv(tmp_path, threaded, first, second):
     """A Parquet source, whose keys the reader encodes in runs, beside a CSV one whose keys are
     text: the merged keys give what two CSV files give."""
+    assume(not all_skipped(first + second))
     first_csv, second_csv = tmp_path / "a.csv", tmp_path / "b.csv"
     first_csv.write_text(csv_text(first, COLUMNS), encoding="utf-8")
     second_csv.write_text(csv_text(second, COLUMNS), encoding="utf-8")

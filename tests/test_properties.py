@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import random
 
+import pytest
 import reference
 from helpers import AS_OF_MS, DAY, classified, csv_text
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from strategies import (
     BAD_DATES,
@@ -19,6 +20,7 @@ from strategies import (
     OFFSETS,
     PROPERTY,
     TOTALS,
+    all_skipped,
     expected,
     order_rows,
     reference_thresholds,
@@ -29,6 +31,7 @@ from strategies import (
 from segcli import api
 from segcli.analytics import summary, transitions
 from segcli.core.amounts import parse_amount
+from segcli.model.errors import InvalidInputError
 from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
 
 
@@ -39,6 +42,12 @@ def in_memory(rows: list[dict]) -> api.Inputs:
 
 def pipeline_customers(rows: list[dict], as_of_ms: int = AS_OF_MS):
     inputs = in_memory(rows)
+    if all_skipped(rows):  # nothing to answer: an error, never an empty answer
+        nouns = "row" if len(rows) == 1 else "rows"
+        message = rf"^no valid orders: all {len(rows):,} {nouns} skipped \("
+        with pytest.raises(InvalidInputError, match=message):
+            classified(inputs.paths, as_of_ms, stdin=inputs.stdin)
+        return {}, None
     result = classified(inputs.paths, as_of_ms, stdin=inputs.stdin)
     return {r["contactID"]: r for r in result.records(full=True)}, result
 
@@ -68,6 +77,8 @@ def test_pipeline_equals_reference(rows):
 @given(rows=order_rows())
 def test_skipped_rows_are_counted_by_first_reason(rows):
     _, result = pipeline_customers(rows)
+    if result is None:  # every row skipped: pipeline_customers checked the error
+        return
     reasons = [reference.skip_reason(r) for r in rows]
     skipped = [r for r in reasons if r is not None]
     summary = next((n.text for n in result.notices if n.text.startswith("skipped")), None)
@@ -121,6 +132,8 @@ def test_as_of_cut_matches_reference(rows, days_back):
         for r in rows
         if reference.skip_reason(r) is None and reference.parse_instant(r["orderDate"]) > as_of
     )
+    if result is None:  # every row skipped: pipeline_customers checked the error
+        return
     notice = [n.text for n in result.notices if n.text.startswith("excluded")]
     orders = "order" if later == 1 else "orders"
     assert notice == (
@@ -137,6 +150,9 @@ def test_as_of_cut_matches_reference(rows, days_back):
 
 
 def load_rows(rows: list[dict]) -> api.Loaded:
+    """The rows loaded; a set whose every row is skipped is an error (pipeline_customers checks
+    it), so properties over loaded rows are about the others."""
+    assume(not all_skipped(rows))
     return api.load(in_memory(rows))
 
 
@@ -198,6 +214,7 @@ def test_overlapping_files_match_reference(tmp_path, first, second, data):
         columns = reference.REQUIRED + ("name", "email", "company", "phone")
         path.write_text(csv_text(rows, columns), encoding="utf-8")
         paths.append(str(path))
+    assume(not all_skipped(first + second))
     records = classified(paths, AS_OF_MS).records(full=True)
     want = reference.customers_from_files([first, second], AS_OF_MS)
     for record in want.values():
