@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segcli.model.errors import ConfigError, SettingsError
-from segcli.model.settings import RFM_SEGMENTS_KEY, THRESHOLD_KEYS, RfmRule, Settings
+from segcli.model.settings import (
+    RFM_SEGMENTS_KEY,
+    THRESHOLD_KEYS,
+    BandOrderError,
+    RfmRule,
+    Settings,
+)
 
 LOCAL_CONFIG = "segcli.toml"
 USER_CONFIG = Path("segcli") / "config.toml"
@@ -91,13 +97,23 @@ def resolve(
     origins[RFM_SEGMENTS_KEY] = str(path) if "rfm_segments" in from_file else FROM_DEFAULT
     try:
         settings = Settings(**values)  # type: ignore[arg-type]
-    except SettingsError as exc:
+    except SettingsError as error:
+        exc = _blamed(error, origins)
         if path is not None and origins.get(exc.key) == str(path):
             raise ConfigError(path, exc.key, exc.message) from None
         if path is not None and exc.key.startswith(RFM_SEGMENTS_KEY):
             raise ConfigError(path, exc.key, exc.message) from None
-        raise
+        raise exc from None
     return Resolved(settings=settings, path=path, origins=origins)
+
+
+def _blamed(error: SettingsError, origins: Mapping[str, str]) -> SettingsError:
+    """Bands out of order are the fault of the one the user set, not of a default beside it:
+    `--weekly-days 40` is too big, rather than the default monthly-days too small."""
+    if isinstance(error, BandOrderError) and origins.get(error.upper) == FROM_DEFAULT:
+        if origins.get(error.lower) != FROM_DEFAULT:
+            return error.about(error.lower)
+    return error
 
 
 def _threshold(path: Path, key: str, value: object) -> int:

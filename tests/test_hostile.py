@@ -252,3 +252,22 @@ def test_terminal_escapes_in_data_and_file_names_reach_no_terminal_raw(cli: Cli,
     # JSON keeps the data itself, escaped as JSON escapes it
     (record,) = cli.json("list", "--orders", path, "--as-of", AS_OF)["data"]
     assert record["name"] == "\x1b[2JEvil\nCorp"
+
+
+def _said(result) -> str:
+    return " ".join(result.stderr.replace("│", " ").split())
+
+
+def test_bands_out_of_order_blame_the_value_the_user_set(cli: Cli, tmp_path, monkeypatch):
+    too_big = cli("list", "--weekly-days", "40")
+    assert too_big.exit_code == 2
+    assert "'--weekly-days': must be less than monthly-days (got 40, monthly-days is 30)" in (
+        _said(too_big)
+    )
+    too_small = cli("list", "--monthly-days", "5")
+    assert "'--monthly-days': must be greater than weekly-days (got 5" in _said(too_small)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "segcli.toml").write_text("weekly-days = 40\n", encoding="utf-8")
+    from_file = cli("list")
+    assert from_file.exit_code == 2
+    assert "'weekly-days' in segcli.toml: must be less than monthly-days" in _said(from_file)

@@ -215,7 +215,7 @@ def test_config_file_applies_to_commands(cli: Cli, tmp_path):
     [
         (("--dormant-days", "-1"), "--dormant-days"),
         (("--vip-threshold", "-5"), "--vip-threshold"),
-        (("--weekly-days", "40"), "--monthly-days"),
+        (("--weekly-days", "40"), "--weekly-days"),  # the value the user set
         (("--monthly-days", "7"), "--monthly-days"),
     ],
 )

@@ -28,6 +28,23 @@ _RFM_NAME = re.compile(r'^[^"\\\x00-\x1f\x7f]+$')  # printable, and no JSON esca
 Range = tuple[int, int]
 
 
+class BandOrderError(SettingsError):
+    """Two frequency bands out of order. Either key may be the one to change: by default the
+    upper is named; `about(lower)` words the same error for the lower."""
+
+    def __init__(self, lower: str, upper: str, low: int, high: int) -> None:
+        super().__init__(upper, f"must be greater than {lower} (got {high}, {lower} is {low})")
+        self.lower, self.upper, self.low, self.high = lower, upper, low, high
+
+    def about(self, key: str) -> SettingsError:
+        if key == self.lower:
+            message = (
+                f"must be less than {self.upper} (got {self.low}, {self.upper} is {self.high})"
+            )
+            return SettingsError(self.lower, message)
+        return self
+
+
 @dataclass(frozen=True)
 class RfmRule:
     """A named RFM segment: the customers whose three scores all lie in these inclusive ranges."""
@@ -89,9 +106,7 @@ class Settings:
         for lower, upper in zip(bands, bands[1:], strict=False):
             low, high = self.value(lower), self.value(upper)
             if not low < high:
-                raise SettingsError(
-                    upper, f"must be greater than {lower} (got {high}, {lower} is {low})"
-                )
+                raise BandOrderError(lower, upper, low, high)
         validate_rfm_segments(self.rfm_segments)
 
     def value(self, key: str) -> int:
