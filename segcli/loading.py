@@ -244,6 +244,16 @@ def read_contacts(
     raw = readers.read_orders([source], [read_as(roles)])
     found = contacts_stage.from_table(raw.tables[0], roles, source.label)
     notices = []
+    malformed = raw.malformed[0]
+    if len(malformed):
+        where = raw.locate_malformed(0, int(malformed[0]))
+        first = "first: " if len(malformed) > 1 else ""
+        notices.append(
+            Notice(
+                f"{source.label}: skipped {count(len(malformed), 'contact')} with the wrong "
+                f"number of fields ({first}{where})"
+            )
+        )
     if found.keyed_by_email:
         notices.append(Notice(f"{source.label}: no contactID column; contacts are keyed by email"))
     if found.without_id:

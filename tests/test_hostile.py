@@ -271,3 +271,13 @@ def test_bands_out_of_order_blame_the_value_the_user_set(cli: Cli, tmp_path, mon
     from_file = cli("list")
     assert from_file.exit_code == 2
     assert "'weekly-days' in segcli.toml: must be less than monthly-days" in _said(from_file)
+
+
+def test_contacts_with_the_wrong_number_of_fields_are_counted(cli: Cli, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_text("contactID,name,email\nc-1,Ann,a@x\nc-2,Bob\nc-3,Cy,c@x,extra\n", "utf-8")
+    result = cli("list", "--customers", path, "--format", "json")
+    assert result.exit_code == 0
+    assert f"{path}: skipped 2 contacts with the wrong number of fields (first: line 3)" in (
+        result.stderr
+    )
