@@ -186,8 +186,10 @@ def _read_orders(
     raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
     notices.extend(_shape_notices(shaped))
     orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
-    del raw  # the columns as read; the orders hold what counts
     summary = report.skipped_summary(_headers(plans))
+    if summary:
+        summary = "; ".join([summary, *raw.open_quotes()])
+    del raw  # the columns as read; the orders hold what counts
     if report.nothing_kept:
         raise InvalidInputError(
             f"no valid orders: all {count(report.rows_read, 'row')} skipped "

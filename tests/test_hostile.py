@@ -281,3 +281,34 @@ def test_contacts_with_the_wrong_number_of_fields_are_counted(cli: Cli, tmp_path
     assert f"{path}: skipped 2 contacts with the wrong number of fields (first: line 3)" in (
         result.stderr
     )
+
+
+def test_locations_are_physical_lines_past_blank_lines_and_quoted_breaks(cli: Cli, tmp_path):
+    path = tmp_path / "o.csv"
+    text = (
+        "orderReference,contactID,orderDate,total\n"
+        "R1,c1,2025-10-01,1\n"
+        "\n"
+        '"R\n2",c2,bad,1\n'  # lines 4-5
+        "short\n"  # line 6
+        "R4,c4,2025-10-02,1\n"
+        "\n"
+        "R5,,2025-10-02,1\n"  # line 9
+    )
+    path.write_text(text, encoding="utf-8")
+    result = cli("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    assert result.stderr.strip() == (
+        "skipped 3 of 5 rows: 1 with the wrong number of fields (line 6), "
+        "1 empty contactID (line 9), 1 unparseable orderDate (line 4)"
+    )
+
+
+def test_an_unterminated_quote_is_named_with_the_lines_it_joins(cli: Cli, tmp_path):
+    rows = [f"R{i},c{i},2025-10-01,1" for i in range(1, 50)]
+    rows[9] = 'R10,c10,"2025-10-01,1'  # line 11 opens a quote that never closes
+    path = tmp_path / "o.csv"
+    path.write_text("orderReference,contactID,orderDate,total\n" + "\n".join(rows) + "\n", "utf-8")
+    result = cli("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0
+    assert "skipped 1 of 10 rows" in result.stderr
+    assert "an unterminated quote at line 11 joins lines 11–50" in result.stderr

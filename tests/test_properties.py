@@ -87,8 +87,9 @@ def test_skipped_rows_are_counted_by_first_reason(rows):
         return
     assert summary is not None
     assert summary.startswith(f"skipped {len(skipped)} of {len(rows)} rows: ")
+    starts = physical_lines(rows)  # names may hold line breaks: lines are the file's own
     for reason in set(skipped):
-        first_line = reasons.index(reason) + 2
+        first_line = starts[reasons.index(reason)]
         n = skipped.count(reason)
         where = f"(first: line {first_line})" if n > 1 else f"(line {first_line})"
         assert f"{n} {reason} {where}" in summary
@@ -147,6 +148,15 @@ def test_as_of_cut_matches_reference(rows, days_back):
 
 
 # --- settings, RFM, transitions, cross-tab (issue 4) ------------------------------------------
+
+
+def physical_lines(rows: list[dict]) -> list[int]:
+    """The line each row starts on in the CSV written of `rows` (the header is line 1)."""
+    starts, line = [], 2
+    for row in rows:
+        starts.append(line)
+        line += csv_text([row], COLUMNS).count("\n") - 1  # less the header's line end
+    return starts
 
 
 def load_rows(rows: list[dict]) -> api.Loaded:

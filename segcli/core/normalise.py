@@ -18,7 +18,7 @@ from segcli.core.amounts import parse_amounts
 from segcli.core.instants import DEFAULT_PARSE, parse_instants
 from segcli.engines import keys
 from segcli.engines.arrow import as_numpy, as_text, is_null, text_column
-from segcli.input.readers import RawOrders
+from segcli.input.raw import RawOrders
 from segcli.model.errors import InvalidInputError
 from segcli.model.options import ParseOptions
 from segcli.model.schema import (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
-import gzip
 import io
 import lzma
 import re
@@ -18,7 +17,6 @@ import sys
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -28,60 +26,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from segcli.input import parquet
-from segcli.input.sources import Source, one_line
+from segcli.input.lines import LineMap
+from segcli.input.raw import RawOrders
+from segcli.input.sources import GZIP_MAGIC, Source, one_line, open_bytes, peek_gzip
 from segcli.model.errors import Hint, UnreadableError
 from segcli.model.options import CSV, PARQUET
 
-_GZIP_MAGIC = b"\x1f\x8b"
-
 _SNIFF_BYTES = 1 << 20  # how much is read at a time to explain a file that does not decode
-
-
-@dataclass(frozen=True)
-class RawOrders:
-    """The mapped columns of every source, in input order, and where each row is from.
-
-    `tables[k]` is source k with canonical column names: CSV columns are strings, Parquet columns
-    keep their types (so the sources are not concatenated here). Rows are numbered across all
-    tables in order. `malformed[k]` holds the record numbers (header = 1) of CSV rows of source k
-    that had the wrong number of fields and so are not in `tables[k]`. When rows have been set
-    aside after reading (line items folded, cancelled orders), `kept` maps each remaining row to
-    its index in the original numbering, so that locations stay those of the file.
-    """
-
-    tables: tuple[pa.Table, ...]
-    labels: tuple[str, ...]
-    formats: tuple[str, ...]
-    offsets: np.ndarray  # where each source starts in the row numbering, then the total
-    malformed: tuple[np.ndarray, ...]
-    kept: np.ndarray | None = None
-
-    @property
-    def rows_read(self) -> int:
-        return int(self.offsets[-1]) + sum(len(m) for m in self.malformed)
-
-    def locate(self, index: int) -> str:
-        """Where row `index` (counted across the tables) stands in its source: 'line 17'."""
-        if self.kept is not None:
-            index = int(self.kept[index])
-        k = int(np.searchsorted(self.offsets, index, side="right")) - 1
-        position = index - int(self.offsets[k])
-        if self.formats[k] == PARQUET:
-            where = f"row {position + 1}"
-        else:
-            line = position + 2  # the header is line 1
-            for bad in self.malformed[k]:  # rows pyarrow skipped shift the ones after them
-                if bad > line:
-                    break
-                line += 1
-            where = f"line {line}"
-        return self._prefix(k) + where
-
-    def locate_malformed(self, k: int, record: int) -> str:
-        return self._prefix(k) + f"line {record}"
-
-    def _prefix(self, k: int) -> str:
-        return f"{self.labels[k]} " if len(self.labels) > 1 else ""
 
 
 def read_header(source: Source) -> list[str]:
@@ -148,6 +99,7 @@ def read_orders(
         formats=tuple(s.format for s in sources),
         offsets=np.cumsum([0] + [t.num_rows for t in tables]),
         malformed=tuple(malformed),
+        line_maps=tuple(LineMap(s) if s.format == CSV else None for s in sources),
     )
 
 
@@ -259,7 +211,7 @@ def _without_row_text(message: str) -> str:
 def _undecodable(source: Source) -> bool:
     try:
         with ExitStack() as stack:
-            return _first_undecodable_line(_open_bytes(source, stack), source.encoding) is not None
+            return _first_undecodable_line(open_bytes(source, stack), source.encoding) is not None
     except DECOMPRESSION_ERRORS + (LookupError,):
         return False
 
@@ -267,7 +219,7 @@ def _undecodable(source: Source) -> bool:
 def _arrow_input(source: Source) -> pa.NativeFile | str:
     if source.data is not None:
         data = source.data
-        if source.format == CSV and data[:2] == _GZIP_MAGIC:
+        if source.format == CSV and data[:2] == GZIP_MAGIC:
             return pa.CompressedInputStream(pa.BufferReader(data), "gzip")
         return pa.BufferReader(data)
     assert source.path is not None
@@ -281,7 +233,7 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
     encoding = "utf-8-sig" if _is_utf8(source.encoding) else source.encoding
     with ExitStack() as stack:
         try:
-            text = io.TextIOWrapper(_open_bytes(source, stack), encoding=encoding, newline="")
+            text = io.TextIOWrapper(open_bytes(source, stack), encoding=encoding, newline="")
         except OSError as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
         except LookupError:
@@ -292,27 +244,9 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
             text.detach()  # the ExitStack closes what lies beneath
 
 
-def _open_bytes(source: Source, stack: ExitStack) -> IO[bytes]:
-    """A source's bytes, gzip unwrapped; `stack` closes what was opened."""
-    if source.data is not None:
-        raw: IO[bytes] = io.BytesIO(source.data)
-    else:
-        assert source.path is not None
-        raw = stack.enter_context(source.path.open("rb"))
-    if _peek_gzip(raw):
-        raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
-    return raw
-
-
-def _peek_gzip(raw: IO[bytes]) -> bool:
-    start = raw.read(2)
-    raw.seek(0)
-    return start == _GZIP_MAGIC
-
-
 def _is_gzip(path: Path) -> bool:
     with path.open("rb") as handle:
-        return _peek_gzip(handle)
+        return peek_gzip(handle)
 
 
 def _is_utf8(encoding: str) -> bool:
@@ -324,7 +258,7 @@ def _not_text(source: Source) -> UnreadableError:
     the line of the first byte that does not decode)."""
     try:
         with ExitStack() as stack:
-            raw = _open_bytes(source, stack)
+            raw = open_bytes(source, stack)
             binary = b"\x00" in raw.read(_SNIFF_BYTES)
             raw.seek(0)
             line = None if binary else _first_undecodable_line(raw, source.encoding)

@@ -33,7 +33,7 @@ from segcli.input.presets import (
     STATUS,
     STATUS_PREFIX,
 )
-from segcli.input.readers import RawOrders
+from segcli.input.raw import RawOrders
 from segcli.model.schema import CONTACT_ID, CREDIT, EMAIL, NAME, ORDER_REFERENCE
 
 

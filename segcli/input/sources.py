@@ -5,22 +5,26 @@ ships inside the package. Nothing here reads a file's contents but standard inpu
 from __future__ import annotations
 
 import glob
+import gzip
+import io
 import os
 import select
 import stat
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from segcli.model.errors import Hint, UnreadableError
 from segcli.model.options import CSV, DEFAULT_ENCODING, PARQUET
 
 STDIN = "-"
 PIPE_CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
 PIPE_WAIT_S = 5.0  # how long a named pipe may wait for its writer
 PIPE_POLL_S = 0.05
 
@@ -167,3 +171,21 @@ def one_line(exc: BaseException) -> str:
     """An exception's message on one line, at most 200 characters."""
     text = " ".join(str(exc).split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def open_bytes(source: Source, stack: ExitStack) -> IO[bytes]:
+    """A source's bytes, gzip unwrapped; `stack` closes what was opened."""
+    if source.data is not None:
+        raw: IO[bytes] = io.BytesIO(source.data)
+    else:
+        assert source.path is not None
+        raw = stack.enter_context(source.path.open("rb"))
+    if peek_gzip(raw):
+        raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+    return raw
+
+
+def peek_gzip(raw: IO[bytes]) -> bool:
+    start = raw.read(2)
+    raw.seek(0)
+    return start == GZIP_MAGIC
