@@ -94,6 +94,7 @@ class Inputs:
     contacts: str | None = None
     cache: bool = False
     cache_dir: str | None = None
+    rejects: str | None = None  # write every skipped row here, as CSV (reading bypasses the cache)
     stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -103,8 +104,9 @@ class Inputs:
             raise UsageError("encoding", f"'{self.encoding}' is not a text encoding") from None
         paths = (self.paths,) if isinstance(self.paths, str | Path) else self.paths
         object.__setattr__(self, "paths", tuple(str(p) for p in paths))
-        if self.contacts is not None:
-            object.__setattr__(self, "contacts", str(self.contacts))
+        for name in ("contacts", "rejects"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, str(getattr(self, name)))
 
 
 def load(
@@ -123,7 +125,7 @@ def load(
 
     inputs = inputs or Inputs()
     cache_root = None
-    if inputs.cache and not keep_orders:
+    if inputs.cache and not keep_orders and inputs.rejects is None:
         cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
     return loading.load_orders(
         inputs.paths,
@@ -138,6 +140,7 @@ def load(
         details=details,
         cache_root=cache_root,
         as_of_ms=as_of_ms(as_of),
+        rejects_path=inputs.rejects,
     )
 
 

@@ -22,7 +22,7 @@ from segcli.core.instants import parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
-from segcli.input import readers, sources
+from segcli.input import readers, rejects, sources
 from segcli.input.headers import match_columns
 from segcli.input.plan import Plan, plan, read_as
 from segcli.input.shape import ShapeReport, shape
@@ -98,6 +98,7 @@ def load_orders(
     details: Collection[str] = DETAIL_COLUMNS,
     cache_root: Path | None = None,
     as_of_ms: int | None = None,
+    rejects_path: str | Path | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -152,7 +153,9 @@ def load_orders(
         details = DETAIL_COLUMNS  # an entry serves every command: read every detail
 
     memory.hand_back(at_once=bool(details))
-    orders = _read_orders(found, notices, export_options, parse_options, strict, details, progress)
+    orders = _read_orders(
+        found, notices, export_options, parse_options, strict, details, progress, rejects_path
+    )
     loading_notices = tuple(notices)
     notices.extend(contact_notices)
     if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
@@ -174,9 +177,10 @@ def _read_orders(
     strict: bool,
     details: Collection[str],
     progress: Progress | None,
+    rejects_path: str | Path | None = None,
 ) -> pa.Table:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
-    `notices`."""
+    `notices`; with `rejects_path`, write every skipped row there."""
     plans = [plan(readers.read_header(s), s.label, export_options).reading(details) for s in found]
     raw = readers.read_orders(
         found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
@@ -186,6 +190,9 @@ def _read_orders(
     raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
     notices.extend(_shape_notices(shaped))
     orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
+    if rejects_path is not None:  # written before any error below, --strict's included
+        rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
+        rejects.write(rejected, str(rejects_path))
     summary = report.skipped_summary(_headers(plans))
     if summary:
         summary = "; ".join([summary, *raw.open_quotes()])

@@ -4,6 +4,7 @@ Each case failed before the hardening that added it."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -312,3 +313,39 @@ def test_an_unterminated_quote_is_named_with_the_lines_it_joins(cli: Cli, tmp_pa
     assert result.exit_code == 0
     assert "skipped 1 of 10 rows" in result.stderr
     assert "an unterminated quote at line 11 joins lines 11–50" in result.stderr
+
+
+def test_rejects_keeps_every_skipped_row_to_fix_and_read_back(cli: Cli, tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "orderReference,contactID,orderDate,total,name\n"
+        "R1,c1,2025-10-01,1,A\n"
+        "\n"
+        '"R\n2",c2,bad,1,B\n'
+        "short\n"
+        "R4,c4,2025-10-02,1,D\n"
+        "R5,,2025-10-02,x,E\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = cli("list", "--orders", path, "--rejects", rejects, "--as-of", AS_OF, "-q")
+    assert result.exit_code == 0
+    with rejects.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["reason"], r["column"]) for r in rows] == [
+        ("4", "unparseable orderDate", "orderDate"),
+        ("6", "with the wrong number of fields", ""),
+        ("8", "empty contactID", "contactID"),
+    ]
+    assert rows[0]["orderReference"] == "R\n2" and rows[0]["orderDate"] == "bad"
+    assert rows[1]["raw"] == "short" and rows[2]["total"] == "x"
+    # under --strict the file is written before the error
+    strict = tmp_path / "strict.csv"
+    failed = cli("list", "--orders", path, "--rejects", strict, "--strict", "--as-of", AS_OF)
+    assert failed.exit_code == 1 and strict.read_text("utf-8") == rejects.read_text("utf-8")
+    # fixed, the rows read back as orders of their own
+    fixed = rejects.read_text("utf-8").replace('"bad"', '"2025-10-03"')
+    fixed = fixed.replace('"R5","",', '"R5","c5",').replace('"2025-10-02","x"', '"2025-10-02","5"')
+    rejects.write_text(fixed, encoding="utf-8")
+    back = cli.json("list", "--orders", rejects, "--as-of", AS_OF, "-q")
+    assert {c["contactID"] for c in back["data"]} == {"c2", "c5"}

@@ -210,6 +210,16 @@ CustomersOpt = Annotated[
     ),
 ]
 
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        metavar="FILE",
+        help="Write every skipped row to FILE as CSV: source, line or row, reason, column, and "
+        "the row's values (written under --strict too).",
+        rich_help_panel=_READING,
+    ),
+]
 NoCacheOpt = Annotated[
     bool,
     typer.Option(
@@ -332,6 +342,7 @@ def shared_options_from_flags(
     decimal: DecimalOpt = ".",
     include_cancelled: IncludeCancelledOpt = False,
     customers: CustomersOpt = None,
+    rejects: RejectsOpt = None,
     no_cache: NoCacheOpt = False,
     config_file: ConfigOpt = None,
     vip_threshold: VipOpt = None,
@@ -378,6 +389,7 @@ def shared_options_from_flags(
         parse=parse_options,
         contacts=str(customers) if customers is not None else None,
         cache=not no_cache,
+        rejects=str(rejects) if rejects is not None else None,
     )
     return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -71,6 +71,8 @@ class NormaliseReport:
     rows_read: int
     skips: tuple[Skip, ...]
     rounded_amounts: int  # totals with non-zero digits below the cent, rounded half away from zero
+    rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows
+    rejected_reasons: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
     @property
     def skipped(self) -> int:
@@ -136,10 +138,13 @@ def normalise(
     ]
     keep = ~np.logical_or.reduce([mask for _, mask in checks])
     skips = [_malformed_skip(raw)] if any(len(m) for m in raw.malformed) else []
+    rejected = np.flatnonzero(~keep)
+    rejected_reasons = np.zeros(0, dtype=np.int64)
     if not keep.all():
         # The first failing check names the row's reason; -1 means the row is kept.
         reason = np.select([mask for _, mask in checks], list(range(len(checks))), default=-1)
-        counts = np.bincount(reason[~keep], minlength=len(checks))
+        rejected_reasons = reason[~keep]
+        counts = np.bincount(rejected_reasons, minlength=len(checks))
         for code, (label, _) in enumerate(checks):
             if counts[code]:
                 first = int(np.argmax(reason == code))
@@ -156,6 +161,8 @@ def normalise(
         rows_read=raw.rows_read,
         skips=tuple(skips),
         rounded_amounts=int(np.count_nonzero(masks[ROUNDED] & keep)),
+        rejected=rejected,
+        rejected_reasons=np.asarray([label for label, _ in checks], dtype=object)[rejected_reasons],
     )
     return orders, report
 
@@ -176,10 +183,10 @@ class _Parsed:
 
 
 def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
-    for field in table.schema:
-        if pa.types.is_nested(field.type):
+    for column in table.schema:
+        if pa.types.is_nested(column.type):
             raise InvalidInputError(
-                f"{label}: column '{field.name}' holds {field.type} values, which are not text, "
+                f"{label}: column '{column.name}' holds {column.type} values, which are not text, "
                 "numbers or instants"
             )
     date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE], options=options)

@@ -32,6 +32,7 @@ class RawOrders:
     malformed: tuple[np.ndarray, ...]
     kept: np.ndarray | None = None
     line_maps: tuple[LineMap | None, ...] = ()
+    malformed_text: tuple[tuple[str, ...], ...] = ()  # each malformed row's text, as read
 
     @property
     def rows_read(self) -> int:

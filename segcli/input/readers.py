@@ -79,7 +79,7 @@ def read_orders(
 
     Parquet text columns read as one of the canonical names `encoded` come dictionary-encoded,
     by each reading thread for its own rows (see `parquet.read`)."""
-    tables, malformed = [], []
+    tables, malformed, malformed_text = [], [], []
     for k, (source, mapping) in enumerate(zip(sources, mappings, strict=True)):
         if progress is not None:
             progress(f"reading {source.label}", k, len(sources))
@@ -88,40 +88,45 @@ def read_orders(
             table = parquet.read(
                 source, mapping, to_encode, functools.partial(_arrow_input, source)
             )
-            bad = np.empty(0, dtype=np.int64)
+            bad, text = np.empty(0, dtype=np.int64), ()
         else:
-            table, bad = _read_csv(source, mapping)
+            table, bad, text = _read_csv(source, mapping)
         tables.append(table.rename_columns([mapping[name] for name in table.column_names]))
         malformed.append(bad)
+        malformed_text.append(text)
     return RawOrders(
         tables=tuple(tables),
         labels=tuple(s.label for s in sources),
         formats=tuple(s.format for s in sources),
         offsets=np.cumsum([0] + [t.num_rows for t in tables]),
         malformed=tuple(malformed),
+        malformed_text=tuple(malformed_text),
         line_maps=tuple(LineMap(s) if s.format == CSV else None for s in sources),
     )
 
 
-def _read_csv(source: Source, mapping: Mapping[str, str]) -> tuple[pa.Table, np.ndarray]:
+def _read_csv(
+    source: Source, mapping: Mapping[str, str]
+) -> tuple[pa.Table, np.ndarray, tuple[str, ...]]:
     """Read the mapped columns as strings. Rows with the wrong number of fields are left out, and
-    their record numbers returned. pyarrow only numbers them when reading on one thread, so the
-    rare file that has any is read a second time that way."""
+    their record numbers and text returned. pyarrow only numbers them when reading on one
+    thread, so the rare file that has any is read a second time that way."""
     table, bad = _read_csv_once(source, mapping, use_threads=True)
     if bad:
         table, bad = _read_csv_once(source, mapping, use_threads=False)
-    return table, np.array(sorted(bad), dtype=np.int64)
+    bad.sort()
+    return table, np.array([n for n, _ in bad], dtype=np.int64), tuple(t for _, t in bad)
 
 
 def _read_csv_once(
     source: Source, mapping: Mapping[str, str], *, use_threads: bool
-) -> tuple[pa.Table, list[int]]:
+) -> tuple[pa.Table, list[tuple[int, str]]]:
     """One read. Arrow reads in blocks, and a record longer than a block (a 2 MiB field) fails:
     the block is doubled and the file read again, up to MAX_BLOCK_BYTES."""
-    bad: list[int] = []
+    bad: list[tuple[int, str]] = []
 
     def skip_row(row: pa_csv.InvalidRow) -> str:
-        bad.append(row.number if row.number is not None else -1)
+        bad.append((row.number if row.number is not None else -1, row.text))
         return "skip"
 
     block = BLOCK_BYTES
