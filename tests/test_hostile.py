@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -349,3 +350,19 @@ def test_rejects_keeps_every_skipped_row_to_fix_and_read_back(cli: Cli, tmp_path
     rejects.write_text(fixed, encoding="utf-8")
     back = cli.json("list", "--orders", rejects, "--as-of", AS_OF, "-q")
     assert {c["contactID"] for c in back["data"]} == {"c2", "c5"}
+
+
+def test_a_file_that_cannot_be_opened_is_unreadable_with_the_json_envelope(
+    cli: Cli, tmp_path, monkeypatch
+):
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + GOOD[0], encoding="utf-8")
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)  # as for a user without read permission
+    fails(cli("list", "--orders", path, "--format", "json"), 1, "UNREADABLE", "Permission denied")
