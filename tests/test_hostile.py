@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -366,3 +367,38 @@ def test_a_file_that_cannot_be_opened_is_unreadable_with_the_json_envelope(
 
     monkeypatch.setattr(Path, "open", refuse)  # as for a user without read permission
     fails(cli("list", "--orders", path, "--format", "json"), 1, "UNREADABLE", "Permission denied")
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "table"])
+def test_a_non_blocking_stdout_still_gets_every_byte(write_csv, fmt):
+    """A pipe whose write end is non-blocking (as some runners leave it), read slowly, with
+    PYTHONUNBUFFERED=1: the output arrives whole, where a partial write once ended it early."""
+    from helpers import order
+
+    rows = [order(f"c-{i}", 1_759_276_800_000 - i * 1000, "10.00") for i in range(5_000)]
+    path = write_csv(rows, columns=("orderReference", "contactID", "orderDate", "total"))
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "COLUMNS": "120"}
+    command = [sys.executable, "-m", "segcli", "list", "--orders", str(path), "--as-of", AS_OF]
+    process = subprocess.Popen(
+        [*command, "--format", fmt, "--limit", "5000", "-q", "--no-cache"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(write_end)
+    received = []
+    with os.fdopen(read_end, "rb") as reader:
+        while chunk := reader.read(4096):
+            received.append(chunk)
+            time.sleep(0.0005)  # a slow reader: the pipe fills, writes would block
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0, stderr
+    lines = b"".join(received).decode().splitlines()
+    assert len(lines) >= 5000
+    if fmt == "ndjson":
+        assert all(json.loads(line)["contactID"].startswith("c-") for line in lines)
+    else:
+        assert lines[-1].strip() == "showing 5,000 of 5,000"
