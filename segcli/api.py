@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from segcli.config import Resolved
 from segcli.config import resolve as resolve_settings
 from segcli.input.presets import PRESET_NAMES
+from segcli.input.sources import STDIN
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
@@ -45,6 +46,7 @@ __all__ = [
     "DETAIL_COLUMNS",
     "LIST_DETAILS",
     "PRESET_NAMES",
+    "STDIN",
     "Resolved",
     "cache_entries",
     "clear_cache",

@@ -437,6 +437,7 @@ def test_a_reader_that_goes_away_ends_segcli_with_141(write_csv, fmt):
     command = [sys.executable, "-m", "segcli", "list", "--orders", str(path), "--as-of", AS_OF]
     process = subprocess.Popen(
         [*command, "--format", fmt, "--no-cache"],
+        stdin=subprocess.DEVNULL,  # no data, as from a terminal
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -460,5 +461,52 @@ def test_version_and_help_do_not_import_the_heavy_libraries():
         "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
         "print(sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.stdout.strip() == "[]"
+
+
+def _segcli(*args: str, stdin=subprocess.DEVNULL, env_orders: str | None = None, data=None):
+    """segcli as a process, with its standard input as given."""
+    env = {**os.environ, "NO_COLOR": "1", "XDG_CONFIG_HOME": "/nonexistent"}
+    env.pop("SEGCLI_ORDERS", None)
+    if env_orders is not None:
+        env["SEGCLI_ORDERS"] = env_orders
+    return subprocess.run(
+        [sys.executable, "-m", "segcli", *args],
+        stdin=stdin,
+        input=data,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_orders_come_from_the_flag_then_piped_stdin_then_the_environment_then_the_sample():
+    fixture = str(GOLDEN / "orders.csv")
+    total = ("list", "--as-of", AS_OF, "--format", "json", "-q")
+
+    def count(done) -> int:
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["meta"]["total"]
+
+    piped = (GOLDEN / "orders.csv").read_bytes()
+    assert count(_segcli(*total, stdin=None, data=piped)) == 6  # piped: the fixture
+    with (GOLDEN / "orders.csv").open("rb") as redirected:  # `< orders.csv`
+        assert count(_segcli(*total, stdin=redirected)) == 6
+    sample = count(_segcli(*total))
+    assert sample == 305  # nothing piped (a terminal, /dev/null): the sample
+    assert count(_segcli(*total, env_orders=fixture)) == 6
+    # the flag wins over piped data; piped data over the environment
+    flag = _segcli(*total, "--orders", fixture, stdin=None, data=b"not,csv\n")
+    assert count(flag) == 6
+    over_env = _segcli(*total, stdin=None, data=piped, env_orders="/nonexistent.csv")
+    assert count(over_env) == 6
+    empty = _segcli("list", "--format", "json", stdin=None, data=b"")
+    assert empty.returncode == 1
+    assert json.loads(empty.stdout)["error"]["message"] == "no input on stdin"

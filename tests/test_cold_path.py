@@ -297,7 +297,11 @@ POOL = "import pyarrow as pa, sys; print(pa.default_memory_pool().backend_name, 
 def _pool_after(code: str) -> str:
     """Arrow's memory pool in a fresh interpreter after `code` has run."""
     done = subprocess.run(
-        [sys.executable, "-c", f"{code}\n{POOL}"], capture_output=True, text=True, check=True
+        [sys.executable, "-c", f"{code}\n{POOL}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
     )
     return done.stderr.split()[-1]
 

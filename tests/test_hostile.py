@@ -211,6 +211,7 @@ def test_a_closed_stdout_ends_every_output_with_141(args):
     env.pop("SEGCLI_ORDERS", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "segcli", *args],
+        stdin=subprocess.DEVNULL,  # no data, as from a terminal
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -383,6 +384,7 @@ def test_a_non_blocking_stdout_still_gets_every_byte(write_csv, fmt):
     command = [sys.executable, "-m", "segcli", "list", "--orders", str(path), "--as-of", AS_OF]
     process = subprocess.Popen(
         [*command, "--format", fmt, "--limit", "5000", "-q", "--no-cache"],
+        stdin=subprocess.DEVNULL,  # no data, as from a terminal
         stdout=write_end,
         stderr=subprocess.PIPE,
         env=env,

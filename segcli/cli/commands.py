@@ -19,14 +19,16 @@ from segcli.cli.options import (
     Options,
     PrettyOpt,
     QuietOpt,
+    settings_options,
+    shared_options,
+)
+from segcli.cli.parsers import (
     choice,
     parse_as_of,
     parse_frequency,
     parse_money,
     parse_segment,
     parse_sort_field,
-    settings_options,
-    shared_options,
 )
 from segcli.cli.printing import (
     Format,

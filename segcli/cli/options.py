@@ -4,17 +4,23 @@ a bad value into a usage error (exit 2) that names the flag."""
 
 from __future__ import annotations
 
-import codecs
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from segcli import api
+from segcli.cli.parsers import (
+    column_mapping,
+    date_format_or_none,
+    order_paths,
+    parse_as_of,
+    parse_encoding,
+    parse_threshold,
+    timezone_or_none,
+)
 from segcli.cli.printing import Format, ListFormat
 from segcli.cli.signature import with_options
 from segcli.model import settings as defaults
@@ -24,12 +30,10 @@ from segcli.model.options import (
     DECIMAL_MARKS,
     DEFAULT_ENCODING,
     INPUT_FORMATS,
-    MAPPABLE,
     MONTH_FIRST,
     ExportOptions,
     ParseOptions,
 )
-from segcli.model.schema import FREQUENCIES, SEGMENTS, SORT_FIELDS
 from segcli.model.settings import Settings
 
 
@@ -43,49 +47,6 @@ InputFormat = StrEnum(  # type: ignore[misc]  # built from the one list in model
 )
 
 
-def choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
-    """A parser that accepts any case and names the valid labels, in their order, when it fails."""
-    lookup = {label.casefold(): label for label in labels}
-
-    def parse(value: str) -> str:
-        try:
-            return lookup[value.casefold()]
-        except KeyError:
-            valid = ", ".join(labels)
-            raise typer.BadParameter(f"'{value}' is not a {kind}; choose from {valid}") from None
-
-    return parse
-
-
-# Choices come from the one list of labels in the schema.
-parse_segment = choice("segment", SEGMENTS)
-parse_frequency = choice("purchase frequency", FREQUENCIES)
-parse_sort_field = choice("sort field", tuple(SORT_FIELDS))
-
-
-def parse_as_of(value: str) -> int:
-    try:
-        return api.parse_as_of(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def parse_money(value: str) -> int:
-    """An amount flag (--min-spend, --max-spend): `api.parse_money`'s rules."""
-    try:
-        return api.parse_money(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _threshold_money(value: str) -> int:
-    """--vip-threshold: an amount by the same rules, not negative."""
-    cents = parse_money(value)
-    if cents < 0:
-        raise typer.BadParameter(f"'{value}' must not be negative")
-    return cents
-
-
 # --- options every command shares -----------------------------------------------------------
 
 OrdersOpt = Annotated[
@@ -94,10 +55,9 @@ OrdersOpt = Annotated[
         "--orders",
         "-o",
         metavar="PATH",
-        envvar="SEGCLI_ORDERS",
-        show_envvar=True,
-        help="Orders file (.csv, .csv.gz, .parquet, or - for CSV on stdin); repeat to combine. "
-        "Default: the bundled sample.",
+        help="Orders file, folder or glob (.csv, .csv.gz, .parquet, or - for CSV on stdin); "
+        "repeat to combine. Default: CSV piped to stdin, else $SEGCLI_ORDERS (paths separated "
+        "by :), else the bundled sample.",
     ),
 ]
 AsOfOpt = Annotated[
@@ -115,17 +75,6 @@ InputFormatOpt = Annotated[
         help="Read the orders as this format, whatever their extension.",
     ),
 ]
-
-
-def parse_encoding(value: str) -> str:
-    """--encoding: a codec Python knows, checked before any file is read."""
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise typer.BadParameter(
-            f"'{value}' is not a text encoding (e.g. utf-8, cp1252, latin-1, utf-16)"
-        ) from None
-    return value
 
 
 EncodingOpt = Annotated[
@@ -244,7 +193,7 @@ VipOpt = Annotated[
     int | None,
     typer.Option(
         "--vip-threshold",
-        parser=_threshold_money,
+        parser=parse_threshold,
         metavar="AMOUNT",
         help="VIP: totalSpend above this (default 5000.00)",
         rich_help_panel=_SETTINGS,
@@ -371,17 +320,17 @@ def shared_options_from_flags(
         )
     export_options = ExportOptions(
         preset=preset.value if preset else None,
-        columns=_column_mapping(column or []),
+        columns=column_mapping(column or []),
         include_cancelled=include_cancelled,
     )
     parse_options = ParseOptions(
-        date_format=_date_format(date_format),
+        date_format=date_format_or_none(date_format),
         date_order=DAY_FIRST if dayfirst else MONTH_FIRST if monthfirst else None,
-        timezone=_timezone(timezone),
+        timezone=timezone_or_none(timezone),
         decimal=decimal,
     )
     inputs = api.Inputs(
-        paths=tuple(str(p) for p in orders or ()),
+        paths=order_paths(orders),
         input_format=input_format.value if input_format else None,
         encoding=encoding,
         strict=strict,
@@ -392,43 +341,6 @@ def shared_options_from_flags(
         rejects=str(rejects) if rejects is not None else None,
     )
     return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
-
-
-def _column_mapping(pairs: list[str]) -> dict[str, str]:
-    """`--column orderDate="Invoice Date"` (repeatable) -> {canonical role: header}."""
-    roles = {role.casefold(): role for role in MAPPABLE}
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        role, sep, header = pair.partition("=")
-        canonical = roles.get(role.strip().casefold())
-        if not sep or not header.strip() or canonical is None:
-            raise typer.BadParameter(
-                f"'{pair}' is not ROLE=HEADER with ROLE one of {', '.join(MAPPABLE)}",
-                param_hint="'--column'",
-            )
-        mapping[canonical] = header.strip()
-    return mapping
-
-
-def _date_format(text: str | None) -> str | None:
-    if text is not None and "%" not in text:
-        raise typer.BadParameter(
-            f"'{text}' has no % directives (e.g. '%d/%m/%Y %H:%M')", param_hint="'--date-format'"
-        )
-    return text
-
-
-def _timezone(name: str | None) -> str | None:
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(
-            f"'{name}' is not a time zone name (e.g. Pacific/Auckland, Europe/Berlin, UTC)",
-            param_hint="'--timezone'",
-        ) from None
-    return name
 
 
 shared_options = with_options(shared_options_from_flags, "options")

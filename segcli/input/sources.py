@@ -77,7 +77,10 @@ def resolve_sources(
         if text == STDIN:
             fmt = format_for(text, input_format)
             stream = stdin if stdin is not None else sys.stdin.buffer
-            sources.append(Source("<stdin>", fmt, data=stream.read(), encoding=encoding))
+            data = stream.read()
+            if not data:
+                raise UnreadableError("no input on stdin")
+            sources.append(Source("<stdin>", fmt, data=data, encoding=encoding))
             continue
         for path in _expand(text, input_format):
             fmt = format_for(str(path), input_format)
