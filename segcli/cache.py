@@ -2,13 +2,14 @@
 and aggregating the orders.
 
 An entry is one Parquet file under `$XDG_CACHE_HOME/segcli/` (default `~/.cache/segcli/`), named
-by a key that covers everything the aggregate depends on: each input's resolved path, size,
-modification time and a hash of its first and last MiB, the loading options, and segcli's
-version. It holds the per-customer table over *all* orders (counts, cents, first and last
-instants, latest reference and details), the newest order's instant, and the notices loading
-printed. It can serve any command, filter or threshold at an as-of at or after that newest order
-(an earlier as-of needs the orders themselves). An entry that cannot be read, or does not hold
-what this version writes, is ignored (and replaced), never trusted.
+by a key that covers everything the aggregate depends on: each input's fingerprint (resolved
+path, size, modification and status-change times, inode, and a hash of samples of its content;
+see input/fingerprint.py), the loading options, and segcli's version. It holds the per-customer
+table over *all* orders (counts, cents, first and last instants, latest reference and details),
+the newest order's instant, and the notices loading printed. It can serve any command, filter or
+threshold at an as-of at or after that newest order (an earlier as-of needs the orders
+themselves). An entry that cannot be read, or does not hold what this version writes, is ignored
+(and replaced), never trusted.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segcli import __version__
+from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice
@@ -42,7 +44,6 @@ CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
 ENTRY_SUFFIX = ".parquet"
 FORMAT = 2  # bump when what an entry holds changes
-HASHED_BYTES = 1 << 20  # from each end of an input
 _META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
@@ -73,17 +74,9 @@ def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> str | N
         if source.path is None:
             return None
         try:
-            path = source.path.resolve()
-            stat = path.stat()
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                digest.update(handle.read(HASHED_BYTES))
-                if stat.st_size > HASHED_BYTES:
-                    handle.seek(max(HASHED_BYTES, stat.st_size - HASHED_BYTES))
-                    digest.update(handle.read(HASHED_BYTES))
+            parts.append(fingerprint(source.path))
         except OSError:
             return None
-        parts.append([str(path), stat.st_size, stat.st_mtime_ns, digest.hexdigest()])
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from pathlib import Path
 
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, order
 
 from segcli import cache
+from segcli.input import fingerprint
+from segcli.input.sources import Source
 
 COMMANDS = [
     ("list", "--format", "json"),
@@ -158,3 +162,91 @@ def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, ow
     assert counts["name"].isna().all() and counts["lastOrderReference"].isna().all()
     assert names["name"].equals(full["name"]) and names["email"].isna().all()
     assert full["name"].notna().any() and full["email"].notna().any()
+
+
+# --- the key: an edit the key misses would be served stale --------------------------------------
+
+MIDDLE_ROWS = 40_000  # about 3 MiB of CSV: more than the first and last MiB
+
+
+def large_csv(write_csv) -> Path:
+    many = [
+        order(f"m-{i:05d}", AS_OF_MS - (i % 300) * DAY, "10.00", name=f"Name {i:05d}")
+        for i in range(MIDDLE_ROWS)
+    ]
+    path = write_csv(rows(many), columns=CANONICAL)
+    assert path.stat().st_size > 2 * fingerprint.HEAD_BYTES
+    return path
+
+
+def edit_in_place(path: Path, offset: int, old: bytes, new: bytes) -> None:
+    """Overwrite `old` at `offset` with `new` (same length), then set the mtime back."""
+    stat = path.stat()
+    time.sleep(0.01)  # past the file system's clock tick: the status-change time moves
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        assert handle.read(len(old)) == old
+        handle.seek(offset)
+        handle.write(new)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+def test_a_mid_file_edit_that_keeps_size_and_mtime_is_not_served(cli: Cli, write_csv):
+    path = large_csv(write_csv)
+    args = ("show", "m-20000", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    assert cli.json(*args)["data"]["metrics"]["totalSpend"] == "10.00"  # fills the cache
+    data = path.read_bytes()
+    offset = data.index(b",10.00,Name 20000")
+    assert fingerprint.HEAD_BYTES < offset < len(data) - fingerprint.TAIL_BYTES
+    edit_in_place(path, offset, b",10.00,", b",90.00,")
+    assert cli.json(*args)["data"]["metrics"]["totalSpend"] == "90.00"
+
+
+def test_the_key_covers_the_status_change_time_and_the_inode(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text("orderReference,contactID,orderDate,total\nA,c,2025-10-01,5\n")
+    sources = [Source(path.name, "csv", path)]
+    key = cache.key_for(sources, {})
+    assert cache.key_for(sources, {}) == key
+    time.sleep(0.01)
+    os.chmod(path, path.stat().st_mode)  # same bytes, size and mtime; a new ctime
+    changed = cache.key_for(sources, {})
+    assert changed != key
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    stat = path.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(copy, path)  # what an editor's save does: another inode
+    assert path.stat().st_ino != stat.st_ino
+    assert cache.key_for(sources, {}) not in (key, changed)
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, fingerprint.WHOLE_BELOW, fingerprint.WHOLE_BELOW + 1, 10**9]
+)
+def test_the_samples_cover_head_windows_and_tail_in_order(size):
+    spans = fingerprint.spans(size)
+    assert all(0 <= offset and offset + length <= size for offset, length in spans)
+    ends = [offset + length for offset, length in spans]
+    assert all(end <= start for end, (start, _) in zip(ends, spans[1:], strict=False))
+    if size <= fingerprint.WHOLE_BELOW:
+        assert spans == [(0, size)]
+    else:
+        assert spans[0] == (0, fingerprint.HEAD_BYTES)
+        assert spans[-1] == (size - fingerprint.TAIL_BYTES, fingerprint.TAIL_BYTES)
+        assert len(spans) == fingerprint.WINDOWS + 2
+        assert sum(length for _, length in spans) < 4 * 2**20  # cheap at any size
+
+
+def test_the_sampled_hash_sees_an_edit_in_a_window(tmp_path):
+    size = 64 * 2**20
+    path = tmp_path / "big.bin"
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    before = fingerprint.sampled_digest(path, size)
+    offset, _ = fingerprint.spans(size)[fingerprint.WINDOWS // 2]
+    with path.open("r+b") as handle:
+        handle.seek(offset + 1)
+        handle.write(b"x")
+    assert fingerprint.sampled_digest(path, size) != before
