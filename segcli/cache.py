@@ -8,8 +8,10 @@ see input/fingerprint.py), the loading options, and segcli's version. It holds t
 table over *all* orders (counts, cents, first and last instants, latest reference and details),
 the newest order's instant, and the notices loading printed. It can serve any command, filter or
 threshold at an as-of at or after that newest order (an earlier as-of needs the orders
-themselves). An entry that cannot be read, or does not hold what this version writes, is ignored
-(and replaced), never trusted.
+themselves). Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every
+read: a damaged entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry
+that cannot be read, or does not hold what this version writes, is ignored (and replaced), never
+trusted.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ from segcli.model.schema import (
 CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
 ENTRY_SUFFIX = ".parquet"
-FORMAT = 2  # bump when what an entry holds changes
+CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
+PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
+CHECKSUM = "sha256"
+FORMAT = 3  # bump when what an entry holds changes
+DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 _META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
@@ -81,46 +87,96 @@ def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> str | N
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What reading an entry found: the entry, or None and why a stored one was refused when a
+    user should hear of it (DAMAGED)."""
+
+    entry: Entry | None
+    problem: str | None = None
+
+
+class _Refused(Exception):
+    """A stored entry that must not be used; `problem` is what a user is told (None: nothing,
+    e.g. an entry written by another version)."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 def read(
     key: str, *, root: Path | None = None, columns: Collection[str] | None = None
 ) -> Entry | None:
-    """The entry, or None if there is none or it is unusable (then it is removed). With
-    `columns`, only those customer columns are read (at 10M orders, the details are most of an
-    entry); the others come back missing."""
-    path = (root or directory()) / f"{key}{ENTRY_SUFFIX}"
-    if not path.is_file():
-        return None
+    """The entry, or None if there is none or it is unusable (then it is removed)."""
+    return lookup(key, root=root, columns=columns).entry
+
+
+def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
+    """The entry `key` if its bytes match their checksum; else None, the entry removed, and the
+    problem to tell. With `columns`, only those customer columns are decoded (at 10M orders, the
+    details are most of an entry); the others come back missing. The file is read once: the
+    checksum is taken over the bytes that are then decoded."""
+    folder = root or directory()
     try:
-        schema = pq.read_schema(path)
-        meta = json.loads(schema.metadata[_META_KEY])
-        if meta["format"] != FORMAT or meta["version"] != __version__:
-            raise ValueError("written by another version")
-        if schema.names != _COLUMNS:
-            raise ValueError("unexpected columns")
-        wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
-        table = pq.read_table(path, columns=wanted)
-        frame = table.to_pandas()
-        missing = pd.Series(pd.NA, index=frame.index, dtype="str")
-        for name in _COLUMNS:
-            if name not in wanted:
-                frame[name] = missing
-        frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
-        return Entry(
-            customers=frame,
-            newest_ms=meta["newest_ms"],
-            notices=tuple(
-                Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]
-            ),
-            default_as_of_ms=meta["default_as_of_ms"],
-        )
-    except Exception:  # corrupt, truncated, foreign: never trusted, rebuilt by the caller
-        path.unlink(missing_ok=True)
-        return None
+        data = (folder / f"{key}{ENTRY_SUFFIX}").read_bytes()
+    except OSError:
+        return Lookup(None)
+    try:
+        _verify(data, folder / f"{key}{CHECK_SUFFIX}")
+        return Lookup(_decode(data, columns))
+    except _Refused as refused:
+        problem = refused.problem
+    except Exception:  # the checksum holds but the entry does not decode: never trusted
+        problem = DAMAGED
+    _remove(folder, key)
+    return Lookup(None, problem)
+
+
+def _verify(data: bytes, check: Path) -> None:
+    """Raise _Refused unless `check` (the entry's checksum file) holds the checksum of `data`."""
+    try:
+        stored = json.loads(check.read_bytes())
+    except FileNotFoundError:  # written by an earlier segcli, or its writer stopped halfway
+        raise _Refused(None) from None
+    except (OSError, ValueError):
+        raise _Refused(DAMAGED) from None
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        raise _Refused(None if isinstance(stored, dict) else DAMAGED)
+    if stored.get(CHECKSUM) != _checksum(data):
+        raise _Refused(DAMAGED)
+
+
+def _checksum(data: bytes | pa.Buffer) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _decode(data: bytes, columns: Collection[str] | None) -> Entry:
+    """The entry in `data` (verified bytes), with only the `columns` asked for."""
+    parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
+    schema = parquet.schema_arrow
+    meta = json.loads(schema.metadata[_META_KEY])
+    if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
+        raise _Refused(None)  # written by another version
+    wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
+    frame = parquet.read(columns=wanted).to_pandas()
+    missing = pd.Series(pd.NA, index=frame.index, dtype="str")
+    for name in _COLUMNS:
+        if name not in wanted:
+            frame[name] = missing
+    frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
+    return Entry(
+        customers=frame,
+        newest_ms=meta["newest_ms"],
+        notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
+        default_as_of_ms=meta["default_as_of_ms"],
+    )
 
 
 def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
-    """Store an entry atomically (a reader never sees half a file). Failing to write (a read-only
-    home, a full disk) only means the next run is cold too."""
+    """Store an entry and its checksum, each atomically (a reader never sees half a file; one
+    that reads between the two renames finds a mismatch and rebuilds). Failing to write (a
+    read-only home, a full disk) only means the next run is cold too."""
     folder = root or directory()
     meta = {
         "format": FORMAT,
@@ -131,15 +187,37 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
         "inputs": list(inputs),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
+    table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data = sink.getvalue()
+    check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
-        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
-        partial = folder / f".{key}.{os.getpid()}.tmp"
-        pq.write_table(table, partial)
-        os.replace(partial, folder / f"{key}{ENTRY_SUFFIX}")
+        _place(folder / f"{key}{ENTRY_SUFFIX}", data)
+        _place(folder / f"{key}{CHECK_SUFFIX}", check)
     except OSError:
         return
+
+
+def _place(path: Path, data: bytes | pa.Buffer) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove(folder: Path, key: str) -> None:
+    for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX):
+        try:
+            (folder / f"{key}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 @dataclass(frozen=True)
@@ -177,10 +255,12 @@ def entries(root: Path | None = None) -> list[Stored]:
 def clear(root: Path | None = None) -> int:
     """Remove every entry; return how many there were."""
     folder = root or directory()
+    if not folder.is_dir():
+        return 0
     removed = 0
-    for path in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []:
+    for path in folder.glob(f"*{ENTRY_SUFFIX}"):
         path.unlink(missing_ok=True)
         removed += 1
-    for partial in folder.glob(".*.tmp") if folder.is_dir() else []:
-        partial.unlink(missing_ok=True)
+    for path in [*folder.glob(f"*{CHECK_SUFFIX}"), *folder.glob(f".*{PARTIAL_SUFFIX}")]:
+        path.unlink(missing_ok=True)
     return removed

@@ -44,6 +44,7 @@ from segcli.model.schema import (
 from segcli.model.settings import Settings
 
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
+REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
 Progress = Callable[[str, int, int], None]  # (what is being done, steps done, steps in all)
 
@@ -135,9 +136,13 @@ def load_orders(
             "parse": repr(parse_options),
         }
         key = cache.key_for(found, options)
+    cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        entry = cache.read(key, root=cache_root, columns=shown)
+        found_entry = cache.lookup(key, root=cache_root, columns=shown)
+        if found_entry.problem is not None:
+            cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
+        entry = found_entry.entry
         if entry is not None:
             cached = Loaded(
                 None,
@@ -154,6 +159,7 @@ def load_orders(
     memory.hand_back(at_once=bool(details))
     orders = _read_orders(found, notices, export_options, parse_options, strict, details, progress)
     loading_notices = tuple(notices)
+    notices[:0] = cache_notices
     notices.extend(contact_notices)
     if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
         return Loaded(orders, tuple(notices), default_as_of_ms, contacts, latest=bool(details))

@@ -250,3 +250,44 @@ def test_the_sampled_hash_sees_an_edit_in_a_window(tmp_path):
         handle.seek(offset + 1)
         handle.write(b"x")
     assert fingerprint.sampled_digest(path, size) != before
+
+
+# --- the checksum: a damaged entry would be served as data --------------------------------------
+
+REBUILT = "the cache entry for these inputs was damaged; rebuilt"
+
+
+def test_a_flipped_byte_in_an_entry_is_not_served(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--no-cache")
+    cli(*args)  # fills the cache
+    (entry,) = own_cache.glob("*.parquet")
+    data = entry.read_bytes()
+    assert b"Ana" in data  # in the page, and in its statistics
+    entry.write_bytes(data.replace(b"Ana", b"Anb"))  # still a valid Parquet file
+    damaged = cli(*args)
+    assert damaged.stdout == cold.stdout and "Anb" not in damaged.stdout
+    assert REBUILT in damaged.stderr
+    assert damaged.stderr.replace(REBUILT + "\n", "") == cold.stderr
+    again = cli(*args)
+    assert again.stdout == cold.stdout and again.stderr == cold.stderr  # rebuilt, and trusted
+    assert entry.read_bytes() != data.replace(b"Ana", b"Anb")
+
+
+def test_no_flipped_bit_anywhere_in_an_entry_is_served(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)
+    (entry,) = own_cache.glob("*.parquet")
+    check = entry.with_suffix(cache.CHECK_SUFFIX)
+    data, checksum = entry.read_bytes(), check.read_bytes() if check.exists() else None
+    good = cache.read(entry.stem, root=own_cache).customers
+    served_wrong = []
+    for offset in range(0, len(data), 7):  # ~600 positions, every part of the file
+        entry.write_bytes(data[:offset] + bytes([data[offset] ^ 0x10]) + data[offset + 1 :])
+        if checksum is not None:
+            check.write_bytes(checksum)
+        found = cache.read(entry.stem, root=own_cache)
+        if found is not None and not found.customers.equals(good):
+            served_wrong.append(offset)
+    assert served_wrong == []
