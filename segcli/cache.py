@@ -10,8 +10,9 @@ the newest order's instant, and the notices loading printed. It can serve any co
 threshold at an as-of at or after that newest order (an earlier as-of needs the orders
 themselves). Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every
 read: a damaged entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry
-that cannot be read, or does not hold what this version writes, is ignored (and replaced), never
-trusted.
+also records what it was built from (the key's inputs), and is used only when that is what the
+key names now: another entry copied onto its name is refused the same way. An entry that cannot
+be read, or does not hold what this version writes, is ignored (and replaced), never trusted.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complet
 CHECKSUM = "sha256"
 FORMAT = 3  # bump when what an entry holds changes
 DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
+FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
 _META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
@@ -72,25 +74,46 @@ def directory(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / APP_DIR
 
 
-def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> str | None:
-    """The entry name for these inputs and options; None when an input cannot be keyed (standard
-    input) or read (the cold path then reports the error)."""
-    parts: list[object] = [__version__, FORMAT, dict(sorted(options.items()))]
+@dataclass(frozen=True)
+class Key:
+    """An entry's name, and what it names: segcli's version and entry format, the loading
+    options, and each input's fingerprint. The name is a hash of `built_from`, which the entry
+    records."""
+
+    name: str
+    built_from: dict[str, object]
+
+
+def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | None:
+    """The key for these inputs as they are now, and these options; None when an input cannot be
+    keyed (standard input) or read (the cold path then reports the error)."""
+    inputs = []
     for source in sources:
         if source.path is None:
             return None
         try:
-            parts.append(fingerprint(source.path))
+            inputs.append(fingerprint(source.path))
         except OSError:
             return None
-    text = json.dumps(parts, sort_keys=True, default=str)
+    built_from = {
+        "version": __version__,
+        "format": FORMAT,
+        "options": dict(sorted(options.items())),
+        "inputs": inputs,
+    }
+    built_from = json.loads(json.dumps(built_from, default=str))  # as an entry records it
+    return Key(_name_of(built_from), built_from)
+
+
+def _name_of(built_from: object) -> str:
+    text = json.dumps(built_from, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class Lookup:
     """What reading an entry found: the entry, or None and why a stored one was refused when a
-    user should hear of it (DAMAGED)."""
+    user should hear of it (DAMAGED, FOREIGN)."""
 
     entry: Entry | None
     problem: str | None = None
@@ -124,7 +147,7 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
         return Lookup(None)
     try:
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
-        return Lookup(_decode(data, columns))
+        return Lookup(_decode(key, data, columns))
     except _Refused as refused:
         problem = refused.problem
     except Exception:  # the checksum holds but the entry does not decode: never trusted
@@ -151,13 +174,17 @@ def _checksum(data: bytes | pa.Buffer) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _decode(data: bytes, columns: Collection[str] | None) -> Entry:
-    """The entry in `data` (verified bytes), with only the `columns` asked for."""
+def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
+    """The entry in `data` (verified bytes), with only the `columns` asked for. Raises _Refused
+    unless it was built from what `key` names: the inputs as they are now, as key_for saw them
+    (another entry copied onto this name was built from others)."""
     parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
     schema = parquet.schema_arrow
     meta = json.loads(schema.metadata[_META_KEY])
     if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
         raise _Refused(None)  # written by another version
+    if _name_of(meta["built_from"]) != key:
+        raise _Refused(FOREIGN)
     wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
     frame = parquet.read(columns=wanted).to_pandas()
     missing = pd.Series(pd.NA, index=frame.index, dtype="str")
@@ -173,7 +200,7 @@ def _decode(data: bytes, columns: Collection[str] | None) -> Entry:
     )
 
 
-def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
+def write(key: Key, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
     """Store an entry and its checksum, each atomically (a reader never sees half a file; one
     that reads between the two renames finds a mismatch and rebuilds). Failing to write (a
     read-only home, a full disk) only means the next run is cold too."""
@@ -186,6 +213,7 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
         "default_as_of_ms": entry.default_as_of_ms,
         "inputs": list(inputs),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
@@ -195,8 +223,8 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
     check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _place(folder / f"{key}{ENTRY_SUFFIX}", data)
-        _place(folder / f"{key}{CHECK_SUFFIX}", check)
+        _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
+        _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
     except OSError:
         return
 

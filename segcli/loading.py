@@ -139,7 +139,7 @@ def load_orders(
     cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        found_entry = cache.lookup(key, root=cache_root, columns=shown)
+        found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
         if found_entry.problem is not None:
             cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
         entry = found_entry.entry

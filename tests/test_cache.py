@@ -291,3 +291,32 @@ def test_no_flipped_bit_anywhere_in_an_entry_is_served(cli: Cli, write_csv, own_
         if found is not None and not found.customers.equals(good):
             served_wrong.append(offset)
     assert served_wrong == []
+
+
+# --- what an entry was built from: another file's entry would be served as this one's -----------
+
+
+@pytest.mark.parametrize(
+    ("suffixes", "problem"),
+    [((".parquet",), "damaged"), ((".parquet", ".json"), "built from other inputs")],
+    ids=["entry", "entry and checksum"],
+)
+def test_another_files_entry_copied_onto_this_key_is_not_served(
+    cli: Cli, write_csv, own_cache, suffixes, problem
+):
+    mine = write_csv(rows(), name="mine.csv", columns=CANONICAL)
+    other = write_csv([order("x-1", AS_OF_MS - DAY, "1.00")], name="other.csv")
+    args = ("list", "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--orders", mine)  # fills the cache
+    cli(*args, "--orders", other)
+    (my_entry,) = [e for e in cache.entries(own_cache) if e.inputs == (str(mine),)]
+    (other_entry,) = [e for e in cache.entries(own_cache) if e.inputs == (str(other),)]
+    my_key, other_key = Path(my_entry.name).stem, Path(other_entry.name).stem
+    for suffix in suffixes:
+        source = own_cache / f"{other_key}{suffix}"
+        if source.exists():
+            (own_cache / f"{my_key}{suffix}").write_bytes(source.read_bytes())
+    served = cli(*args, "--orders", mine)
+    assert served.stdout == cold.stdout
+    assert f"the cache entry for these inputs was {problem}; rebuilt" in served.stderr
+    assert cli(*args, "--orders", mine).stderr == cold.stderr
