@@ -13,13 +13,17 @@ read: a damaged entry is removed and rebuilt, and the caller is told (`Lookup.pr
 also records what it was built from (the key's inputs), and is used only when that is what the
 key names now: another entry copied onto its name is refused the same way. An entry that cannot
 be read, or does not hold what this version writes, is ignored (and replaced), never trusted.
+Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
+one is closed on first use) and so are the files (0600).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +53,8 @@ ENTRY_SUFFIX = ".parquet"
 CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
 PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 CHECKSUM = "sha256"
+FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
+FILE_MODE = 0o600
 FORMAT = 3  # bump when what an entry holds changes
 DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
@@ -145,6 +151,8 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
         data = (folder / f"{key}{ENTRY_SUFFIX}").read_bytes()
     except OSError:
         return Lookup(None)
+    with contextlib.suppress(OSError):
+        _make_private(folder)  # a folder an earlier segcli left readable to others
     try:
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
         return Lookup(_decode(key, data, columns))
@@ -222,18 +230,37 @@ def write(key: Key, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
     data = sink.getvalue()
     check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_private(folder)
         _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
         _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
     except OSError:
         return
 
 
+def _make_private(folder: Path) -> None:
+    """Create the folder readable by its owner only, or make it so (and its files) if it was
+    not: entries hold customers' names, emails and phones. Raises OSError."""
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) == FOLDER_MODE:
+        return
+    folder.chmod(FOLDER_MODE)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.chmod(FILE_MODE)
+
+
+def _private(path: str, flags: int) -> int:
+    """An opener for files only their owner can read, whatever the umask or an old file's mode."""
+    handle = os.open(path, flags, FILE_MODE)
+    os.fchmod(handle, FILE_MODE)
+    return handle
+
+
 def _place(path: Path, data: bytes | pa.Buffer) -> None:
     """Write `data` to `path` through a temporary file and a rename."""
     partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     try:
-        with partial.open("wb") as handle:
+        with open(partial, "wb", opener=_private) as handle:
             handle.write(data)
         os.replace(partial, path)
     finally:
@@ -242,10 +269,8 @@ def _place(path: Path, data: bytes | pa.Buffer) -> None:
 
 def _remove(folder: Path, key: str) -> None:
     for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX):
-        try:
+        with contextlib.suppress(OSError):
             (folder / f"{key}{suffix}").unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 @dataclass(frozen=True)

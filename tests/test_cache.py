@@ -320,3 +320,38 @@ def test_another_files_entry_copied_onto_this_key_is_not_served(
     assert served.stdout == cold.stdout
     assert f"the cache entry for these inputs was {problem}; rebuilt" in served.stderr
     assert cli(*args, "--orders", mine).stderr == cold.stderr
+
+
+# --- personal data: readable by its owner only --------------------------------------------------
+
+
+def modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in [folder, *folder.iterdir()]}
+
+
+@pytest.fixture
+def open_umask():
+    """The usual umask, under which files are created readable by everyone."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def test_the_cache_is_readable_by_its_owner_only(cli: Cli, write_csv, own_cache, open_umask):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)
+    found = modes(own_cache)
+    assert found.pop(own_cache.name) == 0o700
+    assert len(found) == 2 and set(found.values()) == {0o600}  # the entry and its checksum
+
+
+def test_an_open_cache_folder_is_closed(cli: Cli, write_csv, own_cache, open_umask):
+    own_cache.mkdir(mode=0o755, parents=True)
+    own_cache.chmod(0o755)
+    older = own_cache / "0123456789abcdef0123456789abcdef.parquet"
+    older.write_bytes(b"an entry an earlier segcli wrote")
+    older.chmod(0o644)
+    cli("list", "--orders", write_csv(rows(), columns=CANONICAL), "--as-of", AS_OF)
+    found = modes(own_cache)
+    assert found.pop(own_cache.name) == 0o700
+    assert len(found) == 3 and set(found.values()) == {0o600}
