@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from segcli.config import Resolved
 from segcli.config import resolve as resolve_settings
 from segcli.input.presets import PRESET_NAMES
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
@@ -49,6 +50,7 @@ __all__ = [
     "clear_cache",
     "resolve_settings",
     "Breakdown",
+    "CacheLimits",
     "Customer",
     "CustomerList",
     "ExportOptions",
@@ -82,7 +84,7 @@ class Inputs:
     `paths` are files (CSV, gzip CSV, Parquet), folders, glob patterns, or `-` for CSV on
     `stdin`; none means the bundled sample. `contacts` is a contacts file whose customers with
     no orders are listed too. With `cache`, the per-customer aggregate is kept between runs
-    (in `cache_dir`, default `$XDG_CACHE_HOME/segcli`)."""
+    (in `cache_dir`, default `$XDG_CACHE_HOME/segcli`, within `cache_limits`)."""
 
     paths: tuple[str, ...] = ()
     input_format: str | None = None  # 'csv' or 'parquet', whatever the extension says
@@ -93,6 +95,7 @@ class Inputs:
     contacts: str | None = None
     cache: bool = False
     cache_dir: str | None = None
+    cache_limits: CacheLimits = field(default_factory=CacheLimits)
     stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +135,7 @@ def load(
         progress=progress,
         details=details,
         cache_root=cache_root,
+        cache_limits=inputs.cache_limits,
         as_of_ms=as_of_ms(as_of),
     )
 

@@ -14,13 +14,16 @@ also records what it was built from (the key's inputs), and is used only when th
 key names now: another entry copied onto its name is refused the same way. An entry that cannot
 be read, or does not hold what this version writes, is ignored (and replaced), never trusted.
 Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
-one is closed on first use) and so are the files (0600).
+one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
+2 GiB or 20 entries by default): after each write, the least recently used entries (written or
+read longest ago) are removed until the others fit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -28,6 +31,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +40,7 @@ import pyarrow.parquet as pq
 from segcli import __version__
 from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice
 from segcli.model.schema import (
@@ -53,6 +58,7 @@ ENTRY_SUFFIX = ".parquet"
 CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
 PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 CHECKSUM = "sha256"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
 FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
 FILE_MODE = 0o600
 FORMAT = 3  # bump when what an entry holds changes
@@ -155,7 +161,10 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
         _make_private(folder)  # a folder an earlier segcli left readable to others
     try:
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
-        return Lookup(_decode(key, data, columns))
+        entry = _decode(key, data, columns)
+        with contextlib.suppress(OSError):
+            os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
+        return Lookup(entry)
     except _Refused as refused:
         problem = refused.problem
     except Exception:  # the checksum holds but the entry does not decode: never trusted
@@ -208,10 +217,19 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
     )
 
 
-def write(key: Key, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
+def write(
+    key: Key,
+    entry: Entry,
+    inputs: Sequence[str],
+    *,
+    root: Path | None = None,
+    limits: CacheLimits | None = None,
+) -> None:
     """Store an entry and its checksum, each atomically (a reader never sees half a file; one
-    that reads between the two renames finds a mismatch and rebuilds). Failing to write (a
-    read-only home, a full disk) only means the next run is cold too."""
+    that reads between the two renames finds a mismatch and rebuilds), then evict the least
+    recently used entries beyond `limits`; an entry larger than the limit is not stored. Failing
+    to write (a read-only home, a full disk) only means the next run is cold too."""
+    limits = limits or CacheLimits()
     folder = root or directory()
     meta = {
         "format": FORMAT,
@@ -220,7 +238,7 @@ def write(key: Key, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
         "notices": [[n.text, n.hint and n.hint.value] for n in entry.notices],
         "default_as_of_ms": entry.default_as_of_ms,
         "inputs": list(inputs),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": time.strftime(TIME_FORMAT, time.gmtime()),
         "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
@@ -229,10 +247,13 @@ def write(key: Key, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
     pq.write_table(table, sink)
     data = sink.getvalue()
     check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
+    fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:
         _make_private(folder)
-        _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
-        _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
+        if fits:
+            _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
+            _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
+        evict(folder, limits)
     except OSError:
         return
 
@@ -278,31 +299,71 @@ class Stored:
     """An entry as `cache info` lists it."""
 
     name: str
-    size: int
+    size: int  # bytes, with its checksum's
     created: str | None
     inputs: tuple[str, ...]
     customers: int | None
+    last_used: str | None = None
 
 
 def entries(root: Path | None = None) -> list[Stored]:
     folder = root or directory()
     found = []
     for path in sorted(folder.glob(f"*{ENTRY_SUFFIX}")) if folder.is_dir() else []:
+        held = _held(path)
+        last_used = time.strftime(TIME_FORMAT, time.gmtime(held.used_ns // 1_000_000_000))
         try:
             parquet = pq.ParquetFile(path)
             meta = json.loads(parquet.schema_arrow.metadata[_META_KEY])
             found.append(
                 Stored(
                     path.name,
-                    path.stat().st_size,
+                    held.size,
                     meta.get("created"),
                     tuple(meta.get("inputs", ())),
                     parquet.metadata.num_rows,
+                    last_used,
                 )
             )
         except Exception:
-            found.append(Stored(path.name, path.stat().st_size, None, (), None))
+            found.append(Stored(path.name, held.size, None, (), None, last_used))
     return found
+
+
+def evict(root: Path | None = None, limits: CacheLimits | None = None) -> int:
+    """Remove the least recently used entries until the others are within `limits`; return how
+    many were removed."""
+    folder = root or directory()
+    limits = limits or CacheLimits()
+    paths = folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []
+    held = sorted(map(_held, paths), key=lambda h: h.used_ns, reverse=True)
+    totals = itertools.accumulate(h.size for h in held)  # from the most recently used
+    over = [
+        h.key
+        for rank, (h, total) in enumerate(zip(held, totals, strict=True))
+        if rank >= limits.max_entries or total > limits.max_bytes
+    ]  # once over, every older entry is too: the least recently used go first
+    for key in over:
+        _remove(folder, key)
+    return len(over)
+
+
+class _Held(NamedTuple):
+    key: str
+    size: int  # the entry's bytes and its checksum's
+    used_ns: int  # when it was last written or read (its modification time)
+
+
+def _held(path: Path) -> _Held:
+    try:
+        entry = path.stat()
+    except OSError:  # gone meanwhile
+        return _Held(path.stem, 0, 0)
+    try:
+        checksum_size = path.with_suffix(CHECK_SUFFIX).stat().st_size
+    except OSError:
+        checksum_size = 0
+    return _Held(path.stem, entry.st_size + checksum_size, entry.st_mtime_ns)
 
 
 def clear(root: Path | None = None) -> int:

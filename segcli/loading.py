@@ -26,6 +26,7 @@ from segcli.input import readers, sources
 from segcli.input.headers import match_columns
 from segcli.input.plan import Plan, plan, read_as
 from segcli.input.shape import ShapeReport, shape
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
@@ -98,6 +99,7 @@ def load_orders(
     progress: Progress | None = None,
     details: Collection[str] = DETAIL_COLUMNS,
     cache_root: Path | None = None,
+    cache_limits: CacheLimits | None = None,
     as_of_ms: int | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
@@ -105,7 +107,8 @@ def load_orders(
     are missing in the result); with none, customers' latest references are not picked either.
 
     With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
-    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load."""
+    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load (the
+    least recently used entries making way beyond `cache_limits`)."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -166,7 +169,8 @@ def load_orders(
     aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
-    cache.write(key, entry, [s.label for s in found], root=cache_root)
+    labels = [s.label for s in found]
+    cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
         orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
     )

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, order
 
-from segcli import cache
+from segcli import cache, config
 from segcli.input import fingerprint
 from segcli.input.sources import Source
+from segcli.model.cache_limits import CacheLimits, parse_size
+from segcli.model.errors import ConfigError
 
 COMMANDS = [
     ("list", "--format", "json"),
@@ -355,3 +357,106 @@ def test_an_open_cache_folder_is_closed(cli: Cli, write_csv, own_cache, open_uma
     found = modes(own_cache)
     assert found.pop(own_cache.name) == 0o700
     assert len(found) == 3 and set(found.values()) == {0o600}
+
+
+# --- the size bound: least recently used first ---------------------------------------------------
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "segcli.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cached_inputs(own_cache: Path) -> set[str]:
+    return {e.inputs[0] for e in cache.entries(own_cache)}
+
+
+def three_files(write_csv) -> list[Path]:
+    return [
+        write_csv(rows([order(f"{name}-1", AS_OF_MS - DAY, "1.00")]), name=f"{name}.csv")
+        for name in ("a", "b", "c")
+    ]
+
+
+def test_the_least_recently_used_entry_leaves_first(cli: Cli, write_csv, own_cache, tmp_path):
+    limit = write_config(tmp_path, "cache-max-entries = 2\n")
+    a, b, c = three_files(write_csv)
+    for path in (a, b, a):  # a is used again after b was stored: b is now the least recent
+        cli("breakdown", "--orders", path, "--as-of", AS_OF, "--config", limit)
+    assert cached_inputs(own_cache) == {str(a), str(b)}
+    cli("breakdown", "--orders", c, "--as-of", AS_OF, "--config", limit)
+    assert cached_inputs(own_cache) == {str(a), str(c)}
+    assert len(list(own_cache.iterdir())) == 4  # each entry's checksum left with it
+
+
+def test_the_cache_keeps_within_its_bytes(cli: Cli, write_csv, own_cache, tmp_path):
+    a, b, c = three_files(write_csv)
+    cli("breakdown", "--orders", a, "--as-of", AS_OF)
+    (entry,) = cli.json("cache", "info")["data"]["entries"]
+    room = write_config(tmp_path, f"cache-max-bytes = {entry['bytes'] * 3 // 2}\n")
+    cli("breakdown", "--orders", b, "--as-of", AS_OF, "--config", room)
+    assert cached_inputs(own_cache) == {str(b)}  # a and b do not both fit: a was used less lately
+    info = cli.json("cache", "info", "--config", room)["data"]
+    assert info["bytes"] <= info["limits"]["bytes"] == entry["bytes"] * 3 // 2
+    tiny = write_config(tmp_path, 'cache-max-bytes = "1 KiB"\n')
+    args = ("list", "--orders", c, "--as-of", AS_OF, "--format", "json")
+    assert cli(*args, "--config", tiny).stdout == cli(*args, "--no-cache").stdout
+    assert cache.entries(own_cache) == []  # an entry larger than the bound is not kept
+
+
+def test_cache_info_shows_the_total_and_the_limits(cli: Cli, write_csv, own_cache, tmp_path):
+    limits = write_config(tmp_path, 'cache-max-bytes = "512 MiB"\ncache-max-entries = 7\n')
+    cli("breakdown", "--orders", write_csv(rows()), "--as-of", AS_OF)
+    info = cli.json("cache", "info", "--config", limits)["data"]
+    assert info["limits"] == {"bytes": 512 * 2**20, "entries": 7}
+    (entry,) = info["entries"]
+    assert info["bytes"] == entry["bytes"] == sum(p.stat().st_size for p in own_cache.iterdir())
+    assert entry["lastUsed"] >= entry["created"]
+    table = cli("cache", "info", "--config", limits).stdout
+    assert "1 entries, 0.0 MiB (at most 7 entries, 512 MiB)" in table
+    assert "(at most 20 entries, 2 GiB)" in cli("cache", "info").stdout  # the defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("2GiB", 2 * 2**30), ("500 MiB", 500 * 2**20), ("1024", 1024), ("3 kib", 3072), ("0", 0)],
+)
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "limits"),
+    [
+        ('cache-max-bytes = "2GiB"\n', CacheLimits(max_bytes=2 * 2**30)),
+        ("cache-max-bytes = 1000\ncache-max-entries = 3\n", CacheLimits(1000, 3)),
+        ("cache-max-entries = 0\n", CacheLimits(max_entries=0)),
+        ("", CacheLimits(2 * 2**30, 20)),
+    ],
+)
+def test_cache_limits_from_the_config_file(tmp_path, text, limits):
+    resolved = config.resolve({}, write_config(tmp_path, text))
+    assert resolved.cache_limits == limits
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("cache-max-bytes = -1\n", "cache-max-bytes"),
+        ('cache-max-bytes = "2 GB"\n', "cache-max-bytes"),
+        ("cache-max-bytes = 1.5\n", "cache-max-bytes"),
+        ("cache-max-bytes = true\n", "cache-max-bytes"),
+        ('cache-max-entries = "20"\n', "cache-max-entries"),
+        ("cache-max-entries = -3\n", "cache-max-entries"),
+    ],
+)
+def test_a_bad_cache_limit_names_the_key_and_the_file(cli: Cli, tmp_path, text, key):
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        config.resolve({}, path)
+    assert caught.value.key == key and str(path) in str(caught.value)
+    for command in (("breakdown", "--as-of", AS_OF), ("cache", "info")):
+        result = cli(*command, "--config", path)
+        assert result.exit_code == 2
+        assert key in result.stderr and path.name in result.stderr

@@ -12,6 +12,7 @@ from segcli import __version__, api
 from segcli.cli.boundary import run, tell
 from segcli.cli.options import (
     By,
+    ConfigOpt,
     FormatOpt,
     ListFormatOpt,
     Options,
@@ -23,6 +24,7 @@ from segcli.cli.options import (
     parse_money,
     parse_segment,
     parse_sort_field,
+    settings_from_flags,
     settings_options,
     shared_options,
 )
@@ -333,16 +335,21 @@ def config_show(
 
 
 @cache_app.command("info")
-def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = False) -> None:
-    """Where the cache is, and what it holds."""
+def cache_info(
+    output_format: FormatOpt = Format.table,
+    pretty: PrettyOpt = False,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Where the cache is, what it holds, and how large it may grow."""
     from segcli.output import json, tables
 
+    limits = settings_from_flags(config_file).cache_limits
     root, stored = api.cache_entries()
     out = Output()
     if output_format is Format.json:
-        out.text(json.cache_json(str(root), stored, pretty=pretty))
+        out.text(json.cache_json(str(root), stored, limits, pretty=pretty))
     else:
-        out.show(tables.cache_table(str(root), stored))
+        out.show(tables.cache_table(str(root), stored, limits))
 
 
 @cache_app.command("clear")

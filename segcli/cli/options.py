@@ -362,6 +362,7 @@ def shared_options_from_flags(
         parse=parse_options,
         contacts=str(customers) if customers is not None else None,
         cache=not no_cache,
+        cache_limits=resolved.cache_limits,
     )
     return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
 

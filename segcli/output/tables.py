@@ -13,6 +13,7 @@ from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from segcli.model.cache_limits import MIB, CacheLimits, format_size
 from segcli.model.schema import (
     ACCOUNT_CODE,
     ACCOUNT_NAME,
@@ -262,11 +263,12 @@ def config_tables(settings: Settings, origins: Mapping[str, str], path: str | No
     return Group(table, Text(""), rfm)
 
 
-def cache_table(root: str, stored: Sequence[Any]) -> Table:
-    """`cache info` for people."""
+def cache_table(root: str, stored: Sequence[Any], limits: CacheLimits) -> Table:
+    """`cache info` for people: the entries, their size in all, and the limits."""
     total = sum(e.size for e in stored)
     table = Table(
-        title=f"{root} — {len(stored)} entries, {total / 2**20:,.1f} MiB",
+        title=f"{root} — {len(stored)} entries, {total / MIB:,.1f} MiB "
+        f"(at most {limits.max_entries} entries, {format_size(limits.max_bytes)})",
         title_justify="left",
         header_style="bold",
     )
@@ -282,7 +284,7 @@ def cache_table(root: str, stored: Sequence[Any]) -> Table:
         table.add_row(
             e.created or "unreadable",
             customers,
-            f"{e.size / 2**20:,.1f}",
+            f"{e.size / MIB:,.1f}",
             Text(", ".join(e.inputs)),
         )
     return table
