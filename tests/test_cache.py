@@ -460,3 +460,13 @@ def test_a_bad_cache_limit_names_the_key_and_the_file(cli: Cli, tmp_path, text, 
         result = cli(*command, "--config", path)
         assert result.exit_code == 2
         assert key in result.stderr and path.name in result.stderr
+
+
+def test_config_show_lists_the_cache_limits(cli: Cli, tmp_path):
+    path = write_config(tmp_path, 'cache-max-bytes = "500 MiB"\n')
+    data = cli.json("config", "show", "--config", path)["data"]
+    assert data["cacheLimits"] == {"bytes": 500 * 2**20, "entries": 20}
+    assert data["origins"]["cache-max-bytes"] == str(path)
+    assert data["origins"]["cache-max-entries"] == "default"
+    table = cli("config", "show", "--config", path).stdout
+    assert "cache-max-bytes   │ 500 MiB │" in table and "cache-max-entries │ 20" in table

@@ -323,15 +323,17 @@ def config_show(
     pretty: PrettyOpt = False,
     resolved: api.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
 ) -> None:
-    """Show the settings in effect, where each comes from, and the RFM segment table."""
+    """Show the settings in effect, where each comes from, the RFM segment table and the cache's
+    limits."""
     from segcli.output import json, tables
 
     path = str(resolved.path) if resolved.path else None
+    shown = (resolved.settings, resolved.origins, path)
     out = Output()
     if output_format is Format.json:
-        out.text(json.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
+        out.text(json.config_json(*shown, resolved.cache_limits, pretty=pretty))
     else:
-        out.show(tables.config_tables(resolved.settings, resolved.origins, path))
+        out.show(tables.config_tables(*shown, resolved.cache_limits))
 
 
 @cache_app.command("info")

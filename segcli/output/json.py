@@ -293,9 +293,15 @@ def error_json(code: str, message: str) -> str:
 
 
 def config_json(
-    settings: Settings, origins: Mapping[str, str], path: str | None, *, pretty: bool = False
+    settings: Settings,
+    origins: Mapping[str, str],
+    path: str | None,
+    limits: CacheLimits,
+    *,
+    pretty: bool = False,
 ) -> str:
-    """The effective settings, where each came from, and the RFM segment table."""
+    """The effective settings, where each came from, the RFM segment table and the cache's
+    limits."""
     document = {
         "success": True,
         "data": {
@@ -311,6 +317,7 @@ def config_json(
                 }
                 for rule in settings.rfm_segments
             ],
+            "cacheLimits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
     }
     return _dumps(document, pretty)

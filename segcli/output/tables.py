@@ -13,7 +13,13 @@ from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from segcli.model.cache_limits import MIB, CacheLimits, format_size
+from segcli.model.cache_limits import (
+    MAX_BYTES_KEY,
+    MAX_ENTRIES_KEY,
+    MIB,
+    CacheLimits,
+    format_size,
+)
 from segcli.model.schema import (
     ACCOUNT_CODE,
     ACCOUNT_NAME,
@@ -236,8 +242,11 @@ def movements_table(moves: pd.DataFrame, title: str) -> Table:
     return table
 
 
-def config_tables(settings: Settings, origins: Mapping[str, str], path: str | None) -> Group:
-    """The effective settings with their origin, then the RFM segment table."""
+def config_tables(
+    settings: Settings, origins: Mapping[str, str], path: str | None, limits: CacheLimits
+) -> Group:
+    """The effective settings with their origin, then the RFM segment table, then the cache's
+    limits with their origin."""
     source = f"config file: {path}" if path else "no config file"
     table = Table(title=f"Settings ({source})", title_justify="left", header_style="bold")
     for name in ("Setting", "Value", "From"):
@@ -260,7 +269,16 @@ def config_tables(settings: Settings, origins: Mapping[str, str], path: str | No
         ranges = [f"{low}–{high}" for low, high in (rule.recency, rule.frequency, rule.monetary)]
         rfm.add_row(Text(rule.name), *ranges)
     rfm.add_row(Text(settings.rfm_labels()[-1]), "otherwise", "", "")
-    return Group(table, Text(""), rfm)
+    return Group(table, Text(""), rfm, Text(""), _cache_limits_table(origins, limits))
+
+
+def _cache_limits_table(origins: Mapping[str, str], limits: CacheLimits) -> Table:
+    table = Table(title="Cache limits", title_justify="left", header_style="bold")
+    for name in ("Setting", "Value", "From"):
+        table.add_column(name)
+    table.add_row(MAX_BYTES_KEY, format_size(limits.max_bytes), origins[MAX_BYTES_KEY])
+    table.add_row(MAX_ENTRIES_KEY, f"{limits.max_entries:,}", origins[MAX_ENTRIES_KEY])
+    return table
 
 
 def cache_table(root: str, stored: Sequence[Any], limits: CacheLimits) -> Table:
