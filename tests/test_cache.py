@@ -184,7 +184,7 @@ def large_csv(write_csv) -> Path:
 def edit_in_place(path: Path, offset: int, old: bytes, new: bytes) -> None:
     """Overwrite `old` at `offset` with `new` (same length), then set the mtime back."""
     stat = path.stat()
-    time.sleep(0.01)  # past the file system's clock tick: the status-change time moves
+    time.sleep(0.05)  # past the file system clock's tick: the status-change time moves
     with path.open("r+b") as handle:
         handle.seek(offset)
         assert handle.read(len(old)) == old
@@ -211,7 +211,7 @@ def test_the_key_covers_the_status_change_time_and_the_inode(tmp_path):
     sources = [Source(path.name, "csv", path)]
     key = cache.key_for(sources, {})
     assert cache.key_for(sources, {}) == key
-    time.sleep(0.01)
+    time.sleep(0.05)  # past the file system clock's tick
     os.chmod(path, path.stat().st_mode)  # same bytes, size and mtime; a new ctime
     changed = cache.key_for(sources, {})
     assert changed != key
