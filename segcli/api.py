@@ -31,6 +31,7 @@ from segcli.config import Resolved
 from segcli.config import resolve as resolve_settings
 from segcli.input.presets import PRESET_NAMES
 from segcli.input.sources import STDIN
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
@@ -52,6 +53,7 @@ __all__ = [
     "clear_cache",
     "resolve_settings",
     "Breakdown",
+    "CacheLimits",
     "Customer",
     "CustomerList",
     "ExportOptions",
@@ -85,7 +87,7 @@ class Inputs:
     `paths` are files (CSV, gzip CSV, Parquet), folders, glob patterns, or `-` for CSV on
     `stdin`; none means the bundled sample. `contacts` is a contacts file whose customers with
     no orders are listed too. With `cache`, the per-customer aggregate is kept between runs
-    (in `cache_dir`, default `$XDG_CACHE_HOME/segcli`)."""
+    (in `cache_dir`, default `$XDG_CACHE_HOME/segcli`, within `cache_limits`)."""
 
     paths: tuple[str, ...] = ()
     input_format: str | None = None  # 'csv' or 'parquet', whatever the extension says
@@ -97,6 +99,7 @@ class Inputs:
     cache: bool = False
     cache_dir: str | None = None
     rejects: str | None = None  # write every skipped row here, as CSV (reading bypasses the cache)
+    cache_limits: CacheLimits = field(default_factory=CacheLimits)
     stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +144,7 @@ def load(
         progress=progress,
         details=details,
         cache_root=cache_root,
+        cache_limits=inputs.cache_limits,
         as_of_ms=as_of_ms(as_of),
         rejects_path=inputs.rejects,
     )

@@ -2,31 +2,45 @@
 and aggregating the orders.
 
 An entry is one Parquet file under `$XDG_CACHE_HOME/segcli/` (default `~/.cache/segcli/`), named
-by a key that covers everything the aggregate depends on: each input's resolved path, size,
-modification time and a hash of its first and last MiB, the loading options, and segcli's
-version. It holds the per-customer table over *all* orders (counts, cents, first and last
-instants, latest reference and details), the newest order's instant, and the notices loading
-printed. It can serve any command, filter or threshold at an as-of at or after that newest order
-(an earlier as-of needs the orders themselves). An entry that cannot be read, or does not hold
-what this version writes, is ignored (and replaced), never trusted.
+by a key that covers everything the aggregate depends on: each input's fingerprint (resolved
+path, size, modification and status-change times, inode, and a hash of samples of its content;
+see input/fingerprint.py), the loading options, and segcli's version. It holds the per-customer
+table over *all* orders (counts, cents, first and last instants, latest reference and details),
+the newest order's instant, and the notices loading printed. It can serve any command, filter or
+threshold at an as-of at or after that newest order (an earlier as-of needs the orders
+themselves). Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every
+read: a damaged entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry
+also records what it was built from (the key's inputs), and is used only when that is what the
+key names now: another entry copied onto its name is refused the same way. An entry that cannot
+be read, or does not hold what this version writes, is ignored (and replaced), never trusted.
+Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
+one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
+2 GiB or 20 entries by default): after each write, the least recently used entries (written or
+read longest ago) are removed until the others fit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import os
+import stat
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segcli import __version__
+from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice
 from segcli.model.schema import (
@@ -41,8 +55,15 @@ from segcli.model.schema import (
 CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
 ENTRY_SUFFIX = ".parquet"
-FORMAT = 2  # bump when what an entry holds changes
-HASHED_BYTES = 1 << 20  # from each end of an input
+CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
+PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
+CHECKSUM = "sha256"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
+FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
+FILE_MODE = 0o600
+FORMAT = 3  # bump when what an entry holds changes
+DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
+FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
 _META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
@@ -65,69 +86,150 @@ def directory(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / APP_DIR
 
 
-def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> str | None:
-    """The entry name for these inputs and options; None when an input cannot be keyed (standard
-    input) or read (the cold path then reports the error)."""
-    parts: list[object] = [__version__, FORMAT, dict(sorted(options.items()))]
+@dataclass(frozen=True)
+class Key:
+    """An entry's name, and what it names: segcli's version and entry format, the loading
+    options, and each input's fingerprint. The name is a hash of `built_from`, which the entry
+    records."""
+
+    name: str
+    built_from: dict[str, object]
+
+
+def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | None:
+    """The key for these inputs as they are now, and these options; None when an input cannot be
+    keyed (standard input) or read (the cold path then reports the error)."""
+    inputs = []
     for source in sources:
         if source.path is None:
             return None
         try:
-            path = source.path.resolve()
-            stat = path.stat()
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                digest.update(handle.read(HASHED_BYTES))
-                if stat.st_size > HASHED_BYTES:
-                    handle.seek(max(HASHED_BYTES, stat.st_size - HASHED_BYTES))
-                    digest.update(handle.read(HASHED_BYTES))
+            inputs.append(fingerprint(source.path))
         except OSError:
             return None
-        parts.append([str(path), stat.st_size, stat.st_mtime_ns, digest.hexdigest()])
-    text = json.dumps(parts, sort_keys=True, default=str)
+    built_from = {
+        "version": __version__,
+        "format": FORMAT,
+        "options": dict(sorted(options.items())),
+        "inputs": inputs,
+    }
+    built_from = json.loads(json.dumps(built_from, default=str))  # as an entry records it
+    return Key(_name_of(built_from), built_from)
+
+
+def _name_of(built_from: object) -> str:
+    text = json.dumps(built_from, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What reading an entry found: the entry, or None and why a stored one was refused when a
+    user should hear of it (DAMAGED, FOREIGN)."""
+
+    entry: Entry | None
+    problem: str | None = None
+
+
+class _Refused(Exception):
+    """A stored entry that must not be used; `problem` is what a user is told (None: nothing,
+    e.g. an entry written by another version)."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 def read(
     key: str, *, root: Path | None = None, columns: Collection[str] | None = None
 ) -> Entry | None:
-    """The entry, or None if there is none or it is unusable (then it is removed). With
-    `columns`, only those customer columns are read (at 10M orders, the details are most of an
-    entry); the others come back missing."""
-    path = (root or directory()) / f"{key}{ENTRY_SUFFIX}"
-    if not path.is_file():
-        return None
+    """The entry, or None if there is none or it is unusable (then it is removed)."""
+    return lookup(key, root=root, columns=columns).entry
+
+
+def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
+    """The entry `key` if its bytes match their checksum; else None, the entry removed, and the
+    problem to tell. With `columns`, only those customer columns are decoded (at 10M orders, the
+    details are most of an entry); the others come back missing. The file is read once: the
+    checksum is taken over the bytes that are then decoded."""
+    folder = root or directory()
     try:
-        schema = pq.read_schema(path)
-        meta = json.loads(schema.metadata[_META_KEY])
-        if meta["format"] != FORMAT or meta["version"] != __version__:
-            raise ValueError("written by another version")
-        if schema.names != _COLUMNS:
-            raise ValueError("unexpected columns")
-        wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
-        table = pq.read_table(path, columns=wanted)
-        frame = table.to_pandas()
-        missing = pd.Series(pd.NA, index=frame.index, dtype="str")
-        for name in _COLUMNS:
-            if name not in wanted:
-                frame[name] = missing
-        frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
-        return Entry(
-            customers=frame,
-            newest_ms=meta["newest_ms"],
-            notices=tuple(
-                Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]
-            ),
-            default_as_of_ms=meta["default_as_of_ms"],
-        )
-    except Exception:  # corrupt, truncated, foreign: never trusted, rebuilt by the caller
-        path.unlink(missing_ok=True)
-        return None
+        data = (folder / f"{key}{ENTRY_SUFFIX}").read_bytes()
+    except OSError:
+        return Lookup(None)
+    with contextlib.suppress(OSError):
+        _make_private(folder)  # a folder an earlier segcli left readable to others
+    try:
+        _verify(data, folder / f"{key}{CHECK_SUFFIX}")
+        entry = _decode(key, data, columns)
+        with contextlib.suppress(OSError):
+            os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
+        return Lookup(entry)
+    except _Refused as refused:
+        problem = refused.problem
+    except Exception:  # the checksum holds but the entry does not decode: never trusted
+        problem = DAMAGED
+    _remove(folder, key)
+    return Lookup(None, problem)
 
 
-def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = None) -> None:
-    """Store an entry atomically (a reader never sees half a file). Failing to write (a read-only
-    home, a full disk) only means the next run is cold too."""
+def _verify(data: bytes, check: Path) -> None:
+    """Raise _Refused unless `check` (the entry's checksum file) holds the checksum of `data`."""
+    try:
+        stored = json.loads(check.read_bytes())
+    except FileNotFoundError:  # written by an earlier segcli, or its writer stopped halfway
+        raise _Refused(None) from None
+    except (OSError, ValueError):
+        raise _Refused(DAMAGED) from None
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        raise _Refused(None if isinstance(stored, dict) else DAMAGED)
+    if stored.get(CHECKSUM) != _checksum(data):
+        raise _Refused(DAMAGED)
+
+
+def _checksum(data: bytes | pa.Buffer) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
+    """The entry in `data` (verified bytes), with only the `columns` asked for. Raises _Refused
+    unless it was built from what `key` names: the inputs as they are now, as key_for saw them
+    (another entry copied onto this name was built from others)."""
+    parquet = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
+    schema = parquet.schema_arrow
+    meta = json.loads(schema.metadata[_META_KEY])
+    if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
+        raise _Refused(None)  # written by another version
+    if _name_of(meta["built_from"]) != key:
+        raise _Refused(FOREIGN)
+    wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
+    frame = parquet.read(columns=wanted).to_pandas()
+    missing = pd.Series(pd.NA, index=frame.index, dtype="str")
+    for name in _COLUMNS:
+        if name not in wanted:
+            frame[name] = missing
+    frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
+    return Entry(
+        customers=frame,
+        newest_ms=meta["newest_ms"],
+        notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
+        default_as_of_ms=meta["default_as_of_ms"],
+    )
+
+
+def write(
+    key: Key,
+    entry: Entry,
+    inputs: Sequence[str],
+    *,
+    root: Path | None = None,
+    limits: CacheLimits | None = None,
+) -> None:
+    """Store an entry and its checksum, each atomically (a reader never sees half a file; one
+    that reads between the two renames finds a mismatch and rebuilds), then evict the least
+    recently used entries beyond `limits`; an entry larger than the limit is not stored. Failing
+    to write (a read-only home, a full disk) only means the next run is cold too."""
+    limits = limits or CacheLimits()
     folder = root or directory()
     meta = {
         "format": FORMAT,
@@ -136,17 +238,60 @@ def write(key: str, entry: Entry, inputs: Sequence[str], *, root: Path | None = 
         "notices": [[n.text, n.hint and n.hint.value] for n in entry.notices],
         "default_as_of_ms": entry.default_as_of_ms,
         "inputs": list(inputs),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": time.strftime(TIME_FORMAT, time.gmtime()),
+        "built_from": key.built_from,
     }
+    table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
+    table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data = sink.getvalue()
+    check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
+    fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
-        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
-        partial = folder / f".{key}.{os.getpid()}.tmp"
-        pq.write_table(table, partial)
-        os.replace(partial, folder / f"{key}{ENTRY_SUFFIX}")
+        _make_private(folder)
+        if fits:
+            _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
+            _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
+        evict(folder, limits)
     except OSError:
         return
+
+
+def _make_private(folder: Path) -> None:
+    """Create the folder readable by its owner only, or make it so (and its files) if it was
+    not: entries hold customers' names, emails and phones. Raises OSError."""
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) == FOLDER_MODE:
+        return
+    folder.chmod(FOLDER_MODE)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.chmod(FILE_MODE)
+
+
+def _private(path: str, flags: int) -> int:
+    """An opener for files only their owner can read, whatever the umask or an old file's mode."""
+    handle = os.open(path, flags, FILE_MODE)
+    os.fchmod(handle, FILE_MODE)
+    return handle
+
+
+def _place(path: Path, data: bytes | pa.Buffer) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+    try:
+        with open(partial, "wb", opener=_private) as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove(folder: Path, key: str) -> None:
+    for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX):
+        with contextlib.suppress(OSError):
+            (folder / f"{key}{suffix}").unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -154,40 +299,82 @@ class Stored:
     """An entry as `cache info` lists it."""
 
     name: str
-    size: int
+    size: int  # bytes, with its checksum's
     created: str | None
     inputs: tuple[str, ...]
     customers: int | None
+    last_used: str | None = None
 
 
 def entries(root: Path | None = None) -> list[Stored]:
     folder = root or directory()
     found = []
     for path in sorted(folder.glob(f"*{ENTRY_SUFFIX}")) if folder.is_dir() else []:
+        held = _held(path)
+        last_used = time.strftime(TIME_FORMAT, time.gmtime(held.used_ns // 1_000_000_000))
         try:
             parquet = pq.ParquetFile(path)
             meta = json.loads(parquet.schema_arrow.metadata[_META_KEY])
             found.append(
                 Stored(
                     path.name,
-                    path.stat().st_size,
+                    held.size,
                     meta.get("created"),
                     tuple(meta.get("inputs", ())),
                     parquet.metadata.num_rows,
+                    last_used,
                 )
             )
         except Exception:
-            found.append(Stored(path.name, path.stat().st_size, None, (), None))
+            found.append(Stored(path.name, held.size, None, (), None, last_used))
     return found
+
+
+def evict(root: Path | None = None, limits: CacheLimits | None = None) -> int:
+    """Remove the least recently used entries until the others are within `limits`; return how
+    many were removed."""
+    folder = root or directory()
+    limits = limits or CacheLimits()
+    paths = folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []
+    held = sorted(map(_held, paths), key=lambda h: h.used_ns, reverse=True)
+    totals = itertools.accumulate(h.size for h in held)  # from the most recently used
+    over = [
+        h.key
+        for rank, (h, total) in enumerate(zip(held, totals, strict=True))
+        if rank >= limits.max_entries or total > limits.max_bytes
+    ]  # once over, every older entry is too: the least recently used go first
+    for key in over:
+        _remove(folder, key)
+    return len(over)
+
+
+class _Held(NamedTuple):
+    key: str
+    size: int  # the entry's bytes and its checksum's
+    used_ns: int  # when it was last written or read (its modification time)
+
+
+def _held(path: Path) -> _Held:
+    try:
+        entry = path.stat()
+    except OSError:  # gone meanwhile
+        return _Held(path.stem, 0, 0)
+    try:
+        checksum_size = path.with_suffix(CHECK_SUFFIX).stat().st_size
+    except OSError:
+        checksum_size = 0
+    return _Held(path.stem, entry.st_size + checksum_size, entry.st_mtime_ns)
 
 
 def clear(root: Path | None = None) -> int:
     """Remove every entry; return how many there were."""
     folder = root or directory()
+    if not folder.is_dir():
+        return 0
     removed = 0
-    for path in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []:
+    for path in folder.glob(f"*{ENTRY_SUFFIX}"):
         path.unlink(missing_ok=True)
         removed += 1
-    for partial in folder.glob(".*.tmp") if folder.is_dir() else []:
-        partial.unlink(missing_ok=True)
+    for path in [*folder.glob(f"*{CHECK_SUFFIX}"), *folder.glob(f".*{PARTIAL_SUFFIX}")]:
+        path.unlink(missing_ok=True)
     return removed

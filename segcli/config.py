@@ -2,7 +2,8 @@
 
 The config file is TOML: `--config PATH`, else `./segcli.toml`, else
 `$XDG_CONFIG_HOME/segcli/config.toml` (`~/.config/segcli/config.toml`). Its keys are the flags'
-names without the dashes in front; an `[[rfm-segments]]` array replaces the RFM segment table.
+names without the dashes in front; an `[[rfm-segments]]` array replaces the RFM segment table;
+`cache-max-bytes` and `cache-max-entries` bound the cache (they have no flags).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from segcli.model.cache_limits import CACHE_LIMIT_KEYS, MAX_BYTES_KEY, CacheLimits, parse_size
 from segcli.model.errors import ConfigError, SettingsError
 from segcli.model.settings import (
     RFM_SEGMENTS_KEY,
@@ -34,11 +36,13 @@ FROM_DEFAULT = "default"
 
 @dataclass(frozen=True)
 class Resolved:
-    """The effective settings, the config file read (if any), and where each key came from."""
+    """The effective settings and cache limits, the config file read (if any), and where each
+    key came from."""
 
     settings: Settings
     path: Path | None
     origins: Mapping[str, str]  # public key -> "flag", "default" or the file's path
+    cache_limits: CacheLimits = field(default_factory=CacheLimits)
 
 
 def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -55,7 +59,8 @@ def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> 
 
 
 def read_config(path: Path) -> dict[str, object]:
-    """The file's settings as Settings keyword arguments (only the keys it sets)."""
+    """The file's settings as Settings and CacheLimits keyword arguments (only the keys it
+    sets)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -71,8 +76,10 @@ def read_config(path: Path) -> dict[str, object]:
             values[THRESHOLD_KEYS[key]] = _threshold(path, key, value)
         elif key == RFM_SEGMENTS_KEY:
             values["rfm_segments"] = _rfm_segments(path, value)
+        elif key in CACHE_LIMIT_KEYS:
+            values[CACHE_LIMIT_KEYS[key]] = _cache_limit(path, key, value)
         else:
-            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY])
+            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY, *CACHE_LIMIT_KEYS])
             raise ConfigError(path, key, f"unknown setting; the settings are {known}")
     return values
 
@@ -87,6 +94,7 @@ def resolve(
     path = find_config(explicit, env)
     from_file = read_config(path) if path is not None else {}
     values = dict(from_file)
+    limits = {name: values.pop(name) for name in CACHE_LIMIT_KEYS.values() if name in values}
     origins = {}
     for key, name in THRESHOLD_KEYS.items():
         if flags.get(key) is not None:
@@ -95,6 +103,8 @@ def resolve(
         else:
             origins[key] = str(path) if name in from_file else FROM_DEFAULT
     origins[RFM_SEGMENTS_KEY] = str(path) if "rfm_segments" in from_file else FROM_DEFAULT
+    for key, name in CACHE_LIMIT_KEYS.items():
+        origins[key] = str(path) if name in limits else FROM_DEFAULT
     try:
         settings = Settings(**values)  # type: ignore[arg-type]
     except SettingsError as error:
@@ -104,7 +114,11 @@ def resolve(
         if path is not None and exc.key.startswith(RFM_SEGMENTS_KEY):
             raise ConfigError(path, exc.key, exc.message) from None
         raise exc from None
-    return Resolved(settings=settings, path=path, origins=origins)
+    try:
+        cache_limits = CacheLimits(**limits)
+    except SettingsError as exc:  # every limit that is not a default comes from the file
+        raise ConfigError(path, exc.key, exc.message) from None
+    return Resolved(settings=settings, path=path, origins=origins, cache_limits=cache_limits)
 
 
 def _blamed(error: SettingsError, origins: Mapping[str, str]) -> SettingsError:
@@ -134,6 +148,23 @@ def _threshold(path: Path, key: str, value: object) -> int:
         return cents
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(path, key, f"must be a whole number of days (got {value!r})")
+    return value
+
+
+def _cache_limit(path: Path, key: str, value: object) -> int:
+    """A whole number (of bytes or entries); for bytes, also a size such as "2GiB"."""
+    if isinstance(value, str) and key == MAX_BYTES_KEY:
+        try:
+            return parse_size(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int):
+        what = (
+            'a whole number of bytes or a size such as "2GiB" or "500 MiB"'
+            if key == MAX_BYTES_KEY
+            else "a whole number of entries"
+        )
+        raise ConfigError(path, key, f"must be {what} (got {value!r})")
     return value
 
 

@@ -26,6 +26,7 @@ from segcli.input import readers, rejects, sources
 from segcli.input.headers import match_columns
 from segcli.input.plan import Plan, plan, read_as
 from segcli.input.shape import ShapeReport, shape
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, UsageError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
@@ -44,6 +45,7 @@ from segcli.model.schema import (
 from segcli.model.settings import Settings
 
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
+REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
 Progress = Callable[[str, int, int], None]  # (what is being done, steps done, steps in all)
 
@@ -97,6 +99,7 @@ def load_orders(
     progress: Progress | None = None,
     details: Collection[str] = DETAIL_COLUMNS,
     cache_root: Path | None = None,
+    cache_limits: CacheLimits | None = None,
     as_of_ms: int | None = None,
     rejects_path: str | Path | None = None,
 ) -> Loaded:
@@ -105,7 +108,8 @@ def load_orders(
     are missing in the result); with none, customers' latest references are not picked either.
 
     With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
-    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load."""
+    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load (the
+    least recently used entries making way beyond `cache_limits`)."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -136,9 +140,13 @@ def load_orders(
             "parse": repr(parse_options),
         }
         key = cache.key_for(found, options)
+    cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        entry = cache.read(key, root=cache_root, columns=shown)
+        found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
+        if found_entry.problem is not None:
+            cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
+        entry = found_entry.entry
         if entry is not None:
             cached = Loaded(
                 None,
@@ -157,13 +165,15 @@ def load_orders(
         found, notices, export_options, parse_options, strict, details, progress, rejects_path
     )
     loading_notices = tuple(notices)
+    notices[:0] = cache_notices
     notices.extend(contact_notices)
     if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
         return Loaded(orders, tuple(notices), default_as_of_ms, contacts, latest=bool(details))
     aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
-    cache.write(key, entry, [s.label for s in found], root=cache_root)
+    labels = [s.label for s in found]
+    cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
         orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
     )

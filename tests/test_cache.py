@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from pathlib import Path
 
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, order
 
-from segcli import cache
+from segcli import cache, config
+from segcli.input import fingerprint
+from segcli.input.sources import Source
+from segcli.model.cache_limits import CacheLimits, parse_size
+from segcli.model.errors import ConfigError
 
 COMMANDS = [
     ("list", "--format", "json"),
@@ -158,3 +164,309 @@ def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, ow
     assert counts["name"].isna().all() and counts["lastOrderReference"].isna().all()
     assert names["name"].equals(full["name"]) and names["email"].isna().all()
     assert full["name"].notna().any() and full["email"].notna().any()
+
+
+# --- the key: an edit the key misses would be served stale --------------------------------------
+
+MIDDLE_ROWS = 40_000  # about 3 MiB of CSV: more than the first and last MiB
+
+
+def large_csv(write_csv) -> Path:
+    many = [
+        order(f"m-{i:05d}", AS_OF_MS - (i % 300) * DAY, "10.00", name=f"Name {i:05d}")
+        for i in range(MIDDLE_ROWS)
+    ]
+    path = write_csv(rows(many), columns=CANONICAL)
+    assert path.stat().st_size > 2 * fingerprint.HEAD_BYTES
+    return path
+
+
+def edit_in_place(path: Path, offset: int, old: bytes, new: bytes) -> None:
+    """Overwrite `old` at `offset` with `new` (same length), then set the mtime back."""
+    stat = path.stat()
+    time.sleep(0.05)  # past the file system clock's tick: the status-change time moves
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        assert handle.read(len(old)) == old
+        handle.seek(offset)
+        handle.write(new)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+def test_a_mid_file_edit_that_keeps_size_and_mtime_is_not_served(cli: Cli, write_csv):
+    path = large_csv(write_csv)
+    args = ("show", "m-20000", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    assert cli.json(*args)["data"]["metrics"]["totalSpend"] == "10.00"  # fills the cache
+    data = path.read_bytes()
+    offset = data.index(b",10.00,Name 20000")
+    assert fingerprint.HEAD_BYTES < offset < len(data) - fingerprint.TAIL_BYTES
+    edit_in_place(path, offset, b",10.00,", b",90.00,")
+    assert cli.json(*args)["data"]["metrics"]["totalSpend"] == "90.00"
+
+
+def test_the_key_covers_the_status_change_time_and_the_inode(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text("orderReference,contactID,orderDate,total\nA,c,2025-10-01,5\n")
+    sources = [Source(path.name, "csv", path)]
+    key = cache.key_for(sources, {})
+    assert cache.key_for(sources, {}) == key
+    time.sleep(0.05)  # past the file system clock's tick
+    os.chmod(path, path.stat().st_mode)  # same bytes, size and mtime; a new ctime
+    changed = cache.key_for(sources, {})
+    assert changed != key
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    stat = path.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(copy, path)  # what an editor's save does: another inode
+    assert path.stat().st_ino != stat.st_ino
+    assert cache.key_for(sources, {}) not in (key, changed)
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, fingerprint.WHOLE_BELOW, fingerprint.WHOLE_BELOW + 1, 10**9]
+)
+def test_the_samples_cover_head_windows_and_tail_in_order(size):
+    spans = fingerprint.spans(size)
+    assert all(0 <= offset and offset + length <= size for offset, length in spans)
+    ends = [offset + length for offset, length in spans]
+    assert all(end <= start for end, (start, _) in zip(ends, spans[1:], strict=False))
+    if size <= fingerprint.WHOLE_BELOW:
+        assert spans == [(0, size)]
+    else:
+        assert spans[0] == (0, fingerprint.HEAD_BYTES)
+        assert spans[-1] == (size - fingerprint.TAIL_BYTES, fingerprint.TAIL_BYTES)
+        assert len(spans) == fingerprint.WINDOWS + 2
+        assert sum(length for _, length in spans) < 4 * 2**20  # cheap at any size
+
+
+def test_the_sampled_hash_sees_an_edit_in_a_window(tmp_path):
+    size = 64 * 2**20
+    path = tmp_path / "big.bin"
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    before = fingerprint.sampled_digest(path, size)
+    offset, _ = fingerprint.spans(size)[fingerprint.WINDOWS // 2]
+    with path.open("r+b") as handle:
+        handle.seek(offset + 1)
+        handle.write(b"x")
+    assert fingerprint.sampled_digest(path, size) != before
+
+
+# --- the checksum: a damaged entry would be served as data --------------------------------------
+
+REBUILT = "the cache entry for these inputs was damaged; rebuilt"
+
+
+def test_a_flipped_byte_in_an_entry_is_not_served(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--no-cache")
+    cli(*args)  # fills the cache
+    (entry,) = own_cache.glob("*.parquet")
+    data = entry.read_bytes()
+    assert b"Ana" in data  # in the page, and in its statistics
+    entry.write_bytes(data.replace(b"Ana", b"Anb"))  # still a valid Parquet file
+    damaged = cli(*args)
+    assert damaged.stdout == cold.stdout and "Anb" not in damaged.stdout
+    assert REBUILT in damaged.stderr
+    assert damaged.stderr.replace(REBUILT + "\n", "") == cold.stderr
+    again = cli(*args)
+    assert again.stdout == cold.stdout and again.stderr == cold.stderr  # rebuilt, and trusted
+    assert entry.read_bytes() != data.replace(b"Ana", b"Anb")
+
+
+def test_no_flipped_bit_anywhere_in_an_entry_is_served(cli: Cli, write_csv, own_cache):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)
+    (entry,) = own_cache.glob("*.parquet")
+    check = entry.with_suffix(cache.CHECK_SUFFIX)
+    data, checksum = entry.read_bytes(), check.read_bytes() if check.exists() else None
+    good = cache.read(entry.stem, root=own_cache).customers
+    served_wrong = []
+    for offset in range(0, len(data), 7):  # ~600 positions, every part of the file
+        entry.write_bytes(data[:offset] + bytes([data[offset] ^ 0x10]) + data[offset + 1 :])
+        if checksum is not None:
+            check.write_bytes(checksum)
+        found = cache.read(entry.stem, root=own_cache)
+        if found is not None and not found.customers.equals(good):
+            served_wrong.append(offset)
+    assert served_wrong == []
+
+
+# --- what an entry was built from: another file's entry would be served as this one's -----------
+
+
+@pytest.mark.parametrize(
+    ("suffixes", "problem"),
+    [((".parquet",), "damaged"), ((".parquet", ".json"), "built from other inputs")],
+    ids=["entry", "entry and checksum"],
+)
+def test_another_files_entry_copied_onto_this_key_is_not_served(
+    cli: Cli, write_csv, own_cache, suffixes, problem
+):
+    mine = write_csv(rows(), name="mine.csv", columns=CANONICAL)
+    other = write_csv([order("x-1", AS_OF_MS - DAY, "1.00")], name="other.csv")
+    args = ("list", "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--orders", mine)  # fills the cache
+    cli(*args, "--orders", other)
+    (my_entry,) = [e for e in cache.entries(own_cache) if e.inputs == (str(mine),)]
+    (other_entry,) = [e for e in cache.entries(own_cache) if e.inputs == (str(other),)]
+    my_key, other_key = Path(my_entry.name).stem, Path(other_entry.name).stem
+    for suffix in suffixes:
+        source = own_cache / f"{other_key}{suffix}"
+        if source.exists():
+            (own_cache / f"{my_key}{suffix}").write_bytes(source.read_bytes())
+    served = cli(*args, "--orders", mine)
+    assert served.stdout == cold.stdout
+    assert f"the cache entry for these inputs was {problem}; rebuilt" in served.stderr
+    assert cli(*args, "--orders", mine).stderr == cold.stderr
+
+
+# --- personal data: readable by its owner only --------------------------------------------------
+
+
+def modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in [folder, *folder.iterdir()]}
+
+
+@pytest.fixture
+def open_umask():
+    """The usual umask, under which files are created readable by everyone."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def test_the_cache_is_readable_by_its_owner_only(cli: Cli, write_csv, own_cache, open_umask):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)
+    found = modes(own_cache)
+    assert found.pop(own_cache.name) == 0o700
+    assert len(found) == 2 and set(found.values()) == {0o600}  # the entry and its checksum
+
+
+def test_an_open_cache_folder_is_closed(cli: Cli, write_csv, own_cache, open_umask):
+    own_cache.mkdir(mode=0o755, parents=True)
+    own_cache.chmod(0o755)
+    older = own_cache / "0123456789abcdef0123456789abcdef.parquet"
+    older.write_bytes(b"an entry an earlier segcli wrote")
+    older.chmod(0o644)
+    cli("list", "--orders", write_csv(rows(), columns=CANONICAL), "--as-of", AS_OF)
+    found = modes(own_cache)
+    assert found.pop(own_cache.name) == 0o700
+    assert len(found) == 3 and set(found.values()) == {0o600}
+
+
+# --- the size bound: least recently used first ---------------------------------------------------
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "segcli.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cached_inputs(own_cache: Path) -> set[str]:
+    return {e.inputs[0] for e in cache.entries(own_cache)}
+
+
+def three_files(write_csv) -> list[Path]:
+    return [
+        write_csv(rows([order(f"{name}-1", AS_OF_MS - DAY, "1.00")]), name=f"{name}.csv")
+        for name in ("a", "b", "c")
+    ]
+
+
+def test_the_least_recently_used_entry_leaves_first(cli: Cli, write_csv, own_cache, tmp_path):
+    limit = write_config(tmp_path, "cache-max-entries = 2\n")
+    a, b, c = three_files(write_csv)
+    for path in (a, b, a):  # a is used again after b was stored: b is now the least recent
+        cli("breakdown", "--orders", path, "--as-of", AS_OF, "--config", limit)
+    assert cached_inputs(own_cache) == {str(a), str(b)}
+    cli("breakdown", "--orders", c, "--as-of", AS_OF, "--config", limit)
+    assert cached_inputs(own_cache) == {str(a), str(c)}
+    assert len(list(own_cache.iterdir())) == 4  # each entry's checksum left with it
+
+
+def test_the_cache_keeps_within_its_bytes(cli: Cli, write_csv, own_cache, tmp_path):
+    a, b, c = three_files(write_csv)
+    cli("breakdown", "--orders", a, "--as-of", AS_OF)
+    (entry,) = cli.json("cache", "info")["data"]["entries"]
+    room = write_config(tmp_path, f"cache-max-bytes = {entry['bytes'] * 3 // 2}\n")
+    cli("breakdown", "--orders", b, "--as-of", AS_OF, "--config", room)
+    assert cached_inputs(own_cache) == {str(b)}  # a and b do not both fit: a was used less lately
+    info = cli.json("cache", "info", "--config", room)["data"]
+    assert info["bytes"] <= info["limits"]["bytes"] == entry["bytes"] * 3 // 2
+    tiny = write_config(tmp_path, 'cache-max-bytes = "1 KiB"\n')
+    args = ("list", "--orders", c, "--as-of", AS_OF, "--format", "json")
+    assert cli(*args, "--config", tiny).stdout == cli(*args, "--no-cache").stdout
+    assert cache.entries(own_cache) == []  # an entry larger than the bound is not kept
+
+
+def test_cache_info_shows_the_total_and_the_limits(cli: Cli, write_csv, own_cache, tmp_path):
+    limits = write_config(tmp_path, 'cache-max-bytes = "512 MiB"\ncache-max-entries = 7\n')
+    cli("breakdown", "--orders", write_csv(rows()), "--as-of", AS_OF)
+    info = cli.json("cache", "info", "--config", limits)["data"]
+    assert info["limits"] == {"bytes": 512 * 2**20, "entries": 7}
+    (entry,) = info["entries"]
+    assert info["bytes"] == entry["bytes"] == sum(p.stat().st_size for p in own_cache.iterdir())
+    assert entry["lastUsed"] >= entry["created"]
+    table = cli("cache", "info", "--config", limits).stdout
+    assert "1 entries, 0.0 MiB (at most 7 entries, 512 MiB)" in table
+    assert "(at most 20 entries, 2 GiB)" in cli("cache", "info").stdout  # the defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("2GiB", 2 * 2**30), ("500 MiB", 500 * 2**20), ("1024", 1024), ("3 kib", 3072), ("0", 0)],
+)
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "limits"),
+    [
+        ('cache-max-bytes = "2GiB"\n', CacheLimits(max_bytes=2 * 2**30)),
+        ("cache-max-bytes = 1000\ncache-max-entries = 3\n", CacheLimits(1000, 3)),
+        ("cache-max-entries = 0\n", CacheLimits(max_entries=0)),
+        ("", CacheLimits(2 * 2**30, 20)),
+    ],
+)
+def test_cache_limits_from_the_config_file(tmp_path, text, limits):
+    resolved = config.resolve({}, write_config(tmp_path, text))
+    assert resolved.cache_limits == limits
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("cache-max-bytes = -1\n", "cache-max-bytes"),
+        ('cache-max-bytes = "2 GB"\n', "cache-max-bytes"),
+        ("cache-max-bytes = 1.5\n", "cache-max-bytes"),
+        ("cache-max-bytes = true\n", "cache-max-bytes"),
+        ('cache-max-entries = "20"\n', "cache-max-entries"),
+        ("cache-max-entries = -3\n", "cache-max-entries"),
+    ],
+)
+def test_a_bad_cache_limit_names_the_key_and_the_file(cli: Cli, tmp_path, text, key):
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        config.resolve({}, path)
+    assert caught.value.key == key and str(path) in str(caught.value)
+    for command in (("breakdown", "--as-of", AS_OF), ("cache", "info")):
+        result = cli(*command, "--config", path)
+        assert result.exit_code == 2
+        assert key in result.stderr and path.name in result.stderr
+
+
+def test_config_show_lists_the_cache_limits(cli: Cli, tmp_path):
+    path = write_config(tmp_path, 'cache-max-bytes = "500 MiB"\n')
+    data = cli.json("config", "show", "--config", path)["data"]
+    assert data["cacheLimits"] == {"bytes": 500 * 2**20, "entries": 20}
+    assert data["origins"]["cache-max-bytes"] == str(path)
+    assert data["origins"]["cache-max-entries"] == "default"
+    table = cli("config", "show", "--config", path).stdout
+    assert "cache-max-bytes   │ 500 MiB │" in table and "cache-max-entries │ 20" in table

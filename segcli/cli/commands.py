@@ -14,11 +14,13 @@ from segcli import __version__, api
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
+    ConfigOpt,
     FormatOpt,
     ListFormatOpt,
     Options,
     PrettyOpt,
     QuietOpt,
+    settings_from_flags,
     settings_options,
     shared_options,
 )
@@ -325,31 +327,39 @@ def config_show(
     pretty: PrettyOpt = False,
     resolved: api.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
 ) -> None:
-    """Show the settings in effect, where each comes from, and the RFM segment table."""
+    """Show the settings in effect, where each comes from, the RFM segment table and the cache's
+    limits."""
     from segcli.output import json, tables
 
     path = str(resolved.path) if resolved.path else None
+    shown = (resolved.settings, resolved.origins, path)
 
     def work(out: Output) -> None:
         if output_format is Format.json:
-            out.text(json.config_json(resolved.settings, resolved.origins, path, pretty=pretty))
+            out.text(json.config_json(*shown, resolved.cache_limits, pretty=pretty))
         else:
-            out.show(tables.config_tables(resolved.settings, resolved.origins, path))
+            out.show(tables.config_tables(*shown, resolved.cache_limits))
 
     run(False, output_format.value, work)
 
 
 @cache_app.command("info")
-def cache_info(output_format: FormatOpt = Format.table, pretty: PrettyOpt = False) -> None:
-    """Where the cache is, and what it holds."""
+def cache_info(
+    output_format: FormatOpt = Format.table,
+    pretty: PrettyOpt = False,
+    config_file: ConfigOpt = None,
+) -> None:
+    """Where the cache is, what it holds, and how large it may grow."""
     from segcli.output import json, tables
+
+    limits = settings_from_flags(config_file).cache_limits
 
     def work(out: Output) -> None:
         root, stored = api.cache_entries()
         if output_format is Format.json:
-            out.text(json.cache_json(str(root), stored, pretty=pretty))
+            out.text(json.cache_json(str(root), stored, limits, pretty=pretty))
         else:
-            out.show(tables.cache_table(str(root), stored))
+            out.show(tables.cache_table(str(root), stored, limits))
 
     run(False, output_format.value, work)
 

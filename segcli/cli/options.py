@@ -339,6 +339,7 @@ def shared_options_from_flags(
         contacts=str(customers) if customers is not None else None,
         cache=not no_cache,
         rejects=str(rejects) if rejects is not None else None,
+        cache_limits=resolved.cache_limits,
     )
     return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli.model.cache_limits import CacheLimits
 from segcli.model.schema import (
     AVG_SPEND_CENTS,
     COUNT,
@@ -292,9 +293,15 @@ def error_json(code: str, message: str) -> str:
 
 
 def config_json(
-    settings: Settings, origins: Mapping[str, str], path: str | None, *, pretty: bool = False
+    settings: Settings,
+    origins: Mapping[str, str],
+    path: str | None,
+    limits: CacheLimits,
+    *,
+    pretty: bool = False,
 ) -> str:
-    """The effective settings, where each came from, and the RFM segment table."""
+    """The effective settings, where each came from, the RFM segment table and the cache's
+    limits."""
     document = {
         "success": True,
         "data": {
@@ -310,13 +317,16 @@ def config_json(
                 }
                 for rule in settings.rfm_segments
             ],
+            "cacheLimits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
     }
     return _dumps(document, pretty)
 
 
-def cache_json(root: str, stored: Sequence[Any], *, pretty: bool = False) -> str:
-    """`cache info` as JSON: the directory and each entry."""
+def cache_json(
+    root: str, stored: Sequence[Any], limits: CacheLimits, *, pretty: bool = False
+) -> str:
+    """`cache info` as JSON: the directory, each entry, their bytes in all, and the limits."""
     document = {
         "success": True,
         "data": {
@@ -326,12 +336,14 @@ def cache_json(root: str, stored: Sequence[Any], *, pretty: bool = False) -> str
                     "name": e.name,
                     "bytes": e.size,
                     "created": e.created,
+                    "lastUsed": e.last_used,
                     "inputs": list(e.inputs),
                     "customers": e.customers,
                 }
                 for e in stored
             ],
             "bytes": sum(e.size for e in stored),
+            "limits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
     }
     return _dumps(document, pretty)

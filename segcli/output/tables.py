@@ -13,6 +13,13 @@ from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from segcli.model.cache_limits import (
+    MAX_BYTES_KEY,
+    MAX_ENTRIES_KEY,
+    MIB,
+    CacheLimits,
+    format_size,
+)
 from segcli.model.schema import (
     ACCOUNT_CODE,
     ACCOUNT_NAME,
@@ -239,8 +246,11 @@ def movements_table(moves: pd.DataFrame, title: str) -> Table:
     return table
 
 
-def config_tables(settings: Settings, origins: Mapping[str, str], path: str | None) -> Group:
-    """The effective settings with their origin, then the RFM segment table."""
+def config_tables(
+    settings: Settings, origins: Mapping[str, str], path: str | None, limits: CacheLimits
+) -> Group:
+    """The effective settings with their origin, then the RFM segment table, then the cache's
+    limits with their origin."""
     source = f"config file: {path}" if path else "no config file"
     table = Table(title=f"Settings ({source})", title_justify="left", header_style="bold")
     for name in ("Setting", "Value", "From"):
@@ -263,14 +273,24 @@ def config_tables(settings: Settings, origins: Mapping[str, str], path: str | No
         ranges = [f"{low}–{high}" for low, high in (rule.recency, rule.frequency, rule.monetary)]
         rfm.add_row(Text(rule.name), *ranges)
     rfm.add_row(Text(settings.rfm_labels()[-1]), "otherwise", "", "")
-    return Group(table, Text(""), rfm)
+    return Group(table, Text(""), rfm, Text(""), _cache_limits_table(origins, limits))
 
 
-def cache_table(root: str, stored: Sequence[Any]) -> Table:
-    """`cache info` for people."""
+def _cache_limits_table(origins: Mapping[str, str], limits: CacheLimits) -> Table:
+    table = Table(title="Cache limits", title_justify="left", header_style="bold")
+    for name in ("Setting", "Value", "From"):
+        table.add_column(name)
+    table.add_row(MAX_BYTES_KEY, format_size(limits.max_bytes), origins[MAX_BYTES_KEY])
+    table.add_row(MAX_ENTRIES_KEY, f"{limits.max_entries:,}", origins[MAX_ENTRIES_KEY])
+    return table
+
+
+def cache_table(root: str, stored: Sequence[Any], limits: CacheLimits) -> Table:
+    """`cache info` for people: the entries, their size in all, and the limits."""
     total = sum(e.size for e in stored)
     table = Table(
-        title=f"{root} — {len(stored)} entries, {total / 2**20:,.1f} MiB",
+        title=f"{root} — {len(stored)} entries, {total / MIB:,.1f} MiB "
+        f"(at most {limits.max_entries} entries, {format_size(limits.max_bytes)})",
         title_justify="left",
         header_style="bold",
     )
@@ -286,7 +306,7 @@ def cache_table(root: str, stored: Sequence[Any]) -> Table:
         table.add_row(
             e.created or "unreadable",
             customers,
-            f"{e.size / 2**20:,.1f}",
+            f"{e.size / MIB:,.1f}",
             Text(shown(", ".join(e.inputs))),
         )
     return table
