@@ -248,7 +248,10 @@ def transitions(
     settings: Settings | None = None,
     *,
     movement: tuple[str, str] | None = None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
     limit: int | None = None,
+    offset: int = 0,
 ) -> Matrix | CustomerList:
     """How customers moved between segments from `since` to `until` (default: the as-of
     default). Loaded with `keep_orders=True`. With `movement` (from, to), the customers who
@@ -269,8 +272,10 @@ def transitions(
     notices = after.notices  # at --from, orders after it are left out by definition
     if movement is not None:
         chosen = moves.moved(before.customers, after.customers, *movement)
-        page, total = select.select(chosen, select.Filters(), limit=limit)
-        return CustomerList(page, total, after.as_of_ms, settings, 0, notices)
+        page, total = select.select(
+            chosen, select.Filters(), sort=sort, descending=descending, limit=limit, offset=offset
+        )
+        return CustomerList(page, total, after.as_of_ms, settings, offset, notices)
     table = moves.matrix(before.customers, after.customers)
     dates = {"from": format_instant(since_ms), "to": format_instant(after.as_of_ms)}
     return Matrix(

@@ -26,6 +26,7 @@ from segcli.cli.options import (
 )
 from segcli.cli.parsers import (
     choice,
+    enum_choice,
     parse_as_of,
     parse_frequency,
     parse_money,
@@ -54,17 +55,25 @@ from segcli.output.console import Output
 app = typer.Typer(
     name="segcli",
     help="Customer intelligence from order exports: metrics, purchase cadence and segments.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals hold customers' personal data
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-config_app = typer.Typer(
-    help="Settings: thresholds and the RFM segment table.", no_args_is_help=True
-)
+config_app = typer.Typer(help="Settings: thresholds and the RFM segment table.")
 app.add_typer(config_app, name="config")
 cache_app = typer.Typer(help="The per-customer cache that makes repeat queries fast.")
-app.add_typer(cache_app, name="cache", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _help_without_a_command(ctx: typer.Context) -> None:
+    """`segcli` (or `segcli config`) alone prints its help and succeeds: asking is no error."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+config_app.callback(invoke_without_command=True)(_help_without_a_command)
+cache_app.callback(invoke_without_command=True)(_help_without_a_command)
 
 
 _process = {"tune": False}  # main() runs as the segcli process: tune Arrow's pool once, on load
@@ -93,14 +102,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
     """segcli turns an order export into per-customer metrics and lifecycle segments."""
+    _help_without_a_command(ctx)
 
 
 @app.command("list")
@@ -212,7 +223,11 @@ def show(
 def breakdown(
     by: Annotated[
         list[By] | None,
-        typer.Option(help="Break down by segment or frequency (default: both)."),
+        typer.Option(
+            parser=enum_choice("breakdown", By),
+            metavar="|".join(By),
+            help="Break down by segment or frequency (default: both).",
+        ),
     ] = None,
     cross: Annotated[
         bool, typer.Option("--cross", help="Count segment x purchase frequency instead.")
@@ -293,7 +308,13 @@ def transitions_command(
             help="List the customers who moved FROM:TO (e.g. VIP:Dormant, '(none):New').",
         ),
     ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(parser=parse_sort_field, metavar="FIELD", help="With --list: sort by FIELD."),
+    ] = DEFAULT_SORT,
+    descending: Annotated[bool, typer.Option("--desc/--asc", help="Sort direction.")] = True,
     limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
+    offset: Annotated[int, typer.Option(min=0, help="With --list: skip the first N.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
@@ -310,7 +331,17 @@ def transitions_command(
         loaded = _load(out, options, LIST_DETAILS if pair else (), keep_orders=True)
         to = until if until is not None else options.as_of
         shown = limit if limit is not None else table_rows
-        result = api.transitions(loaded, since, to, options.settings, movement=pair, limit=shown)
+        result = api.transitions(
+            loaded,
+            since,
+            to,
+            options.settings,
+            movement=pair,
+            sort=sort,
+            descending=descending,
+            limit=shown,
+            offset=offset,
+        )
         tell(out, result.notices)
         if isinstance(result, api.Matrix):
             print_matrix(out, result, Format(output_format.value), pretty=options.pretty)
@@ -325,6 +356,7 @@ def transitions_command(
 def config_show(
     output_format: FormatOpt = Format.table,
     pretty: PrettyOpt = False,
+    quiet: QuietOpt = False,
     resolved: api.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
 ) -> None:
     """Show the settings in effect, where each comes from, the RFM segment table and the cache's
@@ -340,13 +372,14 @@ def config_show(
         else:
             out.show(tables.config_tables(*shown, resolved.cache_limits))
 
-    run(False, output_format.value, work)
+    run(quiet, output_format.value, work)
 
 
 @cache_app.command("info")
 def cache_info(
     output_format: FormatOpt = Format.table,
     pretty: PrettyOpt = False,
+    quiet: QuietOpt = False,
     config_file: ConfigOpt = None,
 ) -> None:
     """Where the cache is, what it holds, and how large it may grow."""
@@ -361,7 +394,7 @@ def cache_info(
         else:
             out.show(tables.cache_table(str(root), stored, limits))
 
-    run(False, output_format.value, work)
+    run(quiet, output_format.value, work)
 
 
 @cache_app.command("clear")

@@ -15,6 +15,7 @@ from segcli import api
 from segcli.cli.parsers import (
     column_mapping,
     date_format_or_none,
+    enum_choice,
     order_paths,
     parse_as_of,
     parse_encoding,
@@ -71,7 +72,8 @@ AsOfOpt = Annotated[
 InputFormatOpt = Annotated[
     InputFormat | None,
     typer.Option(
-        case_sensitive=False,
+        parser=enum_choice("input format", InputFormat),
+        metavar="|".join(InputFormat),
         help="Read the orders as this format, whatever their extension.",
     ),
 ]
@@ -83,8 +85,26 @@ EncodingOpt = Annotated[
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) if any row is skipped.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No notices on stderr.")]
 PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        parser=enum_choice("format", Format),
+        metavar="|".join(Format),
+        help="Output format (any case).",
+    ),
+]
+ListFormatOpt = Annotated[
+    ListFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        parser=enum_choice("format", ListFormat),
+        metavar="|".join(ListFormat),
+        help="Output format (any case).",
+    ),
+]
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
@@ -93,7 +113,8 @@ Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/p
 PresetOpt = Annotated[
     Preset | None,
     typer.Option(
-        case_sensitive=False,
+        parser=enum_choice("preset", Preset),
+        metavar="|".join(Preset),
         help="Read a shop's own export (detected from the header when not given).",
         rich_help_panel=_READING,
     ),

@@ -9,7 +9,9 @@ import os
 import stat
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -17,6 +19,8 @@ import typer
 from segcli import api
 from segcli.model.options import MAPPABLE
 from segcli.model.schema import FREQUENCIES, SEGMENTS, SORT_FIELDS
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
@@ -28,9 +32,22 @@ def choice(kind: str, labels: tuple[str, ...]) -> Callable[[str], str]:
             return lookup[value.casefold()]
         except KeyError:
             valid = ", ".join(labels)
-            raise typer.BadParameter(f"'{value}' is not a {kind}; choose from {valid}") from None
+            article = "an" if kind[0] in "aeiouAEIOU" or kind.startswith("RFM") else "a"
+            raise typer.BadParameter(
+                f"'{value}' is not {article} {kind}; choose from {valid}"
+            ) from None
 
     return parse
+
+
+def enum_choice(kind: str, members: type[E]) -> Callable[[str], E]:
+    """`choice` over an enum's values, giving the member: `--format JSON` is `json`."""
+    parse = choice(kind, tuple(m.value for m in members))
+
+    def parse_member(value: str | E) -> E:
+        return value if isinstance(value, members) else members(parse(value))
+
+    return parse_member
 
 
 # Choices come from the one list of labels in the schema.

@@ -133,6 +133,8 @@ def list_table(
 def _showing(shown: int, total: int, offset: int) -> str:
     if total == 0:
         return "no customers match"
+    if shown == 0 and offset >= total:
+        return f"offset {offset:,} is past the end: {total:,} customers match"
     if offset == 0 or shown == 0:
         return f"showing {shown:,} of {total:,}"
     return f"showing {offset + 1:,}–{offset + shown:,} of {total:,}"

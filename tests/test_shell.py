@@ -1,0 +1,71 @@
+"""The CLI as shell users expect it (issue: stdin, formats in any case, help that reads right,
+small inconsistencies)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import AS_OF, Cli
+
+ON_SAMPLE = ("--as-of", AS_OF, "-q")
+
+
+def _said(result) -> str:
+    return " ".join(result.stderr.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("given", ["JSON", "Json", "json"])
+def test_formats_in_any_case(cli: Cli, given):
+    result = cli("list", "--format", given, "--limit", "1", *ON_SAMPLE)
+    assert result.exit_code == 0 and json.loads(result.stdout)["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("list", "--format", "xml"),
+            "'xml' is not a format; choose from table, json, ndjson, csv",
+        ),
+        (("breakdown", "--by", "x"), "'x' is not a breakdown; choose from segment, frequency"),
+        (("list", "--input-format", "xls"), "'xls' is not an input format"),
+        (("list", "--preset", "shopfy"), "'shopfy' is not a preset; choose from shopify"),
+    ],
+)
+def test_choice_errors_speak_plainly(cli: Cli, args, said):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert said in _said(result) and "Value error" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("config",), ("cache",)])
+def test_a_command_group_alone_prints_its_help_and_succeeds(cli: Cli, args):
+    result = cli(*args)
+    assert result.exit_code == 0 and "Usage: segcli" in result.stdout
+
+
+def test_short_version_flag(cli: Cli):
+    assert cli("-V").stdout == cli("--version").stdout != ""
+
+
+@pytest.mark.parametrize("command", [("config", "show"), ("cache", "info")])
+def test_every_command_takes_quiet(cli: Cli, command):
+    assert cli(*command, "-q").exit_code == 0
+
+
+def test_an_offset_past_the_end_says_so(cli: Cli):
+    result = cli("list", "--offset", "400", *ON_SAMPLE)
+    assert result.stdout.rstrip().splitlines()[-1].strip() == (
+        "offset 400 is past the end: 305 customers match"
+    )
+
+
+def test_transitions_list_sorts_and_pages_like_list(cli: Cli):
+    common = ("transitions", "--from", "2025-07-01", "--list", "Active:Dormant", *ON_SAMPLE)
+    every = cli.json(*common, "--sort", "name", "--asc")["data"]
+    names = [c["name"] for c in every]
+    assert names == sorted(names, key=str.casefold) and len(names) > 3
+    page = cli.json(*common, "--sort", "name", "--asc", "--limit", "2", "--offset", "1")
+    assert [c["contactID"] for c in page["data"]] == [c["contactID"] for c in every[1:3]]
+    assert page["meta"]["total"] == len(every)
