@@ -92,6 +92,7 @@ class Inputs:
     paths: tuple[str, ...] = ()
     input_format: str | None = None  # 'csv' or 'parquet', whatever the extension says
     encoding: str = DEFAULT_ENCODING
+    delimiter: str | None = None  # CSV's field separator; None: a tab for .tsv, else the header
     strict: bool = False  # a skipped row or conflicting copy is an error, not a notice
     export: ExportOptions = field(default_factory=ExportOptions)
     parse: ParseOptions = field(default_factory=ParseOptions)
@@ -147,6 +148,7 @@ def load(
         cache_limits=inputs.cache_limits,
         as_of_ms=as_of_ms(as_of),
         rejects_path=inputs.rejects,
+        delimiter=inputs.delimiter,
     )
 
 

@@ -102,6 +102,7 @@ def load_orders(
     cache_limits: CacheLimits | None = None,
     as_of_ms: int | None = None,
     rejects_path: str | Path | None = None,
+    delimiter: str | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -116,7 +117,7 @@ def load_orders(
     default_as_of_ms = None
     if paths:
         found = sources.resolve_sources(
-            paths, input_format=input_format, encoding=encoding, stdin=stdin
+            paths, input_format=input_format, encoding=encoding, stdin=stdin, delimiter=delimiter
         )
     else:
         found = [sources.sample_source()]
@@ -129,12 +130,15 @@ def load_orders(
         )
     contacts, contact_notices = None, []
     if customers_path is not None:
-        contacts, contact_notices = read_contacts(customers_path, encoding=encoding)
+        contacts, contact_notices = read_contacts(
+            customers_path, encoding=encoding, delimiter=delimiter
+        )
     key = None
     if cache_root is not None:
         options = {
             "input_format": input_format,
             "encoding": encoding,
+            "delimiter": delimiter,
             "strict": strict,
             "export": repr(export_options),
             "parse": repr(parse_options),
@@ -191,6 +195,9 @@ def _read_orders(
 ) -> pa.Table:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
     `notices`; with `rejects_path`, write every skipped row there."""
+    settled = [readers.settle_delimiter(s) for s in found]
+    found = [source for source, _ in settled]
+    notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
     plans = [plan(readers.read_header(s), s.label, export_options).reading(details) for s in found]
     raw = readers.read_orders(
         found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
@@ -243,15 +250,15 @@ def _read_orders(
 
 
 def read_contacts(
-    path: str | Path, *, encoding: str = DEFAULT_ENCODING
+    path: str | Path, *, encoding: str = DEFAULT_ENCODING, delimiter: str | None = None
 ) -> tuple[contacts_stage.Contacts, list[Notice]]:
     """The contacts file, and notices about the records it could not use."""
-    found = sources.resolve_sources([path], encoding=encoding)
+    found = sources.resolve_sources([path], encoding=encoding, delimiter=delimiter)
     if len(found) != 1:
         raise UsageError(
             "customers", f"'{path}' names {len(found)} files; contacts come from one file"
         )
-    (source,) = found
+    source, said = readers.settle_delimiter(found[0])
     header = readers.read_header(source)
     roles = match_columns(
         header,
@@ -262,7 +269,7 @@ def read_contacts(
     )
     raw = readers.read_orders([source], [read_as(roles)])
     found = contacts_stage.from_table(raw.tables[0], roles, source.label)
-    notices = []
+    notices = [Notice(said, hint=Hint.DELIMITER)] if said else []
     malformed = raw.malformed[0]
     if len(malformed):
         where = raw.locate_malformed(0, int(malformed[0]))

@@ -69,3 +69,49 @@ def test_transitions_list_sorts_and_pages_like_list(cli: Cli):
     page = cli.json(*common, "--sort", "name", "--asc", "--limit", "2", "--offset", "1")
     assert [c["contactID"] for c in page["data"]] == [c["contactID"] for c in every[1:3]]
     assert page["meta"]["total"] == len(every)
+
+
+EUROPEAN = (
+    "orderReference;contactID;orderDate;total\nR1;c1;2025-10-01;1,50\nR2;c1;2025-10-03;2,25\n"
+)
+
+
+def test_a_semicolon_export_needs_no_flag_but_the_decimal(cli: Cli, tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text(EUROPEAN, encoding="utf-8")
+    result = cli("list", "--orders", path, "--decimal", ",", "--as-of", AS_OF, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    (customer,) = json.loads(result.stdout)["data"]
+    assert customer["metrics"]["totalSpend"] == "3.75"
+    assert "columns separated by semicolons, as its header shows" in result.stderr
+    assert "--delimiter overrides" in result.stderr
+    given = cli("list", "--orders", path, "-d", ";", "--decimal", ",", "--as-of", AS_OF)
+    assert given.exit_code == 0 and "separated by" not in given.stderr  # nothing assumed
+
+
+def test_tsv_files_and_the_tabs_flag(cli: Cli, tmp_path):
+    text = EUROPEAN.replace(";", "\t").replace(",", ".")
+    tsv = tmp_path / "orders.tsv"
+    tsv.write_text(text, encoding="utf-8")
+    assert cli.json("list", "--orders", tsv, *ON_SAMPLE)["meta"]["total"] == 1
+    named_csv = tmp_path / "orders.csv"
+    named_csv.write_text(text, encoding="utf-8")
+    assert cli.json("list", "--orders", named_csv, "-t", *ON_SAMPLE)["meta"]["total"] == 1
+
+
+@pytest.mark.parametrize("packer", ["gz", "bz2", "xz"])
+def test_compressed_csv_of_every_kind(cli: Cli, tmp_path, packer):
+    import bz2
+    import gzip
+    import lzma
+
+    pack = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[packer]
+    path = tmp_path / f"orders.csv.{packer}"
+    path.write_bytes(pack(EUROPEAN.encode()))
+    result = cli.json("list", "--orders", path, "--decimal", ",", *ON_SAMPLE)
+    assert result["data"][0]["metrics"]["totalSpend"] == "3.75"
+
+
+def test_a_bad_delimiter_is_a_usage_error(cli: Cli):
+    result = cli("list", "-d", ";;")
+    assert result.exit_code == 2 and "is not one character" in _said(result)

@@ -39,6 +39,7 @@ HINTS: dict[Hint, str] = {
         "or map columns with --column orderDate='Invoice Date'"
     ),
     Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",
+    Hint.DELIMITER: "; --delimiter overrides",
 }
 
 

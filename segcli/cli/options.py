@@ -18,6 +18,7 @@ from segcli.cli.parsers import (
     enum_choice,
     order_paths,
     parse_as_of,
+    parse_delimiter,
     parse_encoding,
     parse_threshold,
     timezone_or_none,
@@ -180,6 +181,24 @@ CustomersOpt = Annotated[
     ),
 ]
 
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        parser=parse_delimiter,
+        metavar="CHAR",
+        help="CSV field separator (default: a tab for .tsv/.tab, else what the header uses: "
+        "',', ';' or tab).",
+        rich_help_panel=_READING,
+    ),
+]
+TabsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tabs", "-t", help="CSV fields are separated by tabs.", rich_help_panel=_READING
+    ),
+]
 RejectsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -300,6 +319,8 @@ def shared_options_from_flags(
     as_of: AsOfOpt = None,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = DEFAULT_ENCODING,
+    delimiter: DelimiterOpt = None,
+    tabs: TabsOpt = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     pretty: PrettyOpt = False,
@@ -350,8 +371,11 @@ def shared_options_from_flags(
         timezone=timezone_or_none(timezone),
         decimal=decimal,
     )
+    if tabs and delimiter not in (None, "\t"):
+        raise typer.BadParameter("choose one of --tabs and --delimiter", param_hint="'--tabs'")
     inputs = api.Inputs(
         paths=order_paths(orders),
+        delimiter="\t" if tabs else delimiter,
         input_format=input_format.value if input_format else None,
         encoding=encoding,
         strict=strict,

@@ -151,3 +151,12 @@ def timezone_or_none(name: str | None) -> str | None:
             param_hint="'--timezone'",
         ) from None
     return name
+
+
+def parse_delimiter(value: str) -> str:
+    """--delimiter: one character; `tab` or `\\t` for a tab."""
+    if value.lower() in {"tab", "\\t", "\t"}:
+        return "\t"
+    if len(value) != 1 or value in {'"', "\n", "\r"}:
+        raise typer.BadParameter(f"'{value}' is not one character (e.g. ';', '|' or tab)")
+    return value

@@ -17,7 +17,7 @@ import sys
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from dataclasses import replace
 from typing import IO
 
 import numpy as np
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from segcli.input import parquet
 from segcli.input.lines import LineMap
 from segcli.input.raw import RawOrders
-from segcli.input.sources import GZIP_MAGIC, Source, one_line, open_bytes, peek_gzip
+from segcli.input.sources import TAB, Source, compression, one_line, open_bytes
 from segcli.model.errors import Hint, UnreadableError
 from segcli.model.options import CSV, PARQUET
 
@@ -57,7 +57,9 @@ def read_header(source: Source) -> list[str]:
             "not a CSV file with a header row"
         )
     try:
-        header = next(csv.reader(io.StringIO(start, newline="")), None)
+        header = next(
+            csv.reader(io.StringIO(start, newline=""), delimiter=source.delimiter or COMMA), None
+        )
     except csv.Error as exc:
         raise UnreadableError(f"{source.label}: not readable as CSV ({exc})") from None
     if not header or all(not name.strip() for name in header):
@@ -65,6 +67,34 @@ def read_header(source: Source) -> list[str]:
     if "\x00" in start:
         raise _not_text(source)
     return header
+
+
+COMMA = ","
+# What a header may be separated by besides commas, and how a notice names it.
+OTHER_DELIMITERS = {";": "semicolons", TAB: "tabs"}
+
+
+def settle_delimiter(source: Source) -> tuple[Source, str | None]:
+    """A CSV source with its delimiter decided: the one given, else the one its header clearly
+    uses (more `;` or tabs than commas), else a comma. Returns the source and, when the header
+    decided something other than a comma, a notice that says so."""
+    if source.format != CSV or source.delimiter is not None:
+        return source, None
+    with _text_stream(source) as stream:
+        try:
+            first = stream.readline(MAX_HEADER_CHARS)
+        except (UnicodeDecodeError, *DECOMPRESSION_ERRORS):
+            return source, None  # read_header reports it
+    commas = first.count(COMMA)
+    counts = {sep: first.count(sep) for sep in OTHER_DELIMITERS}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0 or counts[best] <= commas:
+        return replace(source, delimiter=COMMA), None
+    said = (
+        f"{source.label}: columns separated by {OTHER_DELIMITERS[best]}, as its header shows "
+        f"({counts[best]} {OTHER_DELIMITERS[best]}, {commas} commas)"
+    )
+    return replace(source, delimiter=best), said
 
 
 def read_orders(
@@ -185,7 +215,11 @@ def _csv_options(
             block_size=block,
             encoding="utf8" if _is_utf8(encoding) else encoding,
         ),
-        "parse_options": pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip_row),
+        "parse_options": pa_csv.ParseOptions(
+            delimiter=source.delimiter or COMMA,
+            newlines_in_values=True,
+            invalid_row_handler=skip_row,
+        ),
         "convert_options": pa_csv.ConvertOptions(
             include_columns=list(mapping),
             column_types={name: pa.string() for name in mapping},
@@ -222,15 +256,23 @@ def _undecodable(source: Source) -> bool:
 
 
 def _arrow_input(source: Source) -> pa.NativeFile | str:
+    """The source for Arrow's readers, CSV unpacked: gzip and bzip2 by Arrow's codecs, xz (which
+    Arrow lacks) through Python's lzma."""
     if source.data is not None:
-        data = source.data
-        if source.format == CSV and data[:2] == GZIP_MAGIC:
-            return pa.CompressedInputStream(pa.BufferReader(data), "gzip")
-        return pa.BufferReader(data)
-    assert source.path is not None
-    if source.format == CSV and _is_gzip(source.path):
-        return pa.CompressedInputStream(pa.OSFile(str(source.path)), "gzip")
-    return pa.OSFile(str(source.path))
+        raw: pa.NativeFile = pa.BufferReader(source.data)
+        packed = compression(io.BytesIO(source.data[:8])) if source.format == CSV else None
+    else:
+        assert source.path is not None
+        raw = pa.OSFile(str(source.path))
+        packed = None
+        if source.format == CSV:
+            with source.path.open("rb") as handle:
+                packed = compression(handle)
+    if packed == "xz":
+        return pa.PythonFile(lzma.LZMAFile(raw), mode="r")
+    if packed is not None:
+        return pa.CompressedInputStream(raw, packed)
+    return raw
 
 
 @contextmanager
@@ -247,11 +289,6 @@ def _text_stream(source: Source) -> Iterator[io.TextIOWrapper]:
             yield text
         finally:
             text.detach()  # the ExitStack closes what lies beneath
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return peek_gzip(handle)
 
 
 def _is_utf8(encoding: str) -> bool:

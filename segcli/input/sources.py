@@ -4,9 +4,11 @@ ships inside the package. Nothing here reads a file's contents but standard inpu
 
 from __future__ import annotations
 
+import bz2
 import glob
 import gzip
 import io
+import lzma
 import os
 import select
 import stat
@@ -24,11 +26,18 @@ from segcli.model.options import CSV, DEFAULT_ENCODING, PARQUET
 
 STDIN = "-"
 PIPE_CHUNK = 1 << 20
-GZIP_MAGIC = b"\x1f\x8b"
 PIPE_WAIT_S = 5.0  # how long a named pipe may wait for its writer
 PIPE_POLL_S = 0.05
 
-_EXTENSIONS = {".csv": CSV, ".csv.gz": CSV, ".parquet": PARQUET, ".pq": PARQUET}
+TAB = "\t"
+_TEXT_BASES = {".csv": None, ".tsv": TAB, ".tab": TAB}  # CSV files, and their default delimiter
+COMPRESSIONS = ("", ".gz", ".bz2", ".xz")
+_EXTENSIONS = {base + packed: CSV for base in _TEXT_BASES for packed in COMPRESSIONS} | {
+    ".parquet": PARQUET,
+    ".pq": PARQUET,
+}
+# The first bytes of each compressed stream segcli unpacks, whatever the file's name.
+MAGIC: dict[str, bytes] = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
 
 # The sample data set that ships inside the package, and the day it is a snapshot of.
 SAMPLE_FILE = "orders.parquet"
@@ -45,6 +54,7 @@ class Source:
     path: Path | None = None
     data: bytes | None = field(default=None, repr=False)
     encoding: str = DEFAULT_ENCODING
+    delimiter: str | None = None  # CSV's field separator; None: told by the header (readers)
 
 
 def format_for(path: str, input_format: str | None) -> str:
@@ -67,6 +77,7 @@ def resolve_sources(
     input_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     stdin: BinaryIO | None = None,
+    delimiter: str | None = None,
 ) -> list[Source]:
     """Turn the paths a user gave into sources; '-' reads standard input once, into memory. A
     folder stands for the order files in it and a glob pattern (`exports/2025-*.csv`) for the
@@ -80,15 +91,27 @@ def resolve_sources(
             data = stream.read()
             if not data:
                 raise UnreadableError("no input on stdin")
-            sources.append(Source("<stdin>", fmt, data=data, encoding=encoding))
+            sources.append(
+                Source("<stdin>", fmt, data=data, encoding=encoding, delimiter=delimiter)
+            )
             continue
         for path in _expand(text, input_format):
             fmt = format_for(str(path), input_format)
+            separator = delimiter or _default_delimiter(path.name)
             if _is_pipe(path):  # read once, like standard input (and never cached)
-                sources.append(Source(str(path), fmt, data=_read_pipe(path), encoding=encoding))
+                data = _read_pipe(path)
+                sources.append(Source(str(path), fmt, None, data, encoding, separator))
             else:
-                sources.append(Source(str(path), fmt, path=path, encoding=encoding))
+                sources.append(Source(str(path), fmt, path, None, encoding, separator))
     return sources
+
+
+def _default_delimiter(name: str) -> str | None:
+    """A tab for `.tsv` and `.tab` files (compressed or not); else None (the header tells)."""
+    lower = name.lower()
+    for packed in COMPRESSIONS:
+        lower = lower.removesuffix(packed) if packed and lower.endswith(packed) else lower
+    return next((sep for base, sep in _TEXT_BASES.items() if lower.endswith(base)), None)
 
 
 def _is_pipe(path: Path) -> bool:
@@ -177,18 +200,25 @@ def one_line(exc: BaseException) -> str:
 
 
 def open_bytes(source: Source, stack: ExitStack) -> IO[bytes]:
-    """A source's bytes, gzip unwrapped; `stack` closes what was opened."""
+    """A source's bytes, gzip, bzip2 or xz unpacked; `stack` closes what was opened."""
     if source.data is not None:
         raw: IO[bytes] = io.BytesIO(source.data)
     else:
         assert source.path is not None
         raw = stack.enter_context(source.path.open("rb"))
-    if peek_gzip(raw):
+    packed = compression(raw)
+    if packed == "gzip":
         raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+    elif packed == "bz2":
+        raw = stack.enter_context(bz2.BZ2File(raw))
+    elif packed == "xz":
+        raw = stack.enter_context(lzma.LZMAFile(raw))
     return raw
 
 
-def peek_gzip(raw: IO[bytes]) -> bool:
-    start = raw.read(2)
+def compression(raw: IO[bytes]) -> str | None:
+    """How a stream of bytes is compressed, by its first bytes (MAGIC), or None; the stream is
+    left at its start."""
+    start = raw.read(max(len(m) for m in MAGIC.values()))
     raw.seek(0)
-    return start == GZIP_MAGIC
+    return next((name for name, magic in MAGIC.items() if start.startswith(magic)), None)

@@ -26,6 +26,7 @@ class Hint(StrEnum):
     ENCODING_LEGACY = "encoding-legacy"  # text that is not UTF-8 may be cp1252
     MAPPING = "mapping"  # a preset or a column mapping reads a shop's own export
     OWN_ORDERS = "own-orders"  # the bundled sample was used; how to read one's own orders
+    DELIMITER = "delimiter"  # the header decided the CSV delimiter; it can be given instead
 
 
 class SegcliError(Exception):
