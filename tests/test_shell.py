@@ -115,3 +115,24 @@ def test_compressed_csv_of_every_kind(cli: Cli, tmp_path, packer):
 def test_a_bad_delimiter_is_a_usage_error(cli: Cli):
     result = cli("list", "-d", ";;")
     assert result.exit_code == 2 and "is not one character" in _said(result)
+
+
+def test_the_formula_guard_leaves_plain_numbers_alone(cli: Cli, tmp_path):
+    """SPEC §5: `+8801678126000` (a phone used as an id) and `-12.50` are data; `-c2` and
+    `+1+cmd|x` would be run by a spreadsheet, and get a leading `'`."""
+    import csv
+    import io
+
+    path = tmp_path / "o.csv"
+    rows = [("+8801678126000", "-12.50"), ("-c2", "+1+cmd|x"), ("=1+1", "@SUM(A1)")]
+    text = "orderReference,contactID,orderDate,total,name\n" + "".join(
+        f"R{i},{contact},2025-10-0{i + 1},1.00,{name}\n" for i, (contact, name) in enumerate(rows)
+    )
+    path.write_text(text, encoding="utf-8")
+    out = cli("list", "--orders", path, "--format", "csv", *ON_SAMPLE).stdout
+    cells = {r["contactID"]: r["name"] for r in csv.DictReader(io.StringIO(out, newline=""))}
+    assert cells == {
+        "+8801678126000": "-12.50",
+        "'-c2": "'+1+cmd|x",
+        "'=1+1": "'@SUM(A1)",
+    }

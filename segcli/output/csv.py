@@ -15,8 +15,10 @@ CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
 
 CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
 
-# A CSV cell starting with one of these is run as a formula by spreadsheets (CWE-1236).
-FORMULA_START = r"^[=+\-@\t\r]"
+# A cell a spreadsheet would run as a formula (CWE-1236, OWASP's CSV injection guidance): one
+# that starts with `=`, `@`, tab or CR, or with `+` or `-` unless it is a plain number (a phone
+# used as an id, `+8801678126000`, or `-12.50` are data, and are written as they are).
+FORMULA_START = r"^(?:[=@\t\r]|[+-](?!\d+(?:\.\d+)?$))"
 
 CSV_RECORD_END = "\r\n"
 
