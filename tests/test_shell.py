@@ -136,3 +136,13 @@ def test_the_formula_guard_leaves_plain_numbers_alone(cli: Cli, tmp_path):
         "'-c2": "'+1+cmd|x",
         "'=1+1": "'@SUM(A1)",
     }
+
+
+def test_flags_show_no_bool_placeholder_in_help(cli: Cli):
+    """`--strict <bool>` read as if the flag took a value (`--strict true` fails)."""
+    text = cli("list", "--help", env={"COLUMNS": "200"}).stdout
+    flag_lines = [line for line in text.splitlines() if "--strict" in line or "--rfm " in line]
+    assert flag_lines and all("<bool>" not in line for line in flag_lines)
+    for flag in ("--quiet", "--pretty", "--no-cache", "--include-cancelled", "--tabs"):
+        (line,) = [line for line in text.splitlines() if f"{flag} " in line][:1]
+        assert "<bool>" not in line, line

@@ -11,17 +11,13 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
+from segcli.cli import housekeeping
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
-    ConfigOpt,
     FormatOpt,
     ListFormatOpt,
     Options,
-    PrettyOpt,
-    QuietOpt,
-    settings_from_flags,
-    settings_options,
     shared_options,
 )
 from segcli.cli.parsers import (
@@ -59,21 +55,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals hold customers' personal data
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-config_app = typer.Typer(help="Settings: thresholds and the RFM segment table.")
-app.add_typer(config_app, name="config")
-cache_app = typer.Typer(help="The per-customer cache that makes repeat queries fast.")
-app.add_typer(cache_app, name="cache")
-
-
-def _help_without_a_command(ctx: typer.Context) -> None:
-    """`segcli` (or `segcli config`) alone prints its help and succeeds: asking is no error."""
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit(0)
-
-
-config_app.callback(invoke_without_command=True)(_help_without_a_command)
-cache_app.callback(invoke_without_command=True)(_help_without_a_command)
+app.add_typer(housekeeping.config_app, name="config")
+app.add_typer(housekeeping.cache_app, name="cache")
 
 
 _process = {"tune": False}  # main() runs as the segcli process: tune Arrow's pool once, on load
@@ -107,11 +90,18 @@ def main_options(
     ctx: typer.Context,
     version: Annotated[
         bool | None,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version",
+            "-V",
+            metavar="",
+            callback=_version,
+            is_eager=True,
+            help="Show the version.",
+        ),
     ] = None,
 ) -> None:
     """segcli turns an order export into per-customer metrics and lifecycle segments."""
-    _help_without_a_command(ctx)
+    housekeeping.help_without_a_command(ctx)
 
 
 @app.command("list")
@@ -142,7 +132,7 @@ def list_customers(
         int | None, typer.Option(parser=parse_money, help="totalSpend at most.", metavar="AMOUNT")
     ] = None,
     rfm_scores: Annotated[
-        bool, typer.Option("--rfm", help="Add RFM scores and segment to each customer.")
+        bool, typer.Option("--rfm", metavar="", help="Add RFM scores and segment to each customer.")
     ] = False,
     rfm_segment: Annotated[
         list[str] | None,
@@ -159,7 +149,9 @@ def list_customers(
             help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
         ),
     ] = DEFAULT_SORT,
-    descending: Annotated[bool, typer.Option("--desc/--asc", help="Sort direction.")] = True,
+    descending: Annotated[
+        bool, typer.Option("--desc/--asc", metavar="", help="Sort direction.")
+    ] = True,
     limit: Annotated[
         int | None,
         typer.Option(min=0, help=f"At most N customers (table default {DEFAULT_TABLE_ROWS})."),
@@ -230,7 +222,8 @@ def breakdown(
         ),
     ] = None,
     cross: Annotated[
-        bool, typer.Option("--cross", help="Count segment x purchase frequency instead.")
+        bool,
+        typer.Option("--cross", metavar="", help="Count segment x purchase frequency instead."),
     ] = False,
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
@@ -312,7 +305,9 @@ def transitions_command(
         str,
         typer.Option(parser=parse_sort_field, metavar="FIELD", help="With --list: sort by FIELD."),
     ] = DEFAULT_SORT,
-    descending: Annotated[bool, typer.Option("--desc/--asc", help="Sort direction.")] = True,
+    descending: Annotated[
+        bool, typer.Option("--desc/--asc", metavar="", help="Sort direction.")
+    ] = True,
     limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
     offset: Annotated[int, typer.Option(min=0, help="With --list: skip the first N.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
@@ -349,61 +344,6 @@ def transitions_command(
             print_list(out, result, output_format, pretty=options.pretty)
 
     run(options.quiet, output_format.value, work)
-
-
-@config_app.command("show")
-@settings_options
-def config_show(
-    output_format: FormatOpt = Format.table,
-    pretty: PrettyOpt = False,
-    quiet: QuietOpt = False,
-    resolved: api.Resolved = None,  # type: ignore[assignment]  # given by @settings_options
-) -> None:
-    """Show the settings in effect, where each comes from, the RFM segment table and the cache's
-    limits."""
-    from segcli.output import json, tables
-
-    path = str(resolved.path) if resolved.path else None
-    shown = (resolved.settings, resolved.origins, path)
-
-    def work(out: Output) -> None:
-        if output_format is Format.json:
-            out.text(json.config_json(*shown, resolved.cache_limits, pretty=pretty))
-        else:
-            out.show(tables.config_tables(*shown, resolved.cache_limits))
-
-    run(quiet, output_format.value, work)
-
-
-@cache_app.command("info")
-def cache_info(
-    output_format: FormatOpt = Format.table,
-    pretty: PrettyOpt = False,
-    quiet: QuietOpt = False,
-    config_file: ConfigOpt = None,
-) -> None:
-    """Where the cache is, what it holds, and how large it may grow."""
-    from segcli.output import json, tables
-
-    limits = settings_from_flags(config_file).cache_limits
-
-    def work(out: Output) -> None:
-        root, stored = api.cache_entries()
-        if output_format is Format.json:
-            out.text(json.cache_json(str(root), stored, limits, pretty=pretty))
-        else:
-            out.show(tables.cache_table(str(root), stored, limits))
-
-    run(quiet, output_format.value, work)
-
-
-@cache_app.command("clear")
-def cache_clear(quiet: QuietOpt = False) -> None:
-    """Remove every cache entry."""
-    root, removed = api.clear_cache()
-    Output(quiet=quiet).notice(
-        f"removed {removed} cache entr{'y' if removed == 1 else 'ies'} from {root}"
-    )
 
 
 def main() -> None:

@@ -83,9 +83,11 @@ InputFormatOpt = Annotated[
 EncodingOpt = Annotated[
     str, typer.Option(parser=parse_encoding, metavar="ENCODING", help="Text encoding of CSV input.")
 ]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) if any row is skipped.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No notices on stderr.")]
-PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent JSON output.")]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", metavar="", help="Fail (exit 1) if any row is skipped.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
+PrettyOpt = Annotated[bool, typer.Option("--pretty", metavar="", help="Indent JSON output.")]
 FormatOpt = Annotated[
     Format,
     typer.Option(
@@ -140,11 +142,15 @@ DateFormatOpt = Annotated[
 ]
 DayFirstOpt = Annotated[
     bool,
-    typer.Option("--dayfirst", help="Read 03/04/2025 as 3 April.", rich_help_panel=_READING),
+    typer.Option(
+        "--dayfirst", metavar="", help="Read 03/04/2025 as 3 April.", rich_help_panel=_READING
+    ),
 ]
 MonthFirstOpt = Annotated[
     bool,
-    typer.Option("--monthfirst", help="Read 03/04/2025 as 4 March.", rich_help_panel=_READING),
+    typer.Option(
+        "--monthfirst", metavar="", help="Read 03/04/2025 as 4 March.", rich_help_panel=_READING
+    ),
 ]
 TimezoneOpt = Annotated[
     str | None,
@@ -166,6 +172,7 @@ IncludeCancelledOpt = Annotated[
     bool,
     typer.Option(
         "--include-cancelled",
+        metavar="",
         help="Count orders a shop export marks cancelled, voided, refunded or failed.",
         rich_help_panel=_READING,
     ),
@@ -196,7 +203,11 @@ DelimiterOpt = Annotated[
 TabsOpt = Annotated[
     bool,
     typer.Option(
-        "--tabs", "-t", help="CSV fields are separated by tabs.", rich_help_panel=_READING
+        "--tabs",
+        "-t",
+        metavar="",
+        help="CSV fields are separated by tabs.",
+        rich_help_panel=_READING,
     ),
 ]
 RejectsOpt = Annotated[
@@ -213,6 +224,7 @@ NoCacheOpt = Annotated[
     bool,
     typer.Option(
         "--no-cache",
+        metavar="",
         help="Neither use nor store the per-customer cache ($XDG_CACHE_HOME/segcli).",
         rich_help_panel=_READING,
     ),
