@@ -136,9 +136,14 @@ class Matrix:
         return json.loads(text)
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per cell: {"row", "column", "count"}."""
+        """One record per cell: {"segment", "purchaseFrequency", "count"} for a segment x
+        frequency matrix, {"from", "to", "count"} for transitions."""
+        rows, columns = ("from", "to") if self.movements is not None else CROSS_KEYS
         cells = self.frame.stack()
         return [
-            {"row": str(row), "column": str(column), "count": int(n)}
+            {rows: str(row), columns: str(column), "count": int(n)}
             for (row, column), n in cells.items()
         ]
+
+
+CROSS_KEYS = ("segment", "purchaseFrequency")

@@ -114,8 +114,9 @@ def _list_shape(fmt: ListFormat, stdout: str) -> list[str]:
             return [c["contactID"] for c in document["data"]]
         case ListFormat.ndjson:
             return [json.loads(line)["contactID"] for line in stdout.splitlines()]
-        case ListFormat.csv:
-            rows = list(csv.DictReader(io.StringIO(stdout, newline="")))
+        case ListFormat.csv | ListFormat.tsv:
+            separator = "\t" if fmt is ListFormat.tsv else ","
+            rows = list(csv.DictReader(io.StringIO(stdout, newline=""), delimiter=separator))
             assert list(rows[0]) == list(CSV_COLUMNS)
             return [row["contactID"] for row in rows]
 
@@ -132,6 +133,7 @@ def test_every_list_format_prints_its_own_shape(cli: Cli, fmt: ListFormat):
 def test_every_document_format_prints_its_own_shape(cli: Cli, fmt: Format, command):
     result = cli(*command, *ON_FIXTURE, "--format", fmt.value)
     assert result.exit_code == 0, result.stderr
+    first_key = "contactID" if command[0] == "show" else "by"
     match fmt:
         case Format.json:
             assert json.loads(result.stdout)["success"] is True
@@ -140,6 +142,13 @@ def test_every_document_format_prints_its_own_shape(cli: Cli, fmt: Format, comma
             with pytest.raises(json.JSONDecodeError):
                 json.loads(result.stdout)
             assert ("Contact ID" if command[0] == "show" else "Customers") in result.stdout
+        case Format.ndjson:
+            records = [json.loads(line) for line in result.stdout.splitlines()]
+            assert records and all(list(r)[0] == first_key for r in records)
+        case Format.csv | Format.tsv:
+            separator = "\t" if fmt is Format.tsv else ","
+            rows = list(csv.DictReader(io.StringIO(result.stdout, newline=""), delimiter=separator))
+            assert rows and list(rows[0])[0] == first_key
 
 
 # --- filters, sorting, pagination ---------------------------------------------------------------
@@ -398,7 +407,7 @@ def test_strict_turns_skipped_rows_into_an_error(cli: Cli):
         (("list", "--min-spend", "lots"), "'lots' is not an amount"),
         (("list", "--limit", "-1"), "--limit"),
         (("list", "--format", "xml"), "--format"),
-        (("show", "c-1", "--format", "csv"), "--format"),
+        (("show", "c-1", "--format", "yaml"), "--format"),
         (("list", "--no-such-option"), "No such option"),
         (("breakdown", "--by", "colour"), "--by"),
     ],

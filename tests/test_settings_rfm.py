@@ -421,7 +421,6 @@ def test_transitions_reads_the_file_once(cli: Cli, write_csv, monkeypatch):
         (("--from", "2025-10-24", "--to", AS_OF), "--from"),
         (("--from", "2025-01-01", "--list", "VIP-Dormant"), "FROM:TO"),
         (("--from", "2025-01-01", "--list", "VIP:Gold"), "Gold"),
-        (("--from", "2025-01-01", "--format", "csv"), "--list"),
         (("--from", "yesterday"), "--from"),
     ],
 )

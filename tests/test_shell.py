@@ -146,3 +146,41 @@ def test_flags_show_no_bool_placeholder_in_help(cli: Cli):
     for flag in ("--quiet", "--pretty", "--no-cache", "--include-cancelled", "--tabs"):
         (line,) = [line for line in text.splitlines() if f"{flag} " in line][:1]
         assert "<bool>" not in line, line
+
+
+def test_shortcuts_no_headers_bom_and_the_guard_switch(cli: Cli, tmp_path):
+    import csv
+    import io
+
+    as_csv = cli("breakdown", "--csv", *ON_SAMPLE).stdout
+    assert as_csv == cli("breakdown", "--format", "csv", *ON_SAMPLE).stdout
+    rows = list(csv.DictReader(io.StringIO(as_csv, newline="")))
+    assert [r["category"] for r in rows if r["by"] == "segment"] == [
+        "VIP",
+        "Active",
+        "New",
+        "Dormant",
+    ]
+    headless = cli("breakdown", "--tsv", "--no-headers", *ON_SAMPLE).stdout
+    assert headless.splitlines()[0].split("\t")[:2] == ["segment", "VIP"]
+    assert cli("list", "--nl", "--limit", "2", *ON_SAMPLE).stdout.count("\n") == 2
+    assert cli("show", "c-1018", "--json", *ON_SAMPLE).stdout.startswith('{"success":true')
+    excel = cli("list", "--csv", "--bom", "--limit", "1", *ON_SAMPLE).stdout
+    assert excel.startswith("\ufeffcontactID,")
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "orderReference,contactID,orderDate,total,name\nR1,c1,2025-10-01,1.00,=cmd\n", "utf-8"
+    )
+    guarded = cli("list", "--orders", path, "--csv", *ON_SAMPLE).stdout
+    raw = cli("list", "--orders", path, "--csv", "--no-formula-guard", *ON_SAMPLE).stdout
+    assert ",'=cmd," in guarded and ",=cmd," in raw
+    both = cli("list", "--csv", "--json")
+    assert both.exit_code == 2
+
+
+def test_transitions_matrix_as_records(cli: Cli):
+    rows = cli("transitions", "--from", "2025-07-01", "--nl", *ON_SAMPLE).stdout.splitlines()
+    cells = [json.loads(line) for line in rows]
+    assert list(cells[0]) == ["from", "to", "count"] and len(cells) == 5 * 4
+    total = cli.json("transitions", "--from", "2025-07-01", *ON_SAMPLE)["meta"]["total"]
+    assert sum(c["count"] for c in cells) == total

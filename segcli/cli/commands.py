@@ -15,10 +15,12 @@ from segcli.cli import housekeeping
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
-    FormatOpt,
-    ListFormatOpt,
     Options,
     shared_options,
+)
+from segcli.cli.output_options import (
+    FormatOpt,
+    ListFormatOpt,
 )
 from segcli.cli.parsers import (
     choice,
@@ -171,7 +173,8 @@ def list_customers(
         max_spend_cents=max_spend,
         rfm_segments=tuple(rfm_labels(s) for s in rfm_segment or ()),
     )
-    table_rows = DEFAULT_TABLE_ROWS if output_format is ListFormat.table else None
+    fmt = options.chosen(output_format)
+    table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
         loaded = _load(out, options, LIST_DETAILS)
@@ -187,9 +190,9 @@ def list_customers(
             rfm=rfm_scores,
         )
         tell(out, result.notices)
-        print_list(out, result, output_format, pretty=options.pretty)
+        print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, output_format.value, work)
+    run(options.quiet, fmt.value, work)
 
 
 @app.command()
@@ -200,14 +203,15 @@ def show(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Show one customer, with phone and account fields."""
+    fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:
         loaded = _load(out, options)
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         tell(out, result.notices)
-        print_customer(out, result, output_format, pretty=options.pretty)
+        print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, output_format.value, work)
+    run(options.quiet, fmt.value, work)
 
 
 @app.command()
@@ -229,6 +233,7 @@ def breakdown(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
+    fmt = options.chosen(output_format)
     wanted = [b.value for b in by or list(By)]
 
     def work(out: Output) -> None:
@@ -236,11 +241,11 @@ def breakdown(
         result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
         tell(out, result.notices)
         if isinstance(result, api.Matrix):
-            print_matrix(out, result, output_format, pretty=options.pretty)
+            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
         else:
-            print_breakdown(out, result, output_format, pretty=options.pretty)
+            print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, output_format.value, work)
+    run(options.quiet, fmt.value, work)
 
 
 @app.command("rfm")
@@ -250,14 +255,15 @@ def rfm_command(
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Customers per RFM segment: recency, frequency and monetary scored 1-5."""
+    fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:
         loaded = _load(out, options, details=())
         result = api.rfm(loaded, options.settings, options.as_of)
         tell(out, result.notices)
-        print_breakdown(out, result, output_format, pretty=options.pretty)
+        print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, output_format.value, work)
+    run(options.quiet, fmt.value, work)
 
 
 _from_segment = choice("segment", (*SEGMENTS, NOT_YET))
@@ -315,12 +321,8 @@ def transitions_command(
 ) -> None:
     """How customers moved between segments from one date to another."""
     pair = _movement(movement) if movement is not None else None
-    if pair is None and output_format in (ListFormat.ndjson, ListFormat.csv):
-        raise typer.BadParameter(
-            f"{output_format.value} is a list format; use it with --list FROM:TO",
-            param_hint="'--format'",
-        )
-    table_rows = DEFAULT_TABLE_ROWS if output_format is ListFormat.table else None
+    fmt = options.chosen(output_format)
+    table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
         loaded = _load(out, options, LIST_DETAILS if pair else (), keep_orders=True)
@@ -339,11 +341,11 @@ def transitions_command(
         )
         tell(out, result.notices)
         if isinstance(result, api.Matrix):
-            print_matrix(out, result, Format(output_format.value), pretty=options.pretty)
+            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
         else:
-            print_list(out, result, output_format, pretty=options.pretty)
+            print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, output_format.value, work)
+    run(options.quiet, fmt.value, work)
 
 
 def main() -> None:

@@ -9,11 +9,13 @@ from segcli import api
 from segcli.cli.boundary import run
 from segcli.cli.options import (
     ConfigOpt,
+    settings_from_flags,
+    settings_options,
+)
+from segcli.cli.output_options import (
     FormatOpt,
     PrettyOpt,
     QuietOpt,
-    settings_from_flags,
-    settings_options,
 )
 from segcli.cli.printing import Format
 from segcli.output.console import Output

@@ -12,6 +12,18 @@ from typing import Annotated, Any
 import typer
 
 from segcli import api
+from segcli.cli.output_options import (
+    BomOpt,
+    CsvOpt,
+    GuardOpt,
+    HeadersOpt,
+    JsonOpt,
+    LinesOpt,
+    PrettyOpt,
+    QuietOpt,
+    TsvOpt,
+    shortcut_format,
+)
 from segcli.cli.parsers import (
     column_mapping,
     date_format_or_none,
@@ -23,7 +35,7 @@ from segcli.cli.parsers import (
     parse_threshold,
     timezone_or_none,
 )
-from segcli.cli.printing import Format, ListFormat
+from segcli.cli.printing import Format
 from segcli.cli.signature import with_options
 from segcli.model import settings as defaults
 from segcli.model.errors import ConfigError, SettingsError
@@ -37,6 +49,7 @@ from segcli.model.options import (
     ParseOptions,
 )
 from segcli.model.settings import Settings
+from segcli.output.dialect import CSV, Dialect
 
 
 class By(StrEnum):
@@ -86,28 +99,7 @@ EncodingOpt = Annotated[
 StrictOpt = Annotated[
     bool, typer.Option("--strict", metavar="", help="Fail (exit 1) if any row is skipped.")
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
-PrettyOpt = Annotated[bool, typer.Option("--pretty", metavar="", help="Indent JSON output.")]
-FormatOpt = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        parser=enum_choice("format", Format),
-        metavar="|".join(Format),
-        help="Output format (any case).",
-    ),
-]
-ListFormatOpt = Annotated[
-    ListFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        parser=enum_choice("format", ListFormat),
-        metavar="|".join(ListFormat),
-        help="Output format (any case).",
-    ),
-]
+
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
@@ -320,10 +312,16 @@ class Options:
     quiet: bool
     pretty: bool
     resolved: api.Resolved
+    shortcut: Format | None = None  # --json, --nl, --csv or --tsv
+    dialect: Dialect = CSV
 
     @property
     def settings(self) -> Settings:
         return self.resolved.settings
+
+    def chosen(self, given: Format) -> Format:
+        """The output format: a shortcut flag's, else --format's."""
+        return self.shortcut or given
 
 
 def shared_options_from_flags(
@@ -336,6 +334,13 @@ def shared_options_from_flags(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     pretty: PrettyOpt = False,
+    as_json: JsonOpt = False,
+    as_lines: LinesOpt = False,
+    as_csv: CsvOpt = False,
+    as_tsv: TsvOpt = False,
+    headers: HeadersOpt = True,
+    bom: BomOpt = False,
+    formula_guard: GuardOpt = True,
     preset: PresetOpt = None,
     column: ColumnOpt = None,
     date_format: DateFormatOpt = None,
@@ -398,7 +403,15 @@ def shared_options_from_flags(
         rejects=str(rejects) if rejects is not None else None,
         cache_limits=resolved.cache_limits,
     )
-    return Options(inputs=inputs, as_of=as_of, quiet=quiet, pretty=pretty, resolved=resolved)
+    return Options(
+        inputs=inputs,
+        as_of=as_of,
+        quiet=quiet,
+        pretty=pretty,
+        resolved=resolved,
+        shortcut=shortcut_format(as_json, as_lines, as_csv, as_tsv),
+        dialect=Dialect(headers=headers, bom=bom, guard=formula_guard),
+    )
 
 
 shared_options = with_options(shared_options_from_flags, "options")

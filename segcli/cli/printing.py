@@ -4,33 +4,52 @@ the test that renders every format, rather than falling through to another forma
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
 
 from segcli.model.schema import format_instant
 from segcli.output.console import Output
+from segcli.output.dialect import CSV, Dialect
 
 if TYPE_CHECKING:
     from segcli.api import Breakdown, Customer, CustomerList, Matrix
 
 
 class Format(StrEnum):
-    """Formats of a command that prints one document."""
-
-    table = "table"
-    json = "json"
-
-
-class ListFormat(StrEnum):
-    """Formats of a command that prints customers."""
+    """What every command can print: a table for people, the API's JSON, or its records as JSON
+    lines, CSV or TSV."""
 
     table = "table"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
+    tsv = "tsv"
 
 
-def print_list(out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bool) -> None:
+ListFormat = Format  # the formats of a command that prints customers: the same
+
+
+def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
+    return replace(dialect, separator="\t") if fmt is Format.tsv else dialect
+
+
+def _records(out: Output, records: list[dict], fmt: Format, dialect: Dialect) -> None:
+    """A few records (categories, cells, one customer) as JSON lines, CSV or TSV."""
+    import json
+
+    from segcli.output.csv import records_csv
+
+    if fmt is Format.ndjson:
+        lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
+        out.text("".join(lines))
+    else:
+        out.text(records_csv(records, _dialect(fmt, dialect)))
+
+
+def print_list(
+    out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
     from segcli.output import csv, json, tables
 
     page = result.frame
@@ -49,14 +68,17 @@ def print_list(out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bo
             out.write(parts)
         case ListFormat.ndjson:
             out.write(json.list_ndjson_bytes(page))
-        case ListFormat.csv:
-            out.text(csv.list_csv(page))
+        case ListFormat.csv | ListFormat.tsv:
+            out.text(csv.list_csv(page, _dialect(fmt, dialect)))
         case _:
             assert_never(fmt)
 
 
-def print_customer(out: Output, result: Customer, fmt: Format, *, pretty: bool) -> None:
-    from segcli.output import json, tables
+def print_customer(
+    out: Output, result: Customer, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
+    from segcli.output import csv, json, tables
+    from segcli.output.values import SHOW_KEYS
 
     match fmt:
         case Format.table:
@@ -66,11 +88,17 @@ def print_customer(out: Output, result: Customer, fmt: Format, *, pretty: bool) 
                 result.frame, as_of_ms=result.as_of_ms, settings=result.settings, pretty=pretty
             )
             out.text(text)
+        case Format.ndjson:
+            _records(out, result.records(), fmt, dialect)
+        case Format.csv | Format.tsv:
+            out.text(csv.list_csv(result.frame, _dialect(fmt, dialect), SHOW_KEYS))
         case _:
             assert_never(fmt)
 
 
-def print_breakdown(out: Output, result: Breakdown, fmt: Format, *, pretty: bool) -> None:
+def print_breakdown(
+    out: Output, result: Breakdown, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
     from segcli.output import json, tables
 
     match fmt:
@@ -85,11 +113,15 @@ def print_breakdown(out: Output, result: Breakdown, fmt: Format, *, pretty: bool
                 pretty=pretty,
             )
             out.text(text)
+        case Format.ndjson | Format.csv | Format.tsv:
+            _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)
 
 
-def print_matrix(out: Output, result: Matrix, fmt: Format, *, pretty: bool) -> None:
+def print_matrix(
+    out: Output, result: Matrix, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
     """A segment × frequency matrix (with an as-of), or a transitions matrix (from, to) and its
     biggest movements."""
     from segcli.output import json, tables
@@ -115,5 +147,7 @@ def print_matrix(out: Output, result: Matrix, fmt: Format, *, pretty: bool) -> N
                 pretty=pretty,
             )
             out.text(text)
+        case Format.ndjson | Format.csv | Format.tsv:
+            _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)

@@ -1,6 +1,12 @@
-"""The customer list as CSV (SPEC §5), safe to open in a spreadsheet."""
+"""Customers and summaries as CSV or TSV (SPEC §5), safe to open in a spreadsheet."""
 
 from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -9,6 +15,7 @@ from segcli.model.schema import (
     RFM_COLUMNS,
     RFM_SEGMENT,
 )
+from segcli.output.dialect import BOM, CSV, Dialect
 from segcli.output.values import LIST_KEYS, METRIC_KEYS, api_frame, has_rfm
 
 CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
@@ -23,15 +30,44 @@ FORMULA_START = r"^(?:[=@\t\r]|[+-](?!\d+(?:\.\d+)?$))"
 CSV_RECORD_END = "\r\n"
 
 
-def list_csv(page: pd.DataFrame) -> str:
+def list_csv(page: pd.DataFrame, dialect: Dialect = CSV, keys: tuple[str, ...] = LIST_KEYS) -> str:
     """The list as RFC 4180 CSV (CRLF after each record, so that any cell holding a CR or LF is
     quoted); text cells that a spreadsheet would run as a formula get a leading `'`."""
-    frame = api_frame(page)
-    columns, text_columns = CSV_COLUMNS, CSV_TEXT_COLUMNS
+    frame = api_frame(page, keys)
+    columns = (*keys, *METRIC_KEYS)
+    text_columns = (*keys, LAST_ORDER_REFERENCE)
     if has_rfm(page):
         columns, text_columns = (*columns, *RFM_COLUMNS), (*text_columns, RFM_SEGMENT)
-    for key in text_columns:
-        cells = frame[key]
-        risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
-        frame[key] = cells.where(~risky, "'" + cells)
-    return frame[list(columns)].to_csv(index=False, lineterminator=CSV_RECORD_END)
+    if dialect.guard:
+        for key in text_columns:
+            cells = frame[key]
+            risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            frame[key] = cells.where(~risky, "'" + cells)
+    text = frame[list(columns)].to_csv(
+        index=False, lineterminator=CSV_RECORD_END, sep=dialect.separator, header=dialect.headers
+    )
+    return (BOM if dialect.bom else "") + text
+
+
+def records_csv(records: Sequence[Mapping[str, Any]], dialect: Dialect = CSV) -> str:
+    """A few records (a breakdown's categories, a matrix's cells) as CSV, their keys as the
+    header; missing values are empty cells."""
+    buffer = io.StringIO()
+    if dialect.bom:
+        buffer.write(BOM)
+    writer = csv.writer(buffer, delimiter=dialect.separator, lineterminator=CSV_RECORD_END)
+    keys = list(records[0]) if records else []
+    if dialect.headers and keys:
+        writer.writerow(keys)
+    for record in records:  # categories or cells, never customers
+        writer.writerow([_cell(record[k], dialect.guard) for k in keys])
+    return buffer.getvalue()
+
+
+def _cell(value: object, guard: bool) -> object:
+    if value is None:
+        return ""
+    text = str(value)
+    if guard and isinstance(value, str) and re.match(FORMULA_START, text):
+        return "'" + text
+    return value

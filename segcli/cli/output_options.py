@@ -1,0 +1,95 @@
+"""Output options every command takes: the format (and its shortcuts), quiet, pretty JSON, and
+how CSV is written."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from segcli.cli.parsers import enum_choice
+from segcli.cli.printing import Format, ListFormat
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
+
+PrettyOpt = Annotated[bool, typer.Option("--pretty", metavar="", help="Indent JSON output.")]
+
+_OUTPUT = "Output"
+
+SHORTCUTS = {"--json": Format.json, "--nl": Format.ndjson, "--csv": Format.csv, "--tsv": Format.tsv}
+
+
+def _shortcut(flag: str) -> Any:
+    return typer.Option(
+        flag, metavar="", help=f"Same as --format {SHORTCUTS[flag]}.", rich_help_panel=_OUTPUT
+    )
+
+
+JsonOpt = Annotated[bool, _shortcut("--json")]
+
+LinesOpt = Annotated[bool, _shortcut("--nl")]
+
+CsvOpt = Annotated[bool, _shortcut("--csv")]
+
+TsvOpt = Annotated[bool, _shortcut("--tsv")]
+
+HeadersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--headers/--no-headers", metavar="", help="CSV/TSV: a header row.", rich_help_panel=_OUTPUT
+    ),
+]
+
+BomOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bom",
+        "--excel",
+        metavar="",
+        help="CSV/TSV: start with a UTF-8 BOM, so that Excel shows 'Bäckerei' as written.",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+GuardOpt = Annotated[
+    bool,
+    typer.Option(
+        "--formula-guard/--no-formula-guard",
+        metavar="",
+        help="CSV/TSV: prefix with ' the cells a spreadsheet would run as a formula.",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        parser=enum_choice("format", Format),
+        metavar="|".join(Format),
+        help="Output format (any case).",
+    ),
+]
+
+ListFormatOpt = Annotated[
+    ListFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        parser=enum_choice("format", ListFormat),
+        metavar="|".join(ListFormat),
+        help="Output format (any case).",
+    ),
+]
+
+
+def shortcut_format(as_json: bool, as_lines: bool, as_csv: bool, as_tsv: bool) -> Format | None:
+    chosen = [
+        fmt
+        for fmt, on in zip(SHORTCUTS.values(), (as_json, as_lines, as_csv, as_tsv), strict=True)
+        if on
+    ]
+    if len(chosen) > 1:
+        raise typer.BadParameter(f"choose one of {', '.join(SHORTCUTS)}")
+    return chosen[0] if chosen else None
