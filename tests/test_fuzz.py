@@ -201,6 +201,7 @@ def shape(message: str) -> str:
     text = re.sub(r"\(found: [^)]*\)", "(found: …)", text)
     text = re.sub(r"\d[\d,.]*", "0", text)
     text = text.split(" (set SEGCLI_DEBUG")[0]
+    text = re.sub(r"(while decompressing data):.*", r"\1", text)  # zlib's reasons: one failure
     return text[:90]
 
 
@@ -560,14 +561,18 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
     if kind == "decimal":
         big = draw(st.booleans())
         precision = draw(st.integers(1, 76 if big else 38))
-        scale = draw(st.integers(-2, precision))
+        scale = draw(st.integers(0, precision))  # Parquet has no negative scale
         limit = 10**precision - 1
         digits = st.one_of(st.integers(-999, 999), st.integers(-limit, limit)).filter(
             lambda d: abs(d) <= limit
         )
-        numbers = [None if d is None else decimal.Decimal(d).scaleb(-scale) for d in values(digits)]
         arrow_type = (pa.decimal256 if big else pa.decimal128)(precision, scale)
-        return pa.array(numbers, arrow_type)
+        context = decimal.Context(prec=80)
+        numbers = [None if d is None else context.scaleb(d, -scale) for d in values(digits)]
+        try:
+            return pa.array(numbers, arrow_type)
+        except pa.ArrowInvalid:  # pyarrow infers its own precision from a value's exponent
+            return pa.array([None if d is None else str(d) for d in numbers]).cast(arrow_type)
     if kind == "timestamp":
         unit = draw(st.sampled_from(sorted(TIMESTAMP_RANGE)))
         zone = draw(st.sampled_from([None, "UTC", "Pacific/Auckland", "+05:30"]))
@@ -581,7 +586,7 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
         if draw(st.booleans()):
             days = st.one_of(st.integers(-800_000, 3_000_000), st.integers(-(2**31), 2**31 - 1))
             return pa.array(values(days), pa.date32())
-        days = st.integers(-(2**63) // 86_400_000, (2**63 - 1) // 86_400_000)
+        days = st.integers(-((2**63 - 1) // 86_400_000), (2**63 - 1) // 86_400_000)
         return pa.array(
             [None if d is None else d * 86_400_000 for d in values(days)], pa.int64()
         ).cast(pa.date64())
@@ -628,11 +633,11 @@ def parquet_cases(draw) -> Case:
     buffer = io.BytesIO()
     try:
         pq.write_table(table, buffer, **options)
-    except (pa.ArrowException, ValueError, OverflowError):
+    except (pa.ArrowException, OSError, ValueError, OverflowError):
         buffer = io.BytesIO()
         try:
             pq.write_table(table, buffer)
-        except (pa.ArrowException, ValueError, OverflowError):
+        except (pa.ArrowException, OSError, ValueError, OverflowError):
             assume(False)
     command = draw(st.sampled_from(COMMANDS))
     reading = draw(st.sampled_from([(), (), ("--strict",), ("--include-cancelled",)]))
@@ -683,15 +688,14 @@ def canonical_csv_cases(draw) -> Case:
             date,
             total,
         ]
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow(row)
-        line = buffer.getvalue()
         malformed = draw(st.integers(0, 12))
         if malformed == 0:
-            line += ",extra"
+            row.append("extra")  # a field too many
         elif malformed == 1:
-            line = line.rsplit(",", 1)[0] if "," in line else line
-        lines.append(line)
+            row.pop()  # a field too few
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(row)
+        lines.append(buffer.getvalue())
     rows = len(lines) - 1
     text = ending.join(lines) + (ending if draw(st.integers(0, 4)) else "")
     bom = "\ufeff" if draw(st.integers(0, 5)) == 0 else ""
