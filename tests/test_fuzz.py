@@ -66,12 +66,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from helpers import AS_OF, CLI_ENV
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from strategies import BAD_DATES, BAD_TOTALS, TOTALS
 from typer.testing import CliRunner
 
 from segcli.cli import app
+from segcli.model.schema import FREQUENCIES, SEGMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "fuzz_cases"
@@ -80,11 +81,13 @@ ERROR_CODES = {"NOT_FOUND", "INVALID_INPUT", "MISSING_COLUMN", "UNREADABLE", "MI
 RECORD = os.environ.get("FUZZ_RECORD")  # a folder: keep every distinct failure, fail none
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-# The suite's run: a fifth of the profile's examples (dev: 4, ci: 30) per property.
+# The suite's run: a fifth of the profile's examples (dev: 4, ci: 30) per property, and no
+# shrinking (seconds, even while it fails; the long run and tests/fuzz_cases/ give small cases).
 SHORT = settings(
     max_examples=max(2, settings().max_examples // 5),
     deadline=None,
     suppress_health_check=_HEALTH,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 LONG = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "1000")),
@@ -105,6 +108,8 @@ class Case:
     args: tuple[str, ...]
     stdin: bytes | None = None
     rows: int | None = None
+    nonnegative: bool = False  # every total is >= 0: no customer's spend may be negative
+    not_ids: frozenset[str] = frozenset()  # contactIDs that must not appear (a float NaN)
     origin: str = field(default="", compare=False)  # what generated it, for the record
 
     def size(self) -> int:
@@ -252,6 +257,8 @@ def _run_violations(run: Run, case: Case) -> list[Violation]:
             bad("exit 0 without success", text[:200])
         if skipped and _number(skipped[1]) == _number(skipped[2]) > 0:
             bad("every row skipped, yet exit 0", skipped[0])
+        if case.args[0] in ("list", "show"):
+            found.extend(_customer_violations(document, case))
         if case.rows is not None and case.args[0] == "list":
             found.extend(_row_violations(document, run.stderr, case.rows))
     elif run.exit_code == 1:
@@ -269,6 +276,45 @@ def _run_violations(run: Run, case: Case) -> list[Violation]:
         lines = run.stderr.rstrip("\n").split("\n")
         if lines[-1] != f"error: {message}" or sum(s.startswith("error: ") for s in lines) != 1:
             bad("stderr's error line is not the JSON error's message", message)
+    return found
+
+
+_INSTANT = re.compile(
+    r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$"
+)
+_AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def _customer_violations(document: dict, case: Case) -> list[Violation]:
+    """Each customer's metrics in the shapes SPEC section 3 gives (a counted order is dated
+    years 1-9999, at or before the as-of), and what the case's own values rule out."""
+    data = document["data"]
+    customers = data if isinstance(data, list) else [data]
+    found = []
+    for customer in customers:
+        metrics = customer["metrics"]
+        checks = {
+            "lastOrderDate": metrics["lastOrderDate"] is None
+            or bool(_INSTANT.match(metrics["lastOrderDate"])),
+            "totalSpend": bool(_AMOUNT.match(metrics["totalSpend"])),
+            "orderCount": isinstance(metrics["orderCount"], int) and metrics["orderCount"] >= 0,
+            "lastOrderDaysAgo": metrics["lastOrderDaysAgo"] is None
+            or (isinstance(metrics["lastOrderDaysAgo"], int) and metrics["lastOrderDaysAgo"] >= 0),
+            "segment": metrics["segment"] in SEGMENTS,
+            "purchaseFrequency": metrics["purchaseFrequency"] in FREQUENCIES,
+        }
+        if case.nonnegative and checks["totalSpend"]:
+            checks["totalSpend >= 0"] = not metrics["totalSpend"].startswith("-")
+        if case.not_ids:
+            checks["contactID"] = customer["contactID"] not in case.not_ids
+        for name, ok in checks.items():
+            if not ok:
+                value = (
+                    customer["contactID"] if name == "contactID" else metrics.get(name.split()[0])
+                )
+                found.append(
+                    Violation(f"customer's {name} out of contract", f"{value!r}: {customer}")
+                )
     return found
 
 
@@ -327,6 +373,8 @@ def _record(root: Path, case: Case, violation: Violation) -> None:
         "detail": violation.detail,
         "args": list(case.args),
         "rows": case.rows,
+        "nonnegative": case.nonnegative,
+        "not_ids": sorted(case.not_ids),
         "stdin": case.stdin is not None,
         "origin": case.origin,
         "size": case.size(),
@@ -603,6 +651,13 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
     raise AssertionError(kind)
 
 
+def _nonnegative(column: pa.ChunkedArray) -> bool:
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+        return False
+    return all(v is None or v != v or v >= 0 for v in column.to_pylist())
+
+
 @st.composite
 def parquet_cases(draw) -> Case:
     n = draw(st.integers(0, 5))
@@ -620,6 +675,8 @@ def parquet_cases(draw) -> Case:
         names.append(draw(st.sampled_from(names)))
         arrays.append(draw(arrow_arrays(draw(st.sampled_from(ANY_KIND)), n)))
     table = pa.Table.from_arrays(arrays, names=names)
+    nonnegative = names.count("total") == 1 and _nonnegative(table["total"])
+    floats = "contactID" in names and pa.types.is_floating(table.schema.field("contactID").type)
     options = draw(
         st.fixed_dictionaries(
             {
@@ -644,6 +701,8 @@ def parquet_cases(draw) -> Case:
     return Case(
         {"orders.parquet": buffer.getvalue()},
         (*command, "--orders", "@orders.parquet", *reading),
+        nonnegative=nonnegative,
+        not_ids=frozenset({"nan", "NaN"}) if floats else frozenset(),
         origin=f"parquet {table.schema}".replace("\n", "; "),
     )
 
@@ -752,14 +811,25 @@ def test_long_canonical_csv_rows_add_up(case):
 # --- the failures found, kept -------------------------------------------------------------------
 
 
+def _from_meta(files: dict[str, bytes], meta: dict, stdin: bytes | None = None) -> Case:
+    return Case(
+        files,
+        tuple(meta["args"]),
+        stdin=stdin,
+        rows=meta.get("rows"),
+        nonnegative=meta.get("nonnegative", False),
+        not_ids=frozenset(meta.get("not_ids", ())),
+    )
+
+
 def regression_case(path: Path) -> Case:
     meta_path = path.with_name(path.name.split(".")[0] + ".json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     args = meta.get("args", ["list", "--orders", "@case"])
-    args = tuple(f"@{path.name}" if a == "@case" else a for a in args)
+    meta["args"] = [f"@{path.name}" if a == "@case" else a for a in args]
     if meta.get("stdin"):
-        return Case({}, args, stdin=path.read_bytes(), rows=meta.get("rows"))
-    return Case({path.name: path.read_bytes()}, args, rows=meta.get("rows"))
+        return _from_meta({}, meta, stdin=path.read_bytes())
+    return _from_meta({path.name: path.read_bytes()}, meta)
 
 
 def _case_files() -> list[Path]:
@@ -873,14 +943,10 @@ def _minimise_recorded(folder: Path) -> None:
     files = {
         p.name: p.read_bytes() for p in folder.iterdir() if p.name not in ("case.json", "stdin")
     }
-    stdin = (folder / "stdin").read_bytes() if meta["stdin"] else None
-    case = Case(files, tuple(meta["args"]), stdin=stdin, rows=meta["rows"])
-    if stdin is not None:  # minimise it as a file named on the command line
-        case = Case(
-            {"stdin.csv": stdin},
-            tuple("@stdin.csv" if a == "-" else a for a in meta["args"]),
-            rows=meta["rows"],
-        )
+    if meta["stdin"]:  # minimise it as a file named on the command line
+        files = {"stdin.csv": (folder / "stdin").read_bytes()}
+        meta["args"] = ["@stdin.csv" if a == "-" else a for a in meta["args"]]
+    case = _from_meta(files, meta)
     small = minimise(case, meta["signature"])
     out = folder / "minimal"
     shutil.rmtree(out, ignore_errors=True)
