@@ -651,7 +651,7 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
     raise AssertionError(kind)
 
 
-def _nonnegative(column: pa.ChunkedArray) -> bool:
+def _nonnegative(column: pa.Array) -> bool:
     kind = column.type
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
         return False
@@ -675,8 +675,11 @@ def parquet_cases(draw) -> Case:
         names.append(draw(st.sampled_from(names)))
         arrays.append(draw(arrow_arrays(draw(st.sampled_from(ANY_KIND)), n)))
     table = pa.Table.from_arrays(arrays, names=names)
-    nonnegative = names.count("total") == 1 and _nonnegative(table["total"])
-    floats = "contactID" in names and pa.types.is_floating(table.schema.field("contactID").type)
+    nonnegative = names.count("total") == 1 and _nonnegative(arrays[names.index("total")])
+    floats = any(
+        n == "contactID" and pa.types.is_floating(a.type)
+        for n, a in zip(names, arrays, strict=True)
+    )
     options = draw(
         st.fixed_dictionaries(
             {
