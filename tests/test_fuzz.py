@@ -551,6 +551,8 @@ INT_TYPES = {
 }
 TIMESTAMP_RANGE = {"s": 2**63 // 1000 - 1, "ms": 2**63 - 1, "us": 2**63 - 1, "ns": 2**63 - 1}
 NORMAL_MS = 1_760_000_000_000  # about the as-of day, in ms
+YEAR_1_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+YEAR_10000_MS = 253_402_300_800_000  # 10000-01-01T00:00:00Z
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 WORDS = st.sampled_from(["c-1", "c-2", " c-1 ", "", " ", "ORD-1", "ORD-1", "0", "NaN", "日本"])
 DATE_TEXT = st.sampled_from(
@@ -601,10 +603,13 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
     if kind == "int":
         arrow_type, low, high = INT_TYPES[draw(st.sampled_from(sorted(INT_TYPES)))]
         small = st.integers(max(low, -5), min(high, 5000))
-        return pa.array(values(st.one_of(small, st.integers(low, high))), arrow_type)
+        edges = [e for e in (low, high, 2**63 - 1, 2**63, 2**53 + 1) if low <= e <= high]
+        numbers = st.one_of(small, st.sampled_from(edges), st.integers(low, high))
+        return pa.array(values(numbers), arrow_type)
     if kind == "float":
         width = draw(st.sampled_from([32, 64]))
-        floats = st.one_of(st.sampled_from([0.5, 12.345, -1.0, 1e300]), st.floats(width=width))
+        edges = [0.5, 12.345, -1.0, 1e300, float("nan"), float("inf"), -0.0, 2.0**63]
+        floats = st.one_of(st.sampled_from(edges), st.floats(width=width))
         return pa.array(values(floats), pa.float32() if width == 32 else pa.float64())
     if kind == "decimal":
         big = draw(st.booleans())
@@ -627,12 +632,18 @@ def arrow_arrays(draw, kind: str, n: int) -> pa.Array:
         limit = TIMESTAMP_RANGE[unit]
         per_ms = {"s": 1 / 1000, "ms": 1, "us": 1000, "ns": 1_000_000}[unit]
         normal = st.integers(-(10**12), 2 * 10**12).map(lambda ms: int((NORMAL_MS + ms) * per_ms))
-        return pa.array(
-            values(st.one_of(normal, st.integers(-limit, limit))), pa.timestamp(unit, zone)
-        )
+        # The first instant of year 1 and of year 10000, and one unit either side.
+        edges = [int(ms * per_ms) + d for ms in (YEAR_1_MS, YEAR_10000_MS) for d in (-1, 0, 1)]
+        instants = st.one_of(normal, st.sampled_from(edges), st.integers(-limit, limit))
+        return pa.array(values(instants), pa.timestamp(unit, zone))
     if kind == "date":
         if draw(st.booleans()):
-            days = st.one_of(st.integers(-800_000, 3_000_000), st.integers(-(2**31), 2**31 - 1))
+            edges = [YEAR_1_MS // 86_400_000 + d for d in (-1, 0)] + [2_932_896, 2_932_897]
+            days = st.one_of(
+                st.integers(-800_000, 3_000_000),
+                st.sampled_from(edges),
+                st.integers(-(2**31), 2**31 - 1),
+            )
             return pa.array(values(days), pa.date32())
         days = st.integers(-((2**63 - 1) // 86_400_000), (2**63 - 1) // 86_400_000)
         return pa.array(
