@@ -57,6 +57,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -207,6 +208,7 @@ def shape(message: str) -> str:
     text = re.sub(r"\d[\d,.]*", "0", text)
     text = text.split(" (set SEGCLI_DEBUG")[0]
     text = re.sub(r"(while decompressing data):.*", r"\1", text)  # zlib's reasons: one failure
+    text = re.sub(r"[^\x20-\x7e]+", "?", text)  # undecodable bytes, quoted
     return text[:90]
 
 
@@ -925,21 +927,26 @@ def minimise(case: Case, signature: str) -> Case:
                 pq.write_table(t, buffer)
                 return buffer.getvalue()
 
+            def rows(t: pa.Table, keep: list) -> pa.Table:
+                return t.take(pa.array(keep, pa.int64()))
+
             if same(with_data(written(table))):
-                rows = _ddmin(
-                    list(range(table.num_rows)), lambda r: same(with_data(written(table.take(r))))
+                kept = _ddmin(
+                    list(range(table.num_rows)),
+                    lambda r: same(with_data(written(rows(table, r)))),
                 )
-                table = table.take(rows) if same(with_data(written(table.take(rows)))) else table
+                if same(with_data(written(rows(table, kept)))):
+                    table = rows(table, kept)
                 for column in reversed(range(table.num_columns)):
                     smaller = table.remove_column(column)
                     if same(with_data(written(smaller))):
                         table = smaller
-                data = written(table)
-                case = with_data(data)
+                if len(written(table)) < len(data):
+                    case = with_data(written(table))
     elif name.endswith(".gz"):
         try:
             text = gzip.decompress(data)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             text = None
         if text is not None and same(with_data(gzip.compress(text, mtime=0))):
             lines = _ddmin(
@@ -962,7 +969,7 @@ def minimise(case: Case, signature: str) -> Case:
             lines = _ddmin(lines, lambda ls: same(with_data(b"".join(ls))))
         data = b"".join(lines)
         case = with_data(data, rows_of(lines))
-        if case.rows is None and len(data) <= 4096:
+        if case.rows is None and len(data) <= 600:
             data = bytes(_ddmin(list(data), lambda bs: same(with_data(bytes(bs)))))
             case = with_data(data)
     return case
