@@ -16,14 +16,19 @@ Every run must keep these invariants (`violations`): exit code 0, 1 or 2; no exc
 and no traceback on stderr; stdout is one line of valid UTF-8 JSON without NaN/Infinity, a
 success on exit 0 and, on exit 1, an error whose code is a documented one (never INTERNAL)
 and whose message is stderr's last line; a file whose every row is skipped fails (exit 1); the
-input is not modified; a warm run (from the cache) prints what a `--no-cache` run prints. For
-the canonical CSV files also: counted orders + skipped + excluded rows = the rows written,
-and "skipped N of M rows" has M = the rows written.
+input is not modified; a warm run (from the cache) prints what a `--no-cache` run prints; each
+customer's metrics have the spec's shapes (an instant in years 1-9999, an amount with two
+decimals, a known segment and frequency, no negative age). The Parquet generator adds what its
+values rule out (a negative spend from non-negative totals, a customer `nan` from a float
+column). The canonical CSV files also: counted orders + skipped + excluded rows = the rows
+written, "skipped N of M rows" has M = the rows written, and the file never fails but for
+every row being skipped.
 
 Runs:
 
-- In the normal suite each property runs a few examples (a fifth of the Hypothesis profile's
-  `max_examples`, at least 2): a few seconds.
+- In the normal suite each property runs a few examples (a tenth of the Hypothesis profile's
+  `max_examples`, at least 3; no shrinking): about 2 s with `dev`, 7 s with `ci`, plus the
+  kept cases below.
 - The long campaign is marked `fuzz` (excluded by default):
 
       FUZZ_EXAMPLES=2000 .venv/bin/pytest -m fuzz tests/test_fuzz.py
@@ -41,8 +46,12 @@ Runs:
 
 - Failures found are kept under tests/fuzz_cases/ (`test_fuzz_case` runs each through the same
   invariants): `NAME.csv` / `NAME.csv.gz` / `NAME.parquet`, and when the command is not
-  `list --orders FILE`, `NAME.json` holding {"args": [...], "rows": N} (`@case` is the file,
-  `@ROOT/` the repository).
+  `list --orders FILE`, `NAME.json` holding {"args": [...], "rows": N, ...} (`@case` is the
+  file, `@ROOT/` the repository); tests/fuzz_cases/README.md says what each one shows.
+
+A campaign of about 6,800 examples (2025-12) found the failures kept there; on an idle core
+the long run does 1,000 mutated files in about 1.5 min, 1,000 Parquet files in 2.5 min and
+1,000 canonical CSV files in 4 min.
 """
 
 from __future__ import annotations
@@ -82,10 +91,10 @@ ERROR_CODES = {"NOT_FOUND", "INVALID_INPUT", "MISSING_COLUMN", "UNREADABLE", "MI
 RECORD = os.environ.get("FUZZ_RECORD")  # a folder: keep every distinct failure, fail none
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-# The suite's run: a fifth of the profile's examples (dev: 4, ci: 30) per property, and no
+# The suite's run: a tenth of the profile's examples (dev: 3, ci: 15) per property, and no
 # shrinking (seconds, even while it fails; the long run and tests/fuzz_cases/ give small cases).
 SHORT = settings(
-    max_examples=max(2, settings().max_examples // 5),
+    max_examples=max(3, settings().max_examples // 10),
     deadline=None,
     suppress_health_check=_HEALTH,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
