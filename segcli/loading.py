@@ -198,7 +198,10 @@ def _read_orders(
     settled = [readers.settle_delimiter(s) for s in found]
     found = [source for source, _ in settled]
     notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
-    plans = [plan(readers.read_header(s), s.label, export_options).reading(details) for s in found]
+    full = [plan(readers.read_header(s), s.label, export_options) for s in found]
+    for source, columns in zip(found, full, strict=True):  # every mapped column, read or not,
+        readers.check_types(source, columns.mapping)  # so that the answer never depends on it
+    plans = [p.reading(details) for p in full]
     raw = readers.read_orders(
         found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
     )

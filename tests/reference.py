@@ -320,9 +320,10 @@ def cross(customers_by_id: dict[str, dict]):
 def customers_from_files(
     files: list[list[dict]], as_of_ms: int, t: Thresholds | None = None
 ) -> dict[str, dict]:
-    """Several files read as one table, except that an order from a later file that is an exact
-    copy (every parsed field equal) of an order whose reference first appeared in an earlier file
-    is not counted again. Copies inside one file all count."""
+    """Several files read as one table, except that an order from a later file that is a copy of
+    an order whose reference first appeared in an earlier file (the same reference, customer,
+    instant and total; customer details may differ) is not counted again. Copies inside one
+    file all count."""
     first_file: dict[str, int] = {}
     for k, rows in enumerate(files):
         for row in rows:
@@ -341,7 +342,6 @@ def customers_from_files(
                 clean(row["contactID"]),
                 parse_instant(row["orderDate"]),
                 parse_cents(row["total"]),
-                *(clean(row.get(name)) for name in DETAILS),
             )
             if key in seen and k > first_file[ref]:
                 continue

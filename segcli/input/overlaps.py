@@ -1,7 +1,9 @@
 """Orders that appear in more than one input file (overlapping monthly exports, say).
 
-An order whose reference already appeared in an earlier file is a repeat: counted once when every
-field matches an earlier copy, and reported; with different contents it is a conflict, which
+An order whose reference already appeared in an earlier file is a repeat: counted once when it is
+the same order as an earlier copy (reference, customer, instant and total; the customer's details
+may differ, so that the answer never depends on which details a command reads), and reported;
+with a different customer, instant or total it is a conflict, which
 `--strict` makes an error (otherwise both copies count, with a warning). Repeats inside one file
 are that file's own business (presets fold line items before this). Vectorised: references are
 hashed once, and only rows whose reference repeats are compared in full.
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segcli.model.schema import ORDER_REFERENCE, SOURCE
+from segcli.model.schema import CONTACT_ID, ORDER_MS, ORDER_REFERENCE, SOURCE, TOTAL_CENTS
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ def drop_repeats(orders: pa.Table) -> tuple[pa.Table, Overlaps]:
     candidates = orders.filter(pa.array(repeated)).to_pandas()
     first_source = candidates.groupby(ORDER_REFERENCE, sort=False)[SOURCE].transform("min")
     from_later_file = (candidates[SOURCE] > first_source).to_numpy()
-    fields = [c for c in orders.column_names if c != SOURCE]
+    fields = [ORDER_REFERENCE, CONTACT_ID, ORDER_MS, TOTAL_CENTS]  # the order, not its details
     identical = candidates.duplicated(subset=fields, keep="first").to_numpy()
     repeat = from_later_file & identical
     conflict = from_later_file & ~identical

@@ -29,7 +29,7 @@ from segcli.input import parquet
 from segcli.input.lines import LineMap
 from segcli.input.raw import RawOrders
 from segcli.input.sources import TAB, Source, compression, one_line, open_bytes
-from segcli.model.errors import Hint, UnreadableError
+from segcli.model.errors import Hint, InvalidInputError, UnreadableError
 from segcli.model.options import CSV, PARQUET
 
 _SNIFF_BYTES = 1 << 20  # how much is read at a time to explain a file that does not decode
@@ -47,7 +47,7 @@ def read_header(source: Source) -> list[str]:
     with _text_stream(source) as stream:
         try:
             start = stream.read(MAX_HEADER_CHARS)
-        except UnicodeDecodeError:
+        except UnicodeError:
             raise _not_text(source) from None
         except DECOMPRESSION_ERRORS as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
@@ -69,6 +69,24 @@ def read_header(source: Source) -> list[str]:
     return header
 
 
+def check_types(source: Source, mapping: Mapping[str, str]) -> None:
+    """A Parquet column that a role maps must hold text, numbers or instants (not lists or
+    structs), whether or not this command reads it."""
+    if source.format != PARQUET:
+        return
+    try:
+        schema = pq.read_schema(_arrow_input(source))
+    except (pa.ArrowException, OSError) as exc:
+        raise parquet.not_parquet(source, exc) from None
+    for name in mapping:
+        if name in schema.names and pa.types.is_nested(schema.field(name).type):
+            kind = schema.field(name).type
+            raise InvalidInputError(
+                f"{source.label}: column '{name}' holds {kind} values, which are not text, "
+                "numbers or instants"
+            )
+
+
 COMMA = ","
 # What a header may be separated by besides commas, and how a notice names it.
 OTHER_DELIMITERS = {";": "semicolons", TAB: "tabs"}
@@ -83,7 +101,7 @@ def settle_delimiter(source: Source) -> tuple[Source, str | None]:
     with _text_stream(source) as stream:
         try:
             first = stream.readline(MAX_HEADER_CHARS)
-        except (UnicodeDecodeError, *DECOMPRESSION_ERRORS):
+        except (UnicodeError, *DECOMPRESSION_ERRORS):
             return source, None  # read_header reports it
     commas = first.count(COMMA)
     counts = {sep: first.count(sep) for sep in OTHER_DELIMITERS}
@@ -186,7 +204,7 @@ def _read_csv_once(
             raise UnreadableError(
                 f"{source.label}: not readable as CSV ({_without_row_text(message)})"
             ) from None
-        except DECOMPRESSION_ERRORS + (pa.ArrowException, UnicodeDecodeError, LookupError) as exc:
+        except DECOMPRESSION_ERRORS + (pa.ArrowException, UnicodeError, LookupError) as exc:
             raise UnreadableError(f"{source.label}: cannot be read ({one_line(exc)})") from None
 
 
@@ -324,7 +342,8 @@ def _first_undecodable_line(raw: IO[bytes], encoding: str) -> int | None:
     while chunk := raw.read(_SNIFF_BYTES):
         try:
             decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            return lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+        except UnicodeError as exc:  # a decoding error, or UTF-16 text without its BOM
+            start = getattr(exc, "start", 0)
+            return lines_before + chunk.count(b"\n", 0, max(start, 0)) + 1
         lines_before += chunk.count(b"\n")
     return None
