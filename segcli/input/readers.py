@@ -70,8 +70,8 @@ def read_header(source: Source) -> list[str]:
 
 
 def check_types(source: Source, mapping: Mapping[str, str]) -> None:
-    """A Parquet column that a role maps must hold text, numbers or instants (not lists or
-    structs), whether or not this command reads it."""
+    """A Parquet column that a role maps must hold text, numbers or instants (not lists,
+    structs or bytes), whether or not this command reads it."""
     if source.format != PARQUET:
         return
     try:
@@ -79,12 +79,20 @@ def check_types(source: Source, mapping: Mapping[str, str]) -> None:
     except (pa.ArrowException, OSError) as exc:
         raise parquet.not_parquet(source, exc) from None
     for name in mapping:
-        if name in schema.names and pa.types.is_nested(schema.field(name).type):
-            kind = schema.field(name).type
+        kind = schema.field(name).type if name in schema.names else None
+        if kind is not None and (pa.types.is_nested(kind) or _is_bytes(kind)):
             raise InvalidInputError(
                 f"{source.label}: column '{name}' holds {kind} values, which are not text, "
                 "numbers or instants"
             )
+
+
+def _is_bytes(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or (pa.types.is_fixed_size_binary(kind))
+    )
 
 
 COMMA = ","
