@@ -27,7 +27,7 @@ from segcli.input.headers import match_columns
 from segcli.input.plan import Plan, plan, read_as
 from segcli.input.shape import ShapeReport, shape
 from segcli.model.cache_limits import CacheLimits
-from segcli.model.errors import Hint, InvalidInputError, UsageError
+from segcli.model.errors import Hint, InvalidInputError, SegcliError, UsageError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import (
@@ -133,7 +133,7 @@ def load_orders(
         contacts, contact_notices = read_contacts(
             customers_path, encoding=encoding, delimiter=delimiter
         )
-    key = None
+    key, asked = None, details
     if cache_root is not None:
         options = {
             "input_format": input_format,
@@ -162,12 +162,35 @@ def load_orders(
             )
             if cached.serves(cached.as_of(as_of_ms)):
                 return cached
-        details = DETAIL_COLUMNS  # an entry serves every command: read every detail
+        asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
     memory.hand_back(at_once=bool(details))
-    orders = _read_orders(
-        found, notices, export_options, parse_options, strict, details, progress, rejects_path
-    )
+    try:
+        orders = _read_orders(
+            found, notices, export_options, parse_options, strict, details, progress, rejects_path
+        )
+    except SegcliError:
+        if key is None or tuple(details) == tuple(asked):
+            raise
+        # Reading the details this command does not show failed (text that is not UTF-8 in a
+        # column it never prints, say): answer as --no-cache would, from the columns it shows,
+        # and store no entry; the error stands if those fail too.
+        return load_orders(
+            paths,
+            input_format=input_format,
+            encoding=encoding,
+            strict=strict,
+            stdin=stdin,
+            export_options=export_options,
+            parse_options=parse_options,
+            customers_path=customers_path,
+            progress=progress,
+            details=asked,
+            cache_root=None,
+            as_of_ms=as_of_ms,
+            rejects_path=rejects_path,
+            delimiter=delimiter,
+        )
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)

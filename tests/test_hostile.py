@@ -404,3 +404,23 @@ def test_a_non_blocking_stdout_still_gets_every_byte(write_csv, fmt):
         assert all(json.loads(line)["contactID"].startswith("c-") for line in lines)
     else:
         assert lines[-1].strip() == "showing 5,000 of 5,000"
+
+
+def test_a_bad_column_the_command_does_not_show_never_splits_warm_from_cold(cli: Cli, tmp_path):
+    """The cache reads every detail; text that is not UTF-8 in one `list` never prints must not
+    fail a cached `list` where `--no-cache` succeeds (a fuzz finding). `show` prints it: it
+    fails, cached or not."""
+    raw = pa.array([b"+64 1", b"+64 \xff", b"+64 3"], pa.binary())
+    phones = pa.Array.from_buffers(pa.string(), 3, raw.buffers())
+    path = _parquet(tmp_path, phone=phones)
+    common = ("--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli("list", *common)
+    warm = cli("list", *common)
+    plain = cli("list", *common, "--no-cache")
+    assert cold.exit_code == warm.exit_code == plain.exit_code == 0
+    assert cold.stdout == warm.stdout == plain.stdout and cold.stderr == plain.stderr
+    for extra in ((), ("--no-cache",)):
+        shown = cli("show", "c-1", *common, *extra)
+        assert shown.exit_code == 1 and "column 'phone' holds text that is not valid UTF-8" in (
+            shown.stderr
+        )
