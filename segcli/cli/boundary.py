@@ -18,6 +18,7 @@ from segcli import api
 from segcli.model.errors import Hint, SegcliError, UsageError
 from segcli.model.notices import Notice
 from segcli.output.console import Output
+from segcli.output.escapes import shown
 
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -80,8 +81,12 @@ def run(quiet: bool, output_format: str, work: Callable[[Output], None]) -> None
 
 
 def fail(out: Output, output_format: str, code: str, message: str, exit_code: int) -> NoReturn:
+    """One error line on stderr, the same message in the JSON error object, and the exit code.
+    Control characters (from a file's name, or a library's message) are shown as escapes in
+    both, so that the two say the same."""
     from segcli.output.json import error_json
 
+    message = shown(message)
     out.error(message)
     if output_format in JSON_FORMATS:
         out.text(error_json(code, message))
