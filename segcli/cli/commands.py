@@ -189,6 +189,7 @@ def list_customers(
             offset=offset,
             rfm=rfm_scores,
         )
+        del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
@@ -208,6 +209,7 @@ def show(
     def work(out: Output) -> None:
         loaded = _load(out, options)
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
+        del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
@@ -239,6 +241,7 @@ def breakdown(
     def work(out: Output) -> None:
         loaded = _load(out, options, details=())
         result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
+        del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         if isinstance(result, api.Matrix):
             print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
@@ -260,6 +263,7 @@ def rfm_command(
     def work(out: Output) -> None:
         loaded = _load(out, options, details=())
         result = api.rfm(loaded, options.settings, options.as_of)
+        del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
@@ -339,6 +343,7 @@ def transitions_command(
             limit=shown,
             offset=offset,
         )
+        del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         if isinstance(result, api.Matrix):
             print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
