@@ -12,7 +12,7 @@ from hypothesis import settings
 
 # Hypothesis profiles: `dev` (the default) keeps a developer's run short; `ci` (.ci/run sets
 # HYPOTHESIS_PROFILE=ci) runs the full number of examples.
-settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("dev", max_examples=15, deadline=None)
 settings.register_profile("ci", max_examples=150, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
