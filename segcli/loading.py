@@ -165,6 +165,7 @@ def load_orders(
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
     memory.hand_back(at_once=bool(details))
+    said = len(notices)
     try:
         orders = _read_orders(
             found, notices, export_options, parse_options, strict, details, progress, rejects_path
@@ -175,21 +176,11 @@ def load_orders(
         # Reading the details this command does not show failed (text that is not UTF-8 in a
         # column it never prints, say): answer as --no-cache would, from the columns it shows,
         # and store no entry; the error stands if those fail too.
-        return load_orders(
-            paths,
-            input_format=input_format,
-            encoding=encoding,
-            strict=strict,
-            stdin=stdin,
-            export_options=export_options,
-            parse_options=parse_options,
-            customers_path=customers_path,
-            progress=progress,
-            details=asked,
-            cache_root=None,
-            as_of_ms=as_of_ms,
-            rejects_path=rejects_path,
-            delimiter=delimiter,
+        del notices[said:]
+        cache_notices.clear()  # no entry is rebuilt either
+        key, details = None, asked
+        orders = _read_orders(
+            found, notices, export_options, parse_options, strict, details, progress, rejects_path
         )
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
