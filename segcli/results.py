@@ -16,10 +16,9 @@ from typing import Any
 import pandas as pd
 
 from segcli.model.notices import Notice
-from segcli.model.schema import AVG_SPEND_CENTS, COUNT, SHARE, TOTAL_SPEND_CENTS
 from segcli.model.settings import Settings
 from segcli.output import json as json_out
-from segcli.output.values import BREAKDOWN_KEYS, SHOW_KEYS, format_cents, text_of
+from segcli.output.values import SHOW_KEYS, text_of
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,23 @@ class CustomerList:
     offset: int = 0
     notices: tuple[Notice, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """`{"success": true, "data": [...], "meta": {"count", "total", "asOf", "settings"}}`."""
-        parts = json_out.list_json_bytes(
+    def json_parts(self) -> list[Any]:
+        """The compact JSON document as parts of UTF-8 bytes (the records are a slice of Arrow's
+        buffer, never one Python string): what `list --format json` writes."""
+        return json_out.list_json_bytes(
             self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings
         )
-        return json.loads(text_of(parts))
+
+    def json_text(self, *, pretty: bool = False) -> str:
+        if not pretty:
+            return text_of(self.json_parts())
+        return json_out.list_json(
+            self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings, pretty=True
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"success": true, "data": [...], "meta": {"count", "total", "asOf", "settings"}}`."""
+        return json.loads(self.json_text())
 
     def records(self, *, full: bool = False) -> list[dict[str, Any]]:
         """The customers as API objects: contactID, name, email, company, metrics; with `full`,
@@ -58,10 +68,14 @@ class Customer:
     settings: Settings
     notices: tuple[Notice, ...] = ()
 
+    def json_text(self, *, pretty: bool = False) -> str:
+        return json_out.show_json(
+            self.frame, as_of_ms=self.as_of_ms, settings=self.settings, pretty=pretty
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}`."""
-        text = json_out.show_json(self.frame, as_of_ms=self.as_of_ms, settings=self.settings)
-        return json.loads(text)
+        return json.loads(self.json_text())
 
     def records(self) -> list[dict[str, Any]]:
         return [self.to_dict()["data"]]
@@ -83,31 +97,21 @@ class Breakdown:
         """The tables one under another, indexed by (dimension, category)."""
         return pd.concat(dict(self.tables), names=["by", "category"])
 
-    def to_dict(self) -> dict[str, Any]:
-        text = json_out.breakdown_json(
-            self.tables, self.total, self.as_of_ms, settings=self.settings
+    def json_text(self, *, pretty: bool = False) -> str:
+        return json_out.breakdown_json(
+            self.tables, self.total, self.as_of_ms, settings=self.settings, pretty=pretty
         )
-        return json.loads(text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self.json_text())
 
     def records(self) -> list[dict[str, Any]]:
         """One record per (dimension, category), as the JSON document words each."""
-        rows = []
-        for by, table in self.tables.items():
-            spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
-            avg = table[AVG_SPEND_CENTS]
-            avg_text = format_cents(avg.fillna(0).to_numpy(dtype="int64")).tolist()
-            for i, label in enumerate(table.index):
-                rows.append(
-                    {
-                        "by": BREAKDOWN_KEYS[by],
-                        "category": str(label),
-                        "count": int(table[COUNT].iloc[i]),
-                        "share": float(table[SHARE].iloc[i]),
-                        "totalSpend": spend[i],
-                        "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
-                    }
-                )
-        return rows
+        return [
+            {"by": by, "category": category, **values}
+            for by, categories in self.to_dict()["data"].items()
+            for category, values in categories.items()
+        ]
 
 
 @dataclass(frozen=True)
@@ -124,16 +128,19 @@ class Matrix:
     movements: pd.DataFrame | None = None  # transitions: off-diagonal cells, biggest first
     notices: tuple[Notice, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        text = json_out.matrix_json(
+    def json_text(self, *, pretty: bool = False) -> str:
+        return json_out.matrix_json(
             self.frame,
             {"total": self.total},
             key=self.key,
             fields=self.fields,
             as_of_ms=self.as_of_ms,
             settings=self.settings,
+            pretty=pretty,
         )
-        return json.loads(text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self.json_text())
 
     def records(self) -> list[dict[str, Any]]:
         """One record per cell: {"segment", "purchaseFrequency", "count"} for a segment x

@@ -57,15 +57,9 @@ def print_list(
         case ListFormat.table:
             out.show(tables.list_table(page, result.total, result.offset, width=out.width))
         case ListFormat.json if pretty:
-            text = json.list_json(
-                page, result.total, as_of_ms=result.as_of_ms, settings=result.settings, pretty=True
-            )
-            out.text(text)
+            out.text(result.json_text(pretty=True))
         case ListFormat.json:
-            parts = json.list_json_bytes(
-                page, result.total, as_of_ms=result.as_of_ms, settings=result.settings
-            )
-            out.write(parts)
+            out.write(result.json_parts())
         case ListFormat.ndjson:
             out.write(json.list_ndjson_bytes(page))
         case ListFormat.csv | ListFormat.tsv:
@@ -77,17 +71,14 @@ def print_list(
 def print_customer(
     out: Output, result: Customer, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
-    from segcli.output import csv, json, tables
+    from segcli.output import csv, tables
     from segcli.output.values import SHOW_KEYS
 
     match fmt:
         case Format.table:
             out.show(tables.show_table(result.frame))
         case Format.json:
-            text = json.show_json(
-                result.frame, as_of_ms=result.as_of_ms, settings=result.settings, pretty=pretty
-            )
-            out.text(text)
+            out.text(result.json_text(pretty=pretty))
         case Format.ndjson:
             _records(out, result.records(), fmt, dialect)
         case Format.csv | Format.tsv:
@@ -99,20 +90,13 @@ def print_customer(
 def print_breakdown(
     out: Output, result: Breakdown, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
-    from segcli.output import json, tables
+    from segcli.output import tables
 
     match fmt:
         case Format.table:
             out.show(tables.breakdown_tables(result.tables, result.total, result.as_of_ms))
         case Format.json:
-            text = json.breakdown_json(
-                result.tables,
-                result.total,
-                result.as_of_ms,
-                settings=result.settings,
-                pretty=pretty,
-            )
-            out.text(text)
+            out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv:
             _records(out, result.records(), fmt, dialect)
         case _:
@@ -124,7 +108,7 @@ def print_matrix(
 ) -> None:
     """A segment × frequency matrix (with an as-of), or a transitions matrix (from, to) and its
     biggest movements."""
-    from segcli.output import json, tables
+    from segcli.output import tables
 
     match fmt:
         case Format.table if result.movements is not None:
@@ -137,16 +121,7 @@ def print_matrix(
             title = f"Segment × purchase frequency — {result.total:,} customers as of {when}"
             out.show(tables.matrix_table(result.frame, title, "Segment"))
         case Format.json:
-            text = json.matrix_json(
-                result.frame,
-                {"total": result.total},
-                key=result.key,
-                fields=result.fields,
-                as_of_ms=result.as_of_ms,
-                settings=result.settings,
-                pretty=pretty,
-            )
-            out.text(text)
+            out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv:
             _records(out, result.records(), fmt, dialect)
         case _:
