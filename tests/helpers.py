@@ -81,3 +81,8 @@ def api_customers(paths: Sequence[Path], as_of_ms: int = AS_OF_MS, **inputs) -> 
     """Every customer as the API object (show's keys), by contactID."""
     records = classified(paths, as_of_ms, **inputs).records(full=True)
     return {record["contactID"]: record for record in records}
+
+
+def said(result) -> str:
+    """stderr as one line of words: a usage error's box wraps long messages across lines."""
+    return " ".join(result.stderr.replace("│", " ").split())

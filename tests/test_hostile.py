@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import AS_OF, Cli
+from helpers import AS_OF, Cli, said
 
 HEADER = "orderReference,contactID,orderDate,total,name\n"
 GOOD = [f"R{i},c-{i},2025-10-01,1.00,Name {i}\n" for i in range(400)]
@@ -225,8 +225,7 @@ def test_contacts_from_a_folder_of_several_files_is_a_usage_error(cli: Cli, tmp_
     for given in (folder, folder / "*.csv"):
         result = cli("list", "--customers", given)
         assert result.exit_code == 2, result.stderr
-        said = " ".join(result.stderr.replace("│", " ").split())  # the box wraps long lines
-        assert "names 2 files; contacts come from one file" in said
+        assert "names 2 files; contacts come from one file" in said(result)
 
 
 def test_terminal_escapes_in_data_and_file_names_reach_no_terminal_raw(cli: Cli, tmp_path):
@@ -252,23 +251,19 @@ def test_terminal_escapes_in_data_and_file_names_reach_no_terminal_raw(cli: Cli,
     assert record["name"] == "\x1b[2JEvil\nCorp"
 
 
-def _said(result) -> str:
-    return " ".join(result.stderr.replace("│", " ").split())
-
-
 def test_bands_out_of_order_blame_the_value_the_user_set(cli: Cli, tmp_path, monkeypatch):
     too_big = cli("list", "--weekly-days", "40")
     assert too_big.exit_code == 2
     assert "'--weekly-days': must be less than monthly-days (got 40, monthly-days is 30)" in (
-        _said(too_big)
+        said(too_big)
     )
     too_small = cli("list", "--monthly-days", "5")
-    assert "'--monthly-days': must be greater than weekly-days (got 5" in _said(too_small)
+    assert "'--monthly-days': must be greater than weekly-days (got 5" in said(too_small)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "segcli.toml").write_text("weekly-days = 40\n", encoding="utf-8")
     from_file = cli("list")
     assert from_file.exit_code == 2
-    assert "'weekly-days' in segcli.toml: must be less than monthly-days" in _said(from_file)
+    assert "'weekly-days' in segcli.toml: must be less than monthly-days" in said(from_file)
 
 
 def test_contacts_with_the_wrong_number_of_fields_are_counted(cli: Cli, tmp_path):

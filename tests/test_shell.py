@@ -6,13 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import AS_OF, Cli
+from helpers import AS_OF, Cli, said
 
 ON_SAMPLE = ("--as-of", AS_OF, "-q")
-
-
-def _said(result) -> str:
-    return " ".join(result.stderr.replace("│", " ").split())
 
 
 @pytest.mark.parametrize("given", ["JSON", "Json", "json"])
@@ -22,7 +18,7 @@ def test_formats_in_any_case(cli: Cli, given):
 
 
 @pytest.mark.parametrize(
-    ("args", "said"),
+    ("args", "message"),
     [
         (
             ("list", "--format", "xml"),
@@ -33,10 +29,10 @@ def test_formats_in_any_case(cli: Cli, given):
         (("list", "--preset", "shopfy"), "'shopfy' is not a preset; choose from shopify"),
     ],
 )
-def test_choice_errors_speak_plainly(cli: Cli, args, said):
+def test_choice_errors_speak_plainly(cli: Cli, args, message):
     result = cli(*args)
     assert result.exit_code == 2
-    assert said in _said(result) and "Value error" not in result.stderr
+    assert message in said(result) and "Value error" not in result.stderr
 
 
 @pytest.mark.parametrize("args", [(), ("config",), ("cache",)])
@@ -114,7 +110,7 @@ def test_compressed_csv_of_every_kind(cli: Cli, tmp_path, packer):
 
 def test_a_bad_delimiter_is_a_usage_error(cli: Cli):
     result = cli("list", "-d", ";;")
-    assert result.exit_code == 2 and "is not one character" in _said(result)
+    assert result.exit_code == 2 and "is not one character" in said(result)
 
 
 def test_the_formula_guard_leaves_plain_numbers_alone(cli: Cli, tmp_path):
