@@ -241,17 +241,17 @@ def frequency(count: int, lifespan_days: int, t: Thresholds) -> str:
 
 # --- RFM, transitions and the cross-tab (issue 4) --------------------------------------------
 
-# The issue's default table, copied from its text: (name, recency, frequency, monetary ranges).
-RFM_TABLE = [
+# The default table, copied from the issues' text: (name, recency, frequency, monetary ranges).
+RFM_TABLE = [  # issue 12's order: every named row can match
     ("Champions", (4, 5), (4, 5), (4, 5)),
     ("Loyal Customers", (2, 5), (3, 5), (3, 5)),
-    ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     ("New Customers", (4, 5), (1, 1), (1, 1)),
     ("Promising", (3, 4), (1, 1), (1, 1)),
+    ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     ("Need Attention", (2, 3), (2, 3), (2, 3)),
     ("About To Sleep", (2, 3), (1, 2), (1, 2)),
-    ("At Risk", (1, 2), (2, 5), (2, 5)),
     ("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+    ("At Risk", (1, 2), (2, 5), (2, 5)),
     ("Lost", (1, 2), (1, 2), (1, 2)),
 ]
 
