@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import cache
+from segcli import cache, reports
 from segcli.core import metrics, normalise, segments
 from segcli.core.instants import parse_instant
 from segcli.engines import memory
@@ -24,22 +24,18 @@ from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import readers, rejects, sources
 from segcli.input.headers import match_columns
-from segcli.input.plan import Plan, plan, read_as
-from segcli.input.shape import ShapeReport, shape
+from segcli.input.plan import plan, read_as
+from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, SegcliError, UsageError
 from segcli.model.notices import Notice, count
-from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.options import DEFAULT_ENCODING, LINE_SUM, ExportOptions, ParseOptions
 from segcli.model.schema import (
     CONTACT_ID,
     DAY_MS,
     DETAIL_COLUMNS,
-    EMAIL,
     LAST_ORDER_REFERENCE,
-    ORDER_DATE,
     ORDER_MS,
-    ORDER_REFERENCE,
-    TOTAL,
     format_instant,
 )
 from segcli.model.settings import Settings
@@ -221,23 +217,42 @@ def _read_orders(
     )
     if progress is not None:
         progress("parsing orders", len(found), len(found) + 1)
-    raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
-    notices.extend(_shape_notices(shaped))
-    orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
+    notices.extend(reports.mapping_notices(found, plans))
+
+    def read_all(k: int) -> pa.Table:  # every column of source k, to find identical rows
+        header = readers.read_header(found[k])
+        every = {name: f"{i}" for i, name in enumerate(dict.fromkeys(header))}
+        return readers.read_orders([found[k]], [every]).tables[0]
+
+    raw, shaped = shape(
+        raw, plans, include_cancelled=export_options.include_cancelled, read_all=read_all
+    )
+    notices.extend(reports.shape_notices(shaped))
+    line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
+                   for p in plans]  # fmt: skip
+    orders, report = normalise.normalise(
+        raw, [p.parse_options(parse_options) for p in plans], line_totals
+    )
     if rejects_path is not None:  # written before any error below, --strict's included
         rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
         rejects.write(rejected, str(rejects_path))
-    summary = report.skipped_summary(_headers(plans))
+    headers = reports.headers(plans)
+    summary = report.skipped_summary(headers)
     if summary:
         summary = "; ".join([summary, *raw.open_quotes()])
     del raw  # the columns as read; the orders hold what counts
     if report.nothing_kept:
-        raise InvalidInputError(
-            f"no valid orders: all {count(report.rows_read, 'row')} skipped "
-            f"({report.reasons(_headers(plans))})"
+        skipped = (
+            f"all {count(report.rows_read, 'row')}"
+            if report.skipped == report.rows_read
+            else f"{report.skipped:,} of {count(report.rows_read, 'row')}"
         )
+        raise InvalidInputError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
     if summary and strict:
         raise InvalidInputError(summary, hint=Hint.STRICT)
+    derived = [s.label for s, p in zip(found, plans, strict=True) if p.line_amounts]
+    derived = derived if export_options.line_totals is None else []
+    notices.extend(reports.folding_notices(report, derived))
     if summary:
         notices.append(Notice(summary))
     if report.rounded_amounts:
@@ -311,47 +326,6 @@ def read_contacts(
             )
         )
     return found, notices
-
-
-def _headers(plans: Sequence[Plan]) -> dict[str, str]:
-    """{canonical column: the header it was read from}, where every file agrees on one."""
-    headers: dict[str, str] = {}
-    for role in (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL):
-        names = {
-            p.roles.get(EMAIL if p.key_by_email and role == CONTACT_ID else role) for p in plans
-        }
-        if len(names) == 1 and None not in names:
-            headers[role] = names.pop()
-    return headers
-
-
-def _shape_notices(shaped: ShapeReport) -> list[Notice]:
-    notices = []
-    titles = sorted({title for _, title in shaped.detected})
-    for title in titles:
-        labels = [label for label, t in shaped.detected if t == title]
-        where = labels[0] if len(labels) == 1 else f"{len(labels)} files"
-        notices.append(Notice(f"{where}: detected a {title}"))
-    if shaped.keyed_by_email:
-        notices.append(Notice("customers are keyed by their email address (trimmed, lower-cased)"))
-    if shaped.folded:
-        notices.append(Notice(f"folded {count(shaped.folded, 'line-item row')} into their orders"))
-    if shaped.excluded:
-        n = sum(shaped.excluded.values())
-        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.excluded.items()))
-        notices.append(
-            Notice(
-                f"excluded {count(n, 'order')} not counted by the shop ({kinds})",
-                hint=Hint.INCLUDE_CANCELLED,
-            )
-        )
-    if shaped.included:
-        n = sum(shaped.included.values())
-        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.included.items()))
-        notices.append(Notice(f"counted {count(n, 'order')} the shop did not count ({kinds})"))
-    if shaped.credits:
-        notices.append(Notice(f"counted {count(shaped.credits, 'credit note')} as negative spend"))
-    return notices
 
 
 @dataclass(frozen=True)

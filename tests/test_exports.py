@@ -374,10 +374,12 @@ def test_conflicting_copies_warn_or_fail_under_strict(cli: Cli, write_csv):
     assert strict.exit_code == 1 and "first: 'R1'" in strict.stderr
 
 
-def test_repeats_inside_one_file_are_not_overlaps(cli: Cli, write_csv):
+def test_repeats_inside_one_file_are_duplicate_rows_not_overlaps(cli: Cli, write_csv):
+    """Issue 12: a row identical in every column to an earlier one of its file counts once."""
     rows = [order("c-1", AS_OF_MS - DAY, "10.00", "R1")] * 2
     got, stderr = customers_of(cli, "--orders", write_csv(rows))
-    assert summary(got["c-1"])[:2] == (2, "20.00") and "once" not in stderr
+    assert summary(got["c-1"])[:2] == (1, "10.00")
+    assert "1 duplicate row counted once" in stderr and "more than one file" not in stderr
 
 
 # --- folders, globs, progress -------------------------------------------------------------------

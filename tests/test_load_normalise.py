@@ -48,11 +48,44 @@ def test_exact_header_wins_over_loose_match():
 
 def test_missing_required_column_names_it_and_lists_what_was_found():
     with pytest.raises(MissingColumnError) as err:
-        match_columns(["id", "date", "amount"], "orders.csv")
+        match_columns(["id", "when", "cost"], "orders.csv")
     assert err.value.message == (
         "orders.csv: missing required columns 'orderReference', 'contactID', 'orderDate', "
-        "'total' (found: id, date, amount)"
+        "'total' (found: id, when, cost)"
     )
+    assert err.value.proposal == dict.fromkeys(
+        ["orderReference", "contactID", "orderDate", "total"]
+    )
+
+
+def test_synonyms_map_a_role_with_exactly_one_candidate():
+    """Issue 12: the UCI Online Retail header needs no --column at all."""
+    header = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+              "CustomerID", "Country"]  # fmt: skip
+    assert match_columns(header, "f", optional=("quantity", "unitPrice", "status")) == {
+        "orderReference": "InvoiceNo",
+        "contactID": "CustomerID",
+        "orderDate": "InvoiceDate",
+        "quantity": "Quantity",
+        "unitPrice": "UnitPrice",
+    }
+    woo = ["order_id", "date_created", "order_total", "billing_email", "status"]
+    found = match_columns(woo, "f", email_key=True, optional=("email", "status"))
+    assert found == {
+        "orderReference": "order_id",
+        "orderDate": "date_created",
+        "total": "order_total",
+        "email": "billing_email",
+        "status": "status",
+    }
+
+
+def test_a_role_with_several_synonyms_is_an_error_that_proposes_one():
+    with pytest.raises(MissingColumnError) as err:
+        match_columns(["Invoice", "CustomerID", "Date", "Created at", "Amount"], "f.csv")
+    assert "'orderDate'" in err.value.message
+    assert "'Date', 'Created at' could each be orderDate" in err.value.message
+    assert err.value.proposal == {"orderDate": "Date"}
     with pytest.raises(MissingColumnError) as err:
         match_columns(["orderReference", "contactID", "total"], "orders.csv")
     assert err.value.message == (

@@ -44,6 +44,7 @@ from segcli.model.options import (
     DECIMAL_MARKS,
     DEFAULT_ENCODING,
     INPUT_FORMATS,
+    LINE_TOTALS,
     MONTH_FIRST,
     ExportOptions,
     ParseOptions,
@@ -157,6 +158,19 @@ DecimalOpt = Annotated[
     typer.Option(
         metavar="MARK",
         help="Decimal mark of amounts: '.' (1,245.50) or ',' (1 245,50).",
+        rich_help_panel=_READING,
+    ),
+]
+LineTotals = StrEnum("LineTotals", [(name, name) for name in LINE_TOTALS])  # type: ignore[misc]
+LineTotalsOpt = Annotated[
+    LineTotals | None,
+    typer.Option(
+        parser=enum_choice("line-totals", LineTotals),
+        metavar="|".join(LineTotals),
+        help=(
+            "Rows sharing an order reference are one order's lines: sum their totals, or count "
+            "the repeated order total once (decided from the file when not given)."
+        ),
         rich_help_panel=_READING,
     ),
 ]
@@ -349,6 +363,7 @@ def shared_options_from_flags(
     timezone: TimezoneOpt = None,
     decimal: DecimalOpt = ".",
     include_cancelled: IncludeCancelledOpt = False,
+    line_totals: LineTotalsOpt = None,
     customers: CustomersOpt = None,
     rejects: RejectsOpt = None,
     no_cache: NoCacheOpt = False,
@@ -381,6 +396,7 @@ def shared_options_from_flags(
         preset=preset.value if preset else None,
         columns=column_mapping(column or []),
         include_cancelled=include_cancelled,
+        line_totals=line_totals.value if line_totals else None,
     )
     parse_options = ParseOptions(
         date_format=date_format_or_none(date_format),

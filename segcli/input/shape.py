@@ -13,7 +13,7 @@ Vectorised with pyarrow compute and pandas; no Python loop touches a row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli.engines.arrow import as_numpy, text_column
+from segcli.input.orders import order_numbers
 from segcli.input.plan import Plan
 from segcli.input.presets import (
     AUXILIARY,
@@ -30,11 +31,21 @@ from segcli.input.presets import (
     FIRST_NAME,
     KIND,
     LAST_NAME,
-    STATUS,
+    NOT_COUNTED,
+    REFUNDED,
     STATUS_PREFIX,
 )
 from segcli.input.raw import RawOrders
-from segcli.model.schema import CONTACT_ID, CREDIT, EMAIL, NAME, ORDER_REFERENCE
+from segcli.model.schema import (
+    CONTACT_ID,
+    CREDIT,
+    EMAIL,
+    LINE_ORDER,
+    NAME,
+    ORDER_REFERENCE,
+    STATUS,
+    TOTAL,
+)
 
 
 @dataclass(frozen=True)
@@ -47,18 +58,26 @@ class ShapeReport:
     credits: int = 0  # credit notes, counted as negative
     keyed_by_email: tuple[str, ...] = ()  # labels of the sources keyed by email
     detected: tuple[tuple[str, str], ...] = ()  # (label, preset title)
+    duplicates: int = 0  # rows identical in every column to an earlier row of their file
+    refunded: int = 0  # orders whose refunded amount was subtracted from their total
 
 
 def shape(
-    raw: RawOrders, plans: Sequence[Plan], *, include_cancelled: bool = False
+    raw: RawOrders,
+    plans: Sequence[Plan],
+    *,
+    include_cancelled: bool = False,
+    read_all: Callable[[int], pa.Table] | None = None,
 ) -> tuple[RawOrders, ShapeReport]:
-    """Canonical tables from the roles read: see the module's docstring."""
+    """Canonical tables from the roles read: see the module's docstring. Where a file's rows
+    share order references (lines), each row gets its order's number (LINE_ORDER), and rows
+    identical in every column of the file (`read_all(k)` reads source k whole) count once."""
     tables, kept_parts = [], []
-    folded, credits = 0, 0
+    folded, credits, duplicates, refunded = 0, 0, 0, 0
     excluded: dict[str, int] = {}
     included: dict[str, int] = {}
     any_set_aside = False
-    for table, p in zip(raw.tables, plans, strict=True):
+    for k, (table, p) in enumerate(zip(raw.tables, plans, strict=True)):
         keep = np.ones(table.num_rows, dtype=bool)
         columns = _canonical_columns(table, p)
         if p.preset is not None and p.preset.line_items:
@@ -66,6 +85,17 @@ def shape(
             later_rows = (reference.duplicated(keep="first") & reference.notna()).to_numpy()
             folded += int(later_rows.sum())
             keep &= ~later_rows
+        else:
+            numbers = order_numbers(text_column(columns[ORDER_REFERENCE]))
+            if numbers is not None:
+                whole = read_all(k) if read_all is not None else pa.table(columns)
+                twins = repeated_rows(whole if whole.num_rows == table.num_rows else table, numbers)
+                duplicates += int(twins.sum())
+                keep &= ~twins
+                columns[LINE_ORDER] = pa.array(numbers)
+        if REFUNDED in table.column_names:
+            columns[TOTAL], n = _net_of_refunds(table[TOTAL], table[REFUNDED])
+            refunded += int((as_numpy(n) & keep).sum())
         status = _not_counted(table, p)
         if status is not None:
             flagged = status.notna().to_numpy() & keep
@@ -93,6 +123,8 @@ def shape(
         excluded=excluded,
         included=included,
         credits=credits,
+        duplicates=duplicates,
+        refunded=refunded,
         keyed_by_email=tuple(
             label for label, p in zip(raw.labels, plans, strict=True) if p.key_by_email
         ),
@@ -108,6 +140,43 @@ def shape(
         kept = kept if raw.kept is None else raw.kept[kept]
     shaped_raw = replace(raw, tables=tuple(tables), kept=kept)
     return shaped_raw, report
+
+
+def repeated_rows(table: pa.Table, numbers: np.ndarray) -> np.ndarray:
+    """Rows identical in every column of `table` to an earlier row: looked for only among the
+    lines of orders with several lines (identical rows share their reference)."""
+    candidates = np.bincount(numbers)[numbers] > 1
+    twins = np.zeros(len(numbers), dtype=bool)
+    if candidates.any():
+        rows = np.flatnonzero(candidates)
+        frame = table.take(pa.array(rows)).to_pandas()
+        frame.columns = range(frame.shape[1])  # headers may repeat
+        twins[rows] = frame.duplicated(keep="first").to_numpy()
+    return twins
+
+
+def _net_of_refunds(
+    total: pa.ChunkedArray, refunded: pa.ChunkedArray
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Shopify's Total less its Refunded Amount (the order's net spend), exactly, as text for
+    normalise to parse; where either is not a plain amount the total is left as it is (and is
+    checked there). Also which rows had a refund subtracted."""
+    total_text = text_column(total)
+    refund_text = text_column(refunded)
+    plain = r"^[+-]?\d+(\.\d+)?$"
+    usable = pc.fill_null(
+        pc.and_(
+            pc.match_substring_regex(total_text, plain),
+            pc.match_substring_regex(refund_text, plain),
+        ),
+        False,
+    )
+    exact = pa.decimal128(30, 9)  # a difference of two stays within 38 digits
+    safe_total = pc.cast(pc.if_else(usable, total_text, "0"), exact)
+    safe_refund = pc.cast(pc.if_else(usable, refund_text, "0"), exact)
+    net = pc.cast(pc.subtract(safe_total, safe_refund), pa.string())
+    subtracted = pc.and_(usable, pc.not_equal(safe_refund, pa.scalar(0, exact)))
+    return pc.if_else(usable, net, total_text), subtracted
 
 
 def _canonical_columns(table: pa.Table, p: Plan) -> dict[str, pa.ChunkedArray]:
@@ -127,13 +196,14 @@ def _canonical_columns(table: pa.Table, p: Plan) -> dict[str, pa.ChunkedArray]:
 
 def _not_counted(table: pa.Table, p: Plan) -> pd.Series | None:
     """Per row, why its order does not count ('refunded', 'cancelled', ...), else missing."""
-    if p.preset is None:
+    if STATUS not in table.column_names and CANCELLED_AT not in table.column_names:
         return None
+    excluded = p.preset.excluded if p.preset is not None else NOT_COUNTED
     reason = pd.Series(pd.NA, index=range(table.num_rows), dtype="str")
-    if STATUS in table.column_names and p.preset.excluded:
+    if STATUS in table.column_names and excluded:
         status = pd.Series(pc.utf8_lower(text_column(table[STATUS])).to_pandas(), dtype="str")
         status = status.str.removeprefix(STATUS_PREFIX)
-        reason = status.where(status.isin(sorted(p.preset.excluded)))
+        reason = status.where(status.isin(sorted(excluded)))
     if CANCELLED_AT in table.column_names:
         cancelled = as_numpy(pc.is_valid(text_column(table[CANCELLED_AT])))
         reason = reason.mask(cancelled & reason.isna().to_numpy(), CANCELLED)
