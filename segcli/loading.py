@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from segcli import cache, reports
 from segcli.core import metrics, normalise, segments
-from segcli.core.instants import parse_instant
+from segcli.core.instants import infer_date_order, parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
@@ -29,12 +29,19 @@ from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, SegcliError, UsageError
 from segcli.model.notices import Notice, count
-from segcli.model.options import DEFAULT_ENCODING, LINE_SUM, ExportOptions, ParseOptions
+from segcli.model.options import (
+    DAY_FIRST,
+    DEFAULT_ENCODING,
+    LINE_SUM,
+    ExportOptions,
+    ParseOptions,
+)
 from segcli.model.schema import (
     CONTACT_ID,
     DAY_MS,
     DETAIL_COLUMNS,
     LAST_ORDER_REFERENCE,
+    ORDER_DATE,
     ORDER_MS,
     format_instant,
 )
@@ -230,9 +237,9 @@ def _read_orders(
     notices.extend(reports.shape_notices(shaped))
     line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
                    for p in plans]  # fmt: skip
-    orders, report = normalise.normalise(
-        raw, [p.parse_options(parse_options) for p in plans], line_totals
-    )
+    parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k], notices)
+               for k, p in enumerate(plans)]  # fmt: skip
+    orders, report = normalise.normalise(raw, parsing, line_totals)
     if rejects_path is not None:  # written before any error below, --strict's included
         rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
         rejects.write(rejected, str(rejects_path))
@@ -279,6 +286,23 @@ def _read_orders(
             raise InvalidInputError(message, hint=Hint.STRICT)
         notices.append(Notice(f"warning: {message}; every copy is counted"))
     return orders
+
+
+def _date_order(
+    given: ParseOptions, table: pa.Table, label: str, notices: list[Notice]
+) -> ParseOptions:
+    """The parse options of one file, with the order of its day/month/year dates where neither
+    was given and its values prove one (`23/10/2025`: day first), said in a notice."""
+    if given.date_format is not None or given.date_order is not None:
+        return given
+    order, example = infer_date_order(table[ORDER_DATE])
+    if order is None:
+        return given
+    fields = "day/month/year" if order == DAY_FIRST else "month/day/year"
+    notices.append(
+        Notice(f"{label}: read dates such as {example} as {fields}", hint=Hint.DATE_ORDER)
+    )
+    return replace(given, date_order=order)
 
 
 def read_contacts(

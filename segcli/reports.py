@@ -80,7 +80,19 @@ def shape_notices(shaped: ShapeReport) -> list[Notice]:
         where = labels[0] if len(labels) == 1 else f"{len(labels)} files"
         notices.append(Notice(f"{where}: detected a {title}"))
     if shaped.keyed_by_email:
-        notices.append(Notice("customers are keyed by their email address (trimmed, lower-cased)"))
+        ways = {way: n for way, n in shaped.keyed.items() if n}
+        if set(ways) <= {EMAIL}:
+            notices.append(
+                Notice("customers are keyed by their email address (trimmed, lower-cased)")
+            )
+        else:
+            each = ", ".join(f"{n:,} by {way}" for way, n in ways.items())
+            notices.append(
+                Notice(
+                    f"customers are keyed by email (trimmed, lower-cased), else by phone (+ and "
+                    f"its digits), else by name: {each}"
+                )
+            )
     if shaped.folded:
         notices.append(Notice(f"folded {count(shaped.folded, 'line-item row')} into their orders"))
     if shaped.excluded:
@@ -101,7 +113,7 @@ def shape_notices(shaped: ShapeReport) -> list[Notice]:
     if shaped.refunded:
         notices.append(
             Notice(
-                f"subtracted refunds from {count(shaped.refunded, 'order')}'s totals (net spend)"
+                f"subtracted refunded amounts from {count(shaped.refunded, 'order')} (net spend)"
             )
         )
     if shaped.credits:

@@ -438,3 +438,67 @@ def test_the_cli_offers_every_preset(cli: Cli):
     assert result.exit_code == 2
     for name in presets.PRESETS:
         assert name in result.stderr
+
+
+# --- issue 12: the real-shaped samples ----------------------------------------------------------
+
+COD = EXPORTS / "shopify_cod_export.csv"
+WOO_PLUGIN = EXPORTS / "woocommerce_plugin_export.csv"
+RETAIL = EXPORTS / "online_retail_lines.csv"
+
+
+def test_shopify_cod_export_keys_by_email_then_phone_then_name_and_nets_refunds(cli: Cli):
+    got, stderr = customers_of(cli, "--orders", COD)
+    assert {k: summary(v)[:2] for k, v in got.items()} == {
+        "amy_w.91@hotmail.co.uk": (2, "4700.00"),  # 3400.00 less 400.00 refunded, and 1700.00
+        "+8801678126000": (2, "2230.00"),  # `Phone` on one order, `Billing Phone` on the other
+        "+01711555666": (1, "1500.00"),
+        "Rahim Uddin": (1, "600.00"),  # no email, no phone: the billing name
+    }  # the fully refunded order does not count; pending (cash on delivery) does
+    assert "1 by email, 2 by phone, 1 by name" in stderr
+    assert "subtracted refunded amounts from 1 order (net spend)" in stderr
+
+
+@pytest.mark.parametrize(
+    "typed", ["Amy_w.91@hotmail.co.uk", " AMY_W.91@HOTMAIL.CO.UK ", "+880 1678-126000"]
+)
+def test_show_finds_customers_by_their_normalised_email_or_phone(cli: Cli, typed):
+    result = cli("show", typed, "--orders", str(COD), "--as-of", AS_OF, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_woocommerce_plugin_export_is_detected_and_sets_pending_aside(cli: Cli):
+    got, stderr = customers_of(cli, "--orders", WOO_PLUGIN)
+    assert {k: summary(v)[:2] for k, v in got.items()} == {
+        "mere@kaicollective.example": (2, "1517.50"),  # each order's total once, not per line
+        "tom.baker@example.com": (1, "96.00"),
+        "lena@baeckerei.example": (1, "280.00"),
+    }
+    assert "detected a WooCommerce orders export" in stderr
+    assert "(1 cancelled, 1 pending)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("dates", "order"),
+    [
+        (["23/10/2025 9:50", "01/02/2025"], "dayfirst"),
+        (["10/23/2025 9:50", "01/02/2025"], "monthfirst"),
+        (["01/02/2025", "03/04/2025"], None),  # nothing proves either order
+        (["23/10/2025", "10/23/2025"], None),  # values prove both: neither reads them all
+        (["23/10/2025", "2025-10-23"], None),  # ISO dates: a stray numeric one is not guessed at
+    ],
+)
+def test_the_order_of_day_and_month_is_read_from_values_that_prove_it(dates, order):
+    import pyarrow as pa
+
+    from segcli.core.instants import infer_date_order
+
+    assert infer_date_order(pa.chunked_array([pa.array(dates)]))[0] == order
+
+
+def test_online_retail_sample_needs_no_flags(cli: Cli):
+    result = cli("list", "--orders", str(RETAIL), "--as-of", "2011-03-31", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = {c["contactID"]: c["metrics"] for c in json.loads(result.stdout)["data"]}
+    assert (data["17850"]["orderCount"], data["17850"]["totalSpend"]) == (11, "1377.56")
+    assert "97 rows → 41 orders" in result.stderr and "skipped" not in result.stderr

@@ -90,7 +90,8 @@ def test_skipped_rows_are_counted_by_first_reason(rows):
     assert summary is not None
     what = f"{len(skipped)}"
     if orders is not None:  # rows share references: they are lines of orders
-        what = f"{orders} {'order' if orders == 1 else 'orders'} ({len(skipped)} rows)"
+        rows_ = "row" if len(skipped) == 1 else "rows"
+        what = f"{orders} {'order' if orders == 1 else 'orders'} ({len(skipped)} {rows_})"
     assert summary.startswith(f"skipped {what} of {len(rows)} rows: ")
     starts = physical_lines(rows)  # names may hold line breaks: lines are the file's own
     for reason in set(skipped):

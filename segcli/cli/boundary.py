@@ -42,6 +42,7 @@ HINTS: dict[Hint, str] = {
     ),
     Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",
     Hint.DELIMITER: "; --delimiter overrides",
+    Hint.DATE_ORDER: "; --dayfirst or --monthfirst overrides",
     Hint.COLUMN: "; --column ROLE=HEADER overrides",
     Hint.LINE_TOTALS: "; --line-totals sum|once overrides",
 }

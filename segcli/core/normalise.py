@@ -101,7 +101,8 @@ class NormaliseReport:
         what = f"{self.skipped:,}"
         if self.skipped_orders is not None:
             orders = "order" if self.skipped_orders == 1 else "orders"
-            what = f"{self.skipped_orders:,} {orders} ({self.skipped:,} rows)"
+            rows = "row" if self.skipped == 1 else "rows"
+            what = f"{self.skipped_orders:,} {orders} ({self.skipped:,} {rows})"
         return f"skipped {what} of {self.rows_read:,} rows: " + self.reasons(headers)
 
     def reasons(self, headers: Mapping[str, str] | None = None) -> str:

@@ -12,7 +12,7 @@ from segcli.input.headers import (
     header_key,
     match_columns,
 )
-from segcli.input.presets import FIRST_NAME, LAST_NAME, PRESETS, Preset, variants
+from segcli.input.presets import FIRST_NAME, KEY_FALLBACKS, LAST_NAME, PRESETS, Preset, variants
 from segcli.model.errors import MissingColumnError
 from segcli.model.options import ExportOptions, ParseOptions
 from segcli.model.schema import (
@@ -45,8 +45,9 @@ class Plan:
 
     def reading(self, details: Collection[str]) -> Plan:
         """This plan, reading only the `details` wanted of the detail columns (a command that
-        shows no names need not read them); the email stays when it keys the customers."""
-        keep = set(details) | ({EMAIL} if self.key_by_email else set())
+        shows no names need not read them); the email, phones and name stay when they key the
+        customers."""
+        keep = set(details) | (set(KEY_FALLBACKS) if self.key_by_email else set())
         if NAME in keep:
             keep |= {FIRST_NAME, LAST_NAME}
         roles = {

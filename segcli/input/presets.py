@@ -28,7 +28,10 @@ KIND = "_kind"
 FIRST_NAME = "_firstName"
 LAST_NAME = "_lastName"
 REFUNDED = "_refunded"  # an amount refunded on the order, subtracted from its total
-AUXILIARY = (STATUS, CANCELLED_AT, KIND, FIRST_NAME, LAST_NAME, REFUNDED, CURRENCY)
+KEY_PHONE = "_phone"  # the customer's own phone (Shopify's `Phone`), before the billing phone
+AUXILIARY = (STATUS, CANCELLED_AT, KIND, FIRST_NAME, LAST_NAME, REFUNDED, CURRENCY, KEY_PHONE)
+# Where a file keys customers by email, a row without one is keyed by these, in this order.
+KEY_FALLBACKS = (EMAIL, KEY_PHONE, PHONE, NAME)
 
 # Statuses (lower case) whose orders do not count, in any export that maps a status column
 # (SPEC §1); `--include-cancelled` counts them.
@@ -70,6 +73,7 @@ SHOPIFY = Preset(
         STATUS: "Financial Status",
         CANCELLED_AT: "Cancelled at",
         REFUNDED: "Refunded Amount",
+        KEY_PHONE: "Phone",
         CURRENCY: "Currency",
     },
     signature=("Name", "Email", "Financial Status", "Created at", "Total", "Lineitem name"),

@@ -13,6 +13,7 @@ Vectorised with pyarrow compute and pandas; no Python loop touches a row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +30,8 @@ from segcli.input.presets import (
     CANCELLED,
     CANCELLED_AT,
     FIRST_NAME,
+    KEY_FALLBACKS,
+    KEY_PHONE,
     KIND,
     LAST_NAME,
     NOT_COUNTED,
@@ -43,6 +46,7 @@ from segcli.model.schema import (
     LINE_ORDER,
     NAME,
     ORDER_REFERENCE,
+    PHONE,
     STATUS,
     TOTAL,
 )
@@ -57,6 +61,7 @@ class ShapeReport:
     included: Mapping[str, int] = field(default_factory=dict)  # same, counted on request
     credits: int = 0  # credit notes, counted as negative
     keyed_by_email: tuple[str, ...] = ()  # labels of the sources keyed by email
+    keyed: Mapping[str, int] = field(default_factory=dict)  # way (email, phone, name) -> keys
     detected: tuple[tuple[str, str], ...] = ()  # (label, preset title)
     duplicates: int = 0  # rows identical in every column to an earlier row of their file
     refunded: int = 0  # orders whose refunded amount was subtracted from their total
@@ -74,12 +79,13 @@ def shape(
     identical in every column of the file (`read_all(k)` reads source k whole) count once."""
     tables, kept_parts = [], []
     folded, credits, duplicates, refunded = 0, 0, 0, 0
+    keyed: dict[str, int] = {}
     excluded: dict[str, int] = {}
     included: dict[str, int] = {}
     any_set_aside = False
     for k, (table, p) in enumerate(zip(raw.tables, plans, strict=True)):
         keep = np.ones(table.num_rows, dtype=bool)
-        columns = _canonical_columns(table, p)
+        columns, ways = _canonical_columns(table, p)
         if p.preset is not None and p.preset.line_items:
             reference = pd.Series(columns[ORDER_REFERENCE].to_pandas())
             later_rows = (reference.duplicated(keep="first") & reference.notna()).to_numpy()
@@ -93,9 +99,9 @@ def shape(
                 duplicates += int(twins.sum())
                 keep &= ~twins
                 columns[LINE_ORDER] = pa.array(numbers)
+        refunds = None
         if REFUNDED in table.column_names:
-            columns[TOTAL], n = _net_of_refunds(table[TOTAL], table[REFUNDED])
-            refunded += int((as_numpy(n) & keep).sum())
+            columns[TOTAL], refunds = _net_of_refunds(table[TOTAL], table[REFUNDED])
         status = _not_counted(table, p)
         if status is not None:
             flagged = status.notna().to_numpy() & keep
@@ -112,6 +118,15 @@ def shape(
             )
             credits += int((credit & keep).sum())
             columns[CREDIT] = pa.array(credit)
+        if refunds is not None:
+            refunded += int((as_numpy(refunds) & keep).sum())
+        by_way: dict[str, list] = {}
+        for role, keys in ways:
+            way = "phone" if role in (KEY_PHONE, PHONE) else role
+            by_way.setdefault(way, []).extend(pc.filter(keys, pa.array(keep)).chunks)
+        for way, chunks in by_way.items():
+            distinct = pc.count_distinct(pa.chunked_array(chunks, pa.string())).as_py()
+            keyed[way] = keyed.get(way, 0) + distinct
         shaped = pa.table(columns)
         if not keep.all():
             any_set_aside = True
@@ -125,6 +140,7 @@ def shape(
         credits=credits,
         duplicates=duplicates,
         refunded=refunded,
+        keyed=keyed,
         keyed_by_email=tuple(
             label for label, p in zip(raw.labels, plans, strict=True) if p.key_by_email
         ),
@@ -179,19 +195,66 @@ def _net_of_refunds(
     return pc.if_else(usable, net, total_text), subtracted
 
 
-def _canonical_columns(table: pa.Table, p: Plan) -> dict[str, pa.ChunkedArray]:
-    """The canonical columns of one table (auxiliary roles consumed)."""
+def _canonical_columns(table: pa.Table, p: Plan) -> tuple[dict[str, pa.ChunkedArray], list]:
+    """The canonical columns of one table (auxiliary roles consumed), and how its customers
+    were keyed (`customer_keys`) when by email."""
     columns = {name: table[name] for name in table.column_names if name not in AUXILIARY}
     for role, name in p.roles.items():  # a role sharing its header with another (Xero's name)
         if role not in AUXILIARY and p.mapping[name] != role:
             columns[role] = table[p.mapping[name]]
-    if p.key_by_email:
-        columns[CONTACT_ID] = pc.utf8_lower(text_column(table[EMAIL]))
     if FIRST_NAME in table.column_names or LAST_NAME in table.column_names:
         parts = [text_column(table[c]) for c in (FIRST_NAME, LAST_NAME) if c in table.column_names]
         joined = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
         columns[NAME] = text_column(joined)
-    return columns
+    ways: list = []
+    if p.key_by_email:
+        columns[CONTACT_ID], ways = customer_keys({**columns, **_present(table, KEY_PHONE)})
+    return columns, ways
+
+
+def _present(table: pa.Table, name: str) -> dict[str, pa.ChunkedArray]:
+    return {name: table[name]} if name in table.column_names else {}
+
+
+PHONE_LIKE = r"^\+?[\d\s().\-/]+$"
+PHONE_DIGITS_MIN = 6  # fewer digits than this is not a phone number
+
+
+def lookup_forms(contact_id: str) -> list[str]:
+    """The keys an id a user typed may be stored as, in order: as typed (trimmed), as an email
+    key (lower-cased), as a phone key (`+` and its digits); `customer_keys`' rules for one
+    value."""
+    typed = contact_id.strip()
+    forms = [typed, typed.lower()]
+    digits = re.sub(r"\D", "", typed)
+    if re.match(PHONE_LIKE, typed) and len(digits) >= PHONE_DIGITS_MIN:
+        forms.append("+" + digits)
+    return list(dict.fromkeys(forms))
+
+
+def customer_keys(columns: Mapping[str, pa.ChunkedArray]) -> tuple[pa.ChunkedArray, list]:
+    """Customer keys of an email-keyed export (SPEC §1, issue 12): the trimmed, lower-cased
+    email; without one, the phone (the customer's, then the billing phone) as `+` and its
+    digits; without one, the name. Also, per way (email, phone, name), the keys it gave."""
+    ways = []
+    key = None
+    for role in KEY_FALLBACKS:
+        if role not in columns:
+            continue
+        value = text_column(columns[role])
+        if role == EMAIL:
+            value = pc.utf8_lower(value)
+        elif role in (KEY_PHONE, PHONE):
+            digits = pc.replace_substring_regex(value, r"\D", "")
+            usable = pc.and_(
+                pc.match_substring_regex(value, PHONE_LIKE),
+                pc.greater_equal(pc.utf8_length(digits), PHONE_DIGITS_MIN),
+            )
+            value = pc.if_else(usable, pc.binary_join_element_wise("+", digits, ""), None)
+        taken = value if key is None else pc.if_else(pc.is_null(key), value, None)
+        ways.append((role, taken))
+        key = value if key is None else pc.coalesce(key, value)
+    return key, ways
 
 
 def _not_counted(table: pa.Table, p: Plan) -> pd.Series | None:
