@@ -86,15 +86,19 @@ def test_woocommerce_export_month_first_dates_and_timezone(cli: Cli):
 
 
 def test_xero_export_invoices_once_credit_notes_negative(cli: Cli):
+    """A credit note reduces spend but is not an order: no count, never the last order (issue
+    12's decision)."""
     got, stderr = customers_of(cli, "--orders", XERO)
     assert {k: summary(v) for k, v in got.items()} == {
-        "Harbour Cafe Ltd": (3, "1265.00", "2025-10-10T00:00:00.000Z", "CN-0007"),
+        "Harbour Cafe Ltd": (2, "1265.00", "2025-10-05T00:00:00.000Z", "INV-0102"),
         "Kai Kitchen": (1, "460.00", "2025-10-07T00:00:00.000Z", "INV-0103"),
         "Moana Deli": (1, "5250.00", "2025-10-20T00:00:00.000Z", "INV-0105"),
     }
     assert got["Moana Deli"]["metrics"]["segment"] == "VIP"
     assert got["Harbour Cafe Ltd"]["email"] == "accounts@harbourcafe.example"
     assert "1 deleted, 1 voided" in stderr and "counted 1 credit note as negative spend" in stderr
+    # its two invoices are 12 days apart; with the credit note counted it was 17 days over 2
+    assert got["Harbour Cafe Ltd"]["metrics"]["purchaseFrequency"] == "Monthly"
 
 
 def test_xero_import_template_headers_with_stars(cli: Cli, tmp_path):

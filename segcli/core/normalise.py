@@ -147,6 +147,9 @@ def normalise(
             for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
         ]
         columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
+        if any(CREDIT in p.columns for p in parts):  # credit notes: spend, but not orders
+            credit = [p.columns.get(CREDIT, np.zeros(len(p.masks[ROUNDED]), bool)) for p in parts]
+            columns[CREDIT] = pa.array(np.concatenate(credit))
         masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
         columns[CONTACT_ID] = customer_keys.result()
 
@@ -257,8 +260,10 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
         cents, total_empty, total_bad, rounded = parse_line_totals(
             table[QUANTITY], table[UNIT_PRICE], decimal=options.decimal
         )
+    credit = None
     if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
-        cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
+        credit = as_numpy(pc.fill_null(table[CREDIT], False))
+        cents = np.where(credit, -np.abs(cents), cents)
     columns = {
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
         ORDER_MS: pa.array(date_ms),
@@ -269,6 +274,8 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
         columns[name] = (
             text_column(table[name]) if present else pa.nulls(table.num_rows)  # no buffers
         )
+    if credit is not None:
+        columns[CREDIT] = credit
     masks = {
         EMPTY_DATE: date_empty,
         BAD_DATE: date_bad,
