@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,6 +77,7 @@ class Loaded:
     aggregate: pd.DataFrame | None = None  # metrics.per_customer over every order
     newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
     latest: bool = True  # whether customers need their latest reference and details
+    currency: str | None = None  # the orders' currency code, where known
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
@@ -162,6 +163,7 @@ def load_orders(
                 contacts,
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
+                currency=entry.currency,
             )
             if cached.serves(cached.as_of(as_of_ms)):
                 return cached
@@ -170,7 +172,7 @@ def load_orders(
     memory.hand_back(at_once=bool(details))
     said = len(notices)
     try:
-        orders = _read_orders(
+        orders, currency = _read_orders(
             found, notices, export_options, parse_options, strict, details, progress, rejects_path
         )
     except SegcliError:
@@ -182,21 +184,34 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders = _read_orders(
+        orders, currency = _read_orders(
             found, notices, export_options, parse_options, strict, details, progress, rejects_path
         )
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
     if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
-        return Loaded(orders, tuple(notices), default_as_of_ms, contacts, latest=bool(details))
+        return Loaded(
+            orders,
+            tuple(notices),
+            default_as_of_ms,
+            contacts,
+            latest=bool(details),
+            currency=currency,
+        )
     aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
+    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
     labels = [s.label for s in found]
     cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
-        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
+        orders,
+        tuple(notices),
+        default_as_of_ms,
+        contacts,
+        aggregate=aggregate,
+        newest_ms=newest,
+        currency=currency,
     )
 
 
@@ -209,9 +224,10 @@ def _read_orders(
     details: Collection[str],
     progress: Progress | None,
     rejects_path: str | Path | None = None,
-) -> pa.Table:
+) -> tuple[pa.Table, str | None]:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
-    `notices`; with `rejects_path`, write every skipped row there."""
+    `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
+    where the files say or the user chose one."""
     settled = [readers.settle_delimiter(s) for s in found]
     found = [source for source, _ in settled]
     notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
@@ -232,9 +248,16 @@ def _read_orders(
         return readers.read_orders([found[k]], [every]).tables[0]
 
     raw, shaped = shape(
-        raw, plans, include_cancelled=export_options.include_cancelled, read_all=read_all
+        raw,
+        plans,
+        include_cancelled=export_options.include_cancelled,
+        read_all=read_all,
+        currency=export_options.currency,
     )
+    if len(shaped.currencies) > 1:  # never sum two currencies
+        raise InvalidInputError(reports.mixed_currencies(shaped.currencies), hint=Hint.CURRENCY)
     notices.extend(reports.shape_notices(shaped))
+    currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
     line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
                    for p in plans]  # fmt: skip
     parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k], notices)
@@ -285,7 +308,7 @@ def _read_orders(
         if strict:
             raise InvalidInputError(message, hint=Hint.STRICT)
         notices.append(Notice(f"warning: {message}; every copy is counted"))
-    return orders
+    return orders, currency or None
 
 
 def _date_order(
@@ -359,6 +382,7 @@ class Classified:
     customers: pd.DataFrame
     as_of_ms: int
     notices: tuple[Notice, ...]
+    meta: dict[str, object] = field(default_factory=dict)  # ordersFrom/To, currency (JSON meta)
 
 
 def classify_at(
@@ -366,7 +390,7 @@ def classify_at(
 ) -> Classified:
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
     step's own (orders excluded by the cut); loading's are in `loaded.notices`."""
-    as_of_ms = loaded.as_of(as_of_ms)
+    given, as_of_ms = as_of_ms, loaded.as_of(as_of_ms)
     notices = []
     if loaded.serves(as_of_ms):
         per_customer = loaded.aggregate
@@ -391,5 +415,9 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
-    table = segments.classify(per_customer, as_of_ms, settings or Settings())
-    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
+    settings = settings or Settings()
+    table = segments.classify(per_customer, as_of_ms, settings)
+    meta = reports.extent(table, loaded.currency)
+    if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
+        notices.extend(reports.stale(table, as_of_ms, settings.dormant_days))
+    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices), meta=meta)

@@ -3,7 +3,10 @@ shaped, folded, set aside or counted once. Words only; the stages count, this mo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
 
 from segcli.core.normalise import NormaliseReport
 from segcli.input.plan import Plan
@@ -12,7 +15,18 @@ from segcli.input.sources import Source
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice, count
 from segcli.model.options import LINE_SUM
-from segcli.model.schema import CONTACT_ID, EMAIL, ORDER_DATE, ORDER_REFERENCE, TOTAL
+from segcli.model.schema import (
+    CONTACT_ID,
+    DAY_MS,
+    EMAIL,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    ORDER_COUNT,
+    ORDER_DATE,
+    ORDER_REFERENCE,
+    TOTAL,
+    format_instant,
+)
 
 
 def mapping_notices(found: Sequence[Source], plans: Sequence[Plan]) -> list[Notice]:
@@ -23,6 +37,45 @@ def mapping_notices(found: Sequence[Source], plans: Sequence[Plan]) -> list[Noti
             pairs = ", ".join(f"{role} ← {header}" for role, header in p.guessed)
             notices.append(Notice(f"{source.label}: mapped columns: {pairs}", hint=Hint.COLUMN))
     return notices
+
+
+def extent(customers: pd.DataFrame, currency: str | None) -> dict[str, object]:
+    """JSON meta about the orders counted: the oldest and newest order instants (`ordersFrom`,
+    `ordersTo`) and the currency, where known."""
+    meta: dict[str, object] = {}
+    counted = customers[ORDER_COUNT].to_numpy() > 0
+    if counted.any():
+        first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+        last = customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+        meta["ordersFrom"] = format_instant(int(first.min()))
+        meta["ordersTo"] = format_instant(int(last.max()))
+    if currency is not None:
+        meta["currency"] = currency
+    return meta
+
+
+def stale(customers: pd.DataFrame, now_ms: int, dormant_days: int) -> list[Notice]:
+    """When the newest order is more than `dormant_days` before now (the default as-of), every
+    customer but the VIPs is Dormant: say so, and which day to look from instead."""
+    counted = customers[ORDER_COUNT].to_numpy() > 0
+    newest = int(customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted].max())
+    days = (now_ms - newest) // DAY_MS
+    if days <= dormant_days:
+        return []
+    day = format_instant(newest)[:10]
+    return [
+        Notice(
+            f"newest order {day}, {days:,} days before now: every customer but the VIPs is "
+            f"Dormant; as of {day} the file shows its last day",
+            hint=Hint.AS_OF,
+        )
+    ]
+
+
+def mixed_currencies(currencies: Mapping[str, int]) -> str:
+    """`the orders are in 2 currencies (NZD: 40 rows, AUD: 3 rows); they are never summed`."""
+    listed = ", ".join(f"{code}: {count(n, 'row')}" for code, n in sorted(currencies.items()))
+    return f"the orders are in {len(currencies)} currencies ({listed}); they are never summed"
 
 
 def folding_notices(report: NormaliseReport, derived: Collection[str] = ()) -> list[Notice]:
@@ -108,6 +161,10 @@ def shape_notices(shaped: ShapeReport) -> list[Notice]:
         n = sum(shaped.included.values())
         kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.included.items()))
         notices.append(Notice(f"counted {count(n, 'order')} the shop did not count ({kinds})"))
+    if shaped.other_currencies:
+        n = sum(shaped.other_currencies.values())
+        listed = ", ".join(f"{c}: {k:,}" for c, k in sorted(shaped.other_currencies.items()))
+        notices.append(Notice(f"set aside {count(n, 'row')} in other currencies ({listed})"))
     if shaped.duplicates:
         notices.append(Notice(f"{count(shaped.duplicates, 'duplicate row')} counted once"))
     if shaped.refunded:

@@ -170,6 +170,39 @@ def skip_reason(row: dict) -> str | None:
     return None
 
 
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_ISO_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+
+
+def with_inferred_dates(rows: list[dict]) -> list[dict]:
+    """A file with no ISO-shaped date whose day/month/year dates prove their order (a first
+    number above 12 is a day, a second one a month; not both) has them read in that order:
+    rewritten here as ISO dates. Any other file is returned as it is."""
+    dates = [clean(r.get("orderDate")) for r in rows]
+    if any(d is not None and _ISO_SHAPED.fullmatch(d) for d in dates):
+        return rows
+    found = [m for d in dates if d is not None and (m := _NUMERIC_DATE.fullmatch(d))]
+    day_first = any(int(m.group(1)) > 12 for m in found)
+    month_first = any(int(m.group(2)) > 12 for m in found)
+    if day_first == month_first:
+        return rows
+    out = []
+    for row, text in zip(rows, dates, strict=True):
+        m = _NUMERIC_DATE.fullmatch(text) if text is not None else None
+        if m is None:
+            out.append(row)
+            continue
+        a, b, year, hour, minute, second = m.groups()
+        day, month = (a, b) if day_first else (b, a)
+        iso = f"{year}-{int(month):02d}-{int(day):02d}"
+        if hour is not None:
+            iso += f" {int(hour):02d}:{minute}:{second or '00'}"
+        out.append(dict(row, orderDate=iso))
+    return out
+
+
 def fold_lines(rows: list[dict], line_totals: str | None = None) -> list[dict]:
     """One file's rows as orders (SPEC §1, issue 12): rows identical in every column count once;
     rows sharing a reference are the lines of one order, which counts at its earliest line with
@@ -177,6 +210,7 @@ def fold_lines(rows: list[dict], line_totals: str | None = None) -> list[dict]:
     one total (`line_totals` 'sum' or 'once' says instead); an order with a skipped line, or whose
     lines name different customers, is skipped whole. Each order is its first line's row, with
     its instant and total rewritten; rows with no reference pass through (and are skipped)."""
+    rows = with_inferred_dates(rows)
     unique, seen = [], set()
     for row in rows:
         identity = tuple(sorted(row.items()))
@@ -220,6 +254,7 @@ def line_skips(rows: list[dict]) -> tuple[list[str | None], int, int | None]:
     """Per row of one file, why it is skipped (None: counted, or counted once as a duplicate),
     the number of duplicate rows, and, where rows share references, how many orders the
     skipped rows make (None: no reference repeats)."""
+    rows = with_inferred_dates(rows)
     refs = [clean(r.get("orderReference")) for r in rows]
     present = [ref for ref in refs if ref is not None]
     folded = len(set(present)) < len(present)

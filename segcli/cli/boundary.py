@@ -43,6 +43,8 @@ HINTS: dict[Hint, str] = {
     Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",
     Hint.DELIMITER: "; --delimiter overrides",
     Hint.DATE_ORDER: "; --dayfirst or --monthfirst overrides",
+    Hint.CURRENCY: "; --currency CODE keeps one",
+    Hint.AS_OF: " (--as-of sets the day to look from)",
     Hint.COLUMN: "; --column ROLE=HEADER overrides",
     Hint.LINE_TOTALS: "; --line-totals sum|once overrides",
 }

@@ -174,6 +174,14 @@ LineTotalsOpt = Annotated[
         rich_help_panel=_READING,
     ),
 ]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="CODE",
+        help="Keep the orders in this currency when an export mixes several (never summed).",
+        rich_help_panel=_READING,
+    ),
+]
 IncludeCancelledOpt = Annotated[
     bool,
     typer.Option(
@@ -364,6 +372,7 @@ def shared_options_from_flags(
     decimal: DecimalOpt = ".",
     include_cancelled: IncludeCancelledOpt = False,
     line_totals: LineTotalsOpt = None,
+    currency: CurrencyOpt = None,
     customers: CustomersOpt = None,
     rejects: RejectsOpt = None,
     no_cache: NoCacheOpt = False,
@@ -397,6 +406,7 @@ def shared_options_from_flags(
         columns=column_mapping(column or []),
         include_cancelled=include_cancelled,
         line_totals=line_totals.value if line_totals else None,
+        currency=currency.strip().upper() if currency and currency.strip() else None,
     )
     parse_options = ParseOptions(
         date_format=date_format_or_none(date_format),

@@ -42,6 +42,7 @@ from segcli.input.raw import RawOrders
 from segcli.model.schema import (
     CONTACT_ID,
     CREDIT,
+    CURRENCY,
     EMAIL,
     LINE_ORDER,
     NAME,
@@ -63,6 +64,8 @@ class ShapeReport:
     keyed_by_email: tuple[str, ...] = ()  # labels of the sources keyed by email
     keyed: Mapping[str, int] = field(default_factory=dict)  # way (email, phone, name) -> keys
     detected: tuple[tuple[str, str], ...] = ()  # (label, preset title)
+    currencies: Mapping[str, int] = field(default_factory=dict)  # code -> orders counted
+    other_currencies: Mapping[str, int] = field(default_factory=dict)  # code -> set aside
     duplicates: int = 0  # rows identical in every column to an earlier row of their file
     refunded: int = 0  # orders whose refunded amount was subtracted from their total
 
@@ -73,6 +76,7 @@ def shape(
     *,
     include_cancelled: bool = False,
     read_all: Callable[[int], pa.Table] | None = None,
+    currency: str | None = None,
 ) -> tuple[RawOrders, ShapeReport]:
     """Canonical tables from the roles read: see the module's docstring. Where a file's rows
     share order references (lines), each row gets its order's number (LINE_ORDER), and rows
@@ -80,6 +84,8 @@ def shape(
     tables, kept_parts = [], []
     folded, credits, duplicates, refunded = 0, 0, 0, 0
     keyed: dict[str, int] = {}
+    currencies: dict[str, int] = {}
+    other_currencies: dict[str, int] = {}
     excluded: dict[str, int] = {}
     included: dict[str, int] = {}
     any_set_aside = False
@@ -118,6 +124,13 @@ def shape(
             )
             credits += int((credit & keep).sum())
             columns[CREDIT] = pa.array(credit)
+        if CURRENCY in table.column_names:
+            code = pc.utf8_upper(text_column(table[CURRENCY]))
+            if currency is not None:
+                other = as_numpy(pc.fill_null(pc.not_equal(code, currency.upper()), False))
+                _tally(other_currencies, pc.filter(code, pa.array(other & keep)))
+                keep &= ~other
+            _tally(currencies, pc.filter(code, pa.array(keep)))
         if refunds is not None:
             refunded += int((as_numpy(refunds) & keep).sum())
         by_way: dict[str, list] = {}
@@ -141,6 +154,8 @@ def shape(
         duplicates=duplicates,
         refunded=refunded,
         keyed=keyed,
+        currencies=currencies,
+        other_currencies=other_currencies,
         keyed_by_email=tuple(
             label for label, p in zip(raw.labels, plans, strict=True) if p.key_by_email
         ),
@@ -156,6 +171,12 @@ def shape(
         kept = kept if raw.kept is None else raw.kept[kept]
     shaped_raw = replace(raw, tables=tuple(tables), kept=kept)
     return shaped_raw, report
+
+
+def _tally(counts: dict[str, int], codes: pa.ChunkedArray | pa.Array) -> None:
+    """Add each non-empty code's number of rows to `counts`."""
+    for item in pc.value_counts(pc.drop_null(codes)).to_pylist():  # one item per currency
+        counts[item["values"]] = counts.get(item["values"], 0) + int(item["counts"])
 
 
 def repeated_rows(table: pa.Table, numbers: np.ndarray) -> np.ndarray:

@@ -28,6 +28,8 @@ class Hint(StrEnum):
     OWN_ORDERS = "own-orders"  # the bundled sample was used; how to read one's own orders
     DELIMITER = "delimiter"  # the header decided the CSV delimiter; it can be given instead
     DATE_ORDER = "date-order"  # the order of day and month in dates can be given
+    CURRENCY = "currency"  # one currency of several can be kept
+    AS_OF = "as-of"  # the instant to look from can be given
     COLUMN = "column"  # a column mapping decides which header plays a role
     LINE_TOTALS = "line-totals"  # how a line-level file's total column is read can be given
 

@@ -50,3 +50,4 @@ class ExportOptions:
     columns: Mapping[str, str] = field(default_factory=dict)  # role -> header (--column)
     include_cancelled: bool = False
     line_totals: str | None = None  # LINE_SUM or LINE_ONCE; None: decided per file
+    currency: str | None = None  # keep the orders in this currency (a file may mix several)
