@@ -300,14 +300,14 @@ def _read_orders(
                 "in more than one file"
             )
         )
-    if overlaps.conflicts:
+    if overlaps.replaced:
         message = (
-            f"{count(overlaps.conflicts, 'order reference')} appear in more than one file "
-            f"with different contents (first: '{overlaps.first_conflict}')"
+            f"{count(overlaps.replaced, 'order')} of the same customer differ between files "
+            f"(first: '{overlaps.first_replaced}')"
         )
         if strict:
             raise InvalidInputError(message, hint=Hint.STRICT)
-        notices.append(Notice(f"warning: {message}; every copy is counted"))
+        notices.append(Notice(f"{message}; the latest file's copy counts"))
     return orders, currency or None
 
 

@@ -437,32 +437,27 @@ def cross(customers_by_id: dict[str, dict]):
 def customers_from_files(
     files: list[list[dict]], as_of_ms: int, t: Thresholds | None = None
 ) -> dict[str, dict]:
-    """Several files read as one table, except that an order from a later file that is a copy of
-    an order whose reference first appeared in an earlier file (the same reference, customer,
-    instant and total; customer details may differ) is not counted again. Rows inside one
-    file are folded into orders first (fold_lines)."""
+    """Several files read as one table. Rows inside one file are folded into orders first
+    (fold_lines). An order is its reference and its customer: copies of it in several files
+    that all have the same instant and total count once, as the first; copies that differ count
+    as the latest file's copy. The same reference for another customer is another order."""
     files = [fold_lines(rows) for rows in files]
-    first_file: dict[str, int] = {}
+    copies: dict[tuple, list[tuple[int, int, tuple]]] = {}
     for k, rows in enumerate(files):
-        for row in rows:
+        for i, row in enumerate(rows):
             if skip_reason(row) is None:
-                first_file.setdefault(clean(row["orderReference"]), k)
-    seen = set()
+                key = (clean(row["orderReference"]), clean(row["contactID"]))
+                value = (parse_instant(row["orderDate"]), parse_cents(row["total"]))
+                copies.setdefault(key, []).append((k, i, value))
+    keep = set()
+    for found in copies.values():
+        if len({value for _, _, value in found}) == 1:
+            keep.add(found[0][:2])
+        else:
+            keep.add(max(found)[:2])  # the latest file's copy
     counted = []
     for k, rows in enumerate(files):
-        for row in rows:
-            if skip_reason(row) is not None:
-                counted.append(row)  # skipped later anyway
-                continue
-            ref = clean(row["orderReference"])
-            key = (
-                ref,
-                clean(row["contactID"]),
-                parse_instant(row["orderDate"]),
-                parse_cents(row["total"]),
-            )
-            if key in seen and k > first_file[ref]:
-                continue
-            seen.add(key)
-            counted.append(row)
+        for i, row in enumerate(rows):
+            if skip_reason(row) is not None or (k, i) in keep:
+                counted.append(row)
     return customers(counted, as_of_ms, t, fold=False)

@@ -367,15 +367,30 @@ def test_overlapping_exports_count_each_order_once(cli: Cli, write_csv):
     assert "counted 1 order once that appeared identically in more than one file" in stderr
 
 
-def test_conflicting_copies_warn_or_fail_under_strict(cli: Cli, write_csv):
+def test_a_differing_copy_is_replaced_by_the_later_files_or_fails_under_strict(cli: Cli, write_csv):
+    """Issue 12 item 7: the same customer's order in two files, changed (a refund, say): the
+    later file's copy counts, once."""
     a = [order("c-1", AS_OF_MS - 5 * DAY, "10.00", "R1")]
     b = [order("c-1", AS_OF_MS - 5 * DAY, "12.00", "R1")]
     args = ("--orders", write_csv(a, "a.csv"), "--orders", write_csv(b, "b.csv"))
     got, stderr = customers_of(cli, *args)
-    assert summary(got["c-1"])[:2] == (2, "22.00")
-    assert "warning: 1 order reference appear in more than one file" in stderr
+    assert summary(got["c-1"])[:2] == (1, "12.00")
+    assert (
+        "1 order of the same customer differ between files (first: 'R1'); the latest file's "
+        "copy counts" in stderr
+    )
     strict = cli("list", *args, "--strict")
     assert strict.exit_code == 1 and "first: 'R1'" in strict.stderr
+
+
+def test_the_same_reference_for_another_customer_is_another_order(cli: Cli, write_csv):
+    """Two shops' exports both number their orders from #1001: no order is lost."""
+    a = [order("c-1", AS_OF_MS - 5 * DAY, "10.00", "#1001")]
+    b = [order("c-2", AS_OF_MS - 5 * DAY, "10.00", "#1001")]
+    got, stderr = customers_of(cli, "--orders", write_csv(a, "a.csv"), "--orders",
+                               write_csv(b, "b.csv"))  # fmt: skip
+    assert summary(got["c-1"])[:2] == summary(got["c-2"])[:2] == (1, "10.00")
+    assert "differ" not in stderr and "once" not in stderr
 
 
 def test_repeats_inside_one_file_are_duplicate_rows_not_overlaps(cli: Cli, write_csv):
