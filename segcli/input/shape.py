@@ -98,7 +98,8 @@ def shape(
             folded += int(later_rows.sum())
             keep &= ~later_rows
         else:
-            numbers = order_numbers(text_column(columns[ORDER_REFERENCE]))
+            columns[ORDER_REFERENCE] = text_column(columns[ORDER_REFERENCE])  # trimmed once
+            numbers = order_numbers(columns[ORDER_REFERENCE])
             if numbers is not None:
                 whole = read_all(k) if read_all is not None else pa.table(columns)
                 twins = repeated_rows(whole if whole.num_rows == table.num_rows else table, numbers)
