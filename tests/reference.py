@@ -203,6 +203,32 @@ def with_inferred_dates(rows: list[dict]) -> list[dict]:
     return out
 
 
+NOT_COUNTED = {"cancelled", "canceled", "voided", "refunded", "failed", "deleted", "draft", "trash"}
+_PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
+def counted_rows(rows: list[dict]) -> list[dict]:
+    """Rows whose `status` (if any; a `wc-` prefix ignored) is not one that does not count, each
+    with a `total` of quantity x unit price (exact, half away from zero) where it has none."""
+    out = []
+    for row in rows:
+        status = (clean(row.get("status")) or "").lower().removeprefix("wc-")
+        if status in NOT_COUNTED:
+            continue
+        if "total" not in row and "quantity" in row:
+            q, p = clean(row.get("quantity")), clean(row.get("unitPrice"))
+            if q is None or p is None:
+                total = ""
+            elif not (_PLAIN.fullmatch(q) and _PLAIN.fullmatch(p)):
+                total = "abc"
+            else:
+                product = (Decimal(q) * Decimal(p)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                total = format_cents(int(product * 100))
+            row = dict(row, total=total)
+        out.append(row)
+    return out
+
+
 def fold_lines(rows: list[dict], line_totals: str | None = None) -> list[dict]:
     """One file's rows as orders (SPEC §1, issue 12): rows identical in every column count once;
     rows sharing a reference are the lines of one order, which counts at its earliest line with
@@ -210,7 +236,9 @@ def fold_lines(rows: list[dict], line_totals: str | None = None) -> list[dict]:
     one total (`line_totals` 'sum' or 'once' says instead); an order with a skipped line, or whose
     lines name different customers, is skipped whole. Each order is its first line's row, with
     its instant and total rewritten; rows with no reference pass through (and are skipped)."""
-    rows = with_inferred_dates(rows)
+    if line_totals is None and rows and all("total" not in r and "quantity" in r for r in rows):
+        line_totals = "sum"  # quantity x unit price is a line's amount, unless the user says
+    rows = counted_rows(with_inferred_dates(rows))
     unique, seen = [], set()
     for row in rows:
         identity = tuple(sorted(row.items()))

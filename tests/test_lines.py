@@ -29,6 +29,7 @@ def line_files(draw) -> list[dict]:
     a line that cannot be read, and rows in any order."""
     rows = []
     repeat_totals = draw(st.booleans())  # the file's total column holds order totals
+    priced = draw(st.booleans())  # quantity and unit price instead of a total
     for k in range(draw(st.integers(1, 8))):
         contact = draw(st.sampled_from(["c-1", "c-2", " c-3 ", "C-1"]))
         order_total = draw(st.sampled_from(TOTALS))
@@ -49,6 +50,11 @@ def line_files(draw) -> list[dict]:
                 row["contactID"] = "c-9"  # a line naming another customer
             if draw(st.integers(0, 12)) == 0:
                 row["total"] = "abc"  # a line that cannot be read
+            if priced:
+                del row["total"]
+                row["quantity"] = draw(st.sampled_from(["1", "2", "-1", "0.5", "12", "", "x"]))
+                row["unitPrice"] = draw(st.sampled_from(["2.55", "0.005", "1666.67", "-3.1", "7"]))
+            row["status"] = draw(st.sampled_from(["paid"] * 8 + ["cancelled", "wc-Failed", ""]))
             rows.append(row)
             if draw(st.integers(0, 5)) == 0:
                 rows.append(dict(row))  # an exact duplicate row
@@ -56,7 +62,7 @@ def line_files(draw) -> list[dict]:
 
 
 def pipeline(rows: list[dict], **export) -> dict[str, dict] | None:
-    data = csv_text(rows, COLUMNS).encode("utf-8")
+    data = csv_text(rows, list(rows[0]) if rows else COLUMNS).encode("utf-8")
     inputs = api.Inputs(paths=("-",), stdin=io.BytesIO(data), export=ExportOptions(**export))
     try:
         return api_customers(inputs.paths, stdin=inputs.stdin, export=inputs.export)
