@@ -29,6 +29,8 @@ class Format(StrEnum):
 
 ListFormat = Format  # the formats of a command that prints customers: the same
 
+WIDTH_HINT = "widen the terminal or pick them with --columns"
+
 
 def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
     return replace(dialect, separator="\t") if fmt is Format.tsv else dialect
@@ -55,7 +57,10 @@ def print_list(
     page = result.frame
     match fmt:
         case ListFormat.table:
-            out.show(tables.list_table(page, result.total, result.offset, width=out.width))
+            table = tables.list_table(
+                page, result.total, result.offset, width=out.width, hint=WIDTH_HINT
+            )
+            out.show(table)
         case ListFormat.json if pretty:
             out.text(result.json_text(pretty=True))
         case ListFormat.json:
@@ -94,7 +99,11 @@ def print_breakdown(
 
     match fmt:
         case Format.table:
-            out.show(tables.breakdown_tables(result.tables, result.total, result.as_of_ms))
+            out.show(
+                tables.breakdown_tables(
+                    result.tables, result.total, result.as_of_ms, width=out.width
+                )
+            )
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv:
@@ -114,12 +123,15 @@ def print_matrix(
         case Format.table if result.movements is not None:
             since, until = result.fields["from"], result.fields["to"]
             title = f"Segment at {since} (rows) → at {until} (columns)"
-            out.show(tables.matrix_table(result.frame, title, "From \\ To", diagonal=True))
+            grid = tables.matrix_table(
+                result.frame, title, "From \\ To", diagonal=True, width=out.width
+            )
+            out.show(grid)
             out.show(tables.movements_table(result.movements, "Biggest movements"))
         case Format.table:
             when = format_instant(result.as_of_ms) if result.as_of_ms is not None else "now"
             title = f"Segment × purchase frequency — {result.total:,} customers as of {when}"
-            out.show(tables.matrix_table(result.frame, title, "Segment"))
+            out.show(tables.matrix_table(result.frame, title, "Segment", width=out.width))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv:
