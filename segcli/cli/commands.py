@@ -19,8 +19,10 @@ from segcli.cli.options import (
     shared_options,
 )
 from segcli.cli.output_options import (
+    ColumnsOpt,
     FormatOpt,
     ListFormatOpt,
+    parse_columns,
 )
 from segcli.cli.parsers import (
     choice,
@@ -42,13 +44,16 @@ from segcli.cli.printing import (
 from segcli.model.schema import (
     DEFAULT_SORT,
     DEFAULT_TABLE_ROWS,
+    DETAIL_COLUMNS,
     FREQUENCIES,
     LIST_DETAILS,
     NOT_YET,
+    RFM_COLUMNS,
     SEGMENTS,
     SORT_FIELDS,
 )
 from segcli.output.console import Output
+from segcli.output.fields import list_fields
 
 app = typer.Typer(
     name="segcli",
@@ -79,6 +84,12 @@ def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_ord
         )
     tell(out, loaded.notices)
     return loaded
+
+
+def details_for(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The customer details a list reads: those it shows by default, and any other that
+    `--columns` names (phone, accountName, accountCode), which a command may otherwise skip."""
+    return (*LIST_DETAILS, *(f for f in DETAIL_COLUMNS if f in fields and f not in LIST_DETAILS))
 
 
 def _version(value: bool) -> None:
@@ -160,6 +171,7 @@ def list_customers(
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
+    columns: ColumnsOpt = None,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """List customers, filtered and sorted."""
@@ -174,10 +186,11 @@ def list_customers(
         rfm_segments=tuple(rfm_labels(s) for s in rfm_segment or ()),
     )
     fmt = options.chosen(output_format)
+    fields = parse_columns(columns, list_fields(rfm=True), fmt)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, LIST_DETAILS)
+        loaded = _load(out, options, details_for(fields))
         result = api.customers(
             loaded,
             options.settings,
@@ -187,11 +200,11 @@ def list_customers(
             descending=descending,
             limit=limit if limit is not None else table_rows,
             offset=offset,
-            rfm=rfm_scores,
+            rfm=rfm_scores or bool(set(fields) & set(RFM_COLUMNS)),
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields)
 
     run(options.quiet, fmt.value, work)
 
@@ -321,15 +334,17 @@ def transitions_command(
     limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
     offset: Annotated[int, typer.Option(min=0, help="With --list: skip the first N.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
+    columns: ColumnsOpt = None,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """How customers moved between segments from one date to another."""
     pair = _movement(movement) if movement is not None else None
     fmt = options.chosen(output_format)
+    fields = parse_columns(columns, list_fields(rfm=False), fmt) if pair else ()
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, LIST_DETAILS if pair else (), keep_orders=True)
+        loaded = _load(out, options, details_for(fields) if pair else (), keep_orders=True)
         to = until if until is not None else options.as_of
         shown = limit if limit is not None else table_rows
         result = api.transitions(
@@ -348,7 +363,9 @@ def transitions_command(
         if isinstance(result, api.Matrix):
             print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
         else:
-            print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+            print_list(
+                out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
+            )
 
     run(options.quiet, fmt.value, work)
 

@@ -4,6 +4,7 @@ the test that renders every format, rather than falling through to another forma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
@@ -18,13 +19,14 @@ if TYPE_CHECKING:
 
 class Format(StrEnum):
     """What every command can print: a table for people, the API's JSON, or its records as JSON
-    lines, CSV or TSV."""
+    lines, CSV, TSV or a markdown pipe table."""
 
     table = "table"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
     tsv = "tsv"
+    markdown = "markdown"
 
 
 ListFormat = Format  # the formats of a command that prints customers: the same
@@ -37,28 +39,39 @@ def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
 
 
 def _records(out: Output, records: list[dict], fmt: Format, dialect: Dialect) -> None:
-    """A few records (categories, cells, one customer) as JSON lines, CSV or TSV."""
+    """A few records (categories, cells, one customer) as JSON lines, CSV, TSV or markdown."""
     import json
 
     from segcli.output.csv import records_csv
+    from segcli.output.markdown import records_markdown
 
     if fmt is Format.ndjson:
         lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
         out.text("".join(lines))
+    elif fmt is Format.markdown:
+        out.text(records_markdown(records))
     else:
         out.text(records_csv(records, _dialect(fmt, dialect)))
 
 
 def print_list(
-    out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bool, dialect: Dialect = CSV
+    out: Output,
+    result: CustomerList,
+    fmt: ListFormat,
+    *,
+    pretty: bool,
+    dialect: Dialect = CSV,
+    fields: Sequence[str] = (),
 ) -> None:
-    from segcli.output import csv, json, tables
+    """Customers in `fmt`; `fields` picks and orders the columns of a table, CSV, TSV or
+    markdown (JSON keeps the API's shape)."""
+    from segcli.output import csv, json, markdown, tables
 
     page = result.frame
     match fmt:
         case ListFormat.table:
             table = tables.list_table(
-                page, result.total, result.offset, width=out.width, hint=WIDTH_HINT
+                page, result.total, result.offset, width=out.width, fields=fields, hint=WIDTH_HINT
             )
             out.show(table)
         case ListFormat.json if pretty:
@@ -68,7 +81,9 @@ def print_list(
         case ListFormat.ndjson:
             out.write(json.list_ndjson_bytes(page))
         case ListFormat.csv | ListFormat.tsv:
-            out.text(csv.list_csv(page, _dialect(fmt, dialect)))
+            out.text(csv.list_csv(page, _dialect(fmt, dialect), fields=fields))
+        case ListFormat.markdown:
+            out.text(markdown.list_markdown(page, fields=fields))
         case _:
             assert_never(fmt)
 
@@ -76,7 +91,7 @@ def print_list(
 def print_customer(
     out: Output, result: Customer, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
-    from segcli.output import csv, tables
+    from segcli.output import csv, markdown, tables
     from segcli.output.values import SHOW_KEYS
 
     match fmt:
@@ -88,6 +103,8 @@ def print_customer(
             _records(out, result.records(), fmt, dialect)
         case Format.csv | Format.tsv:
             out.text(csv.list_csv(result.frame, _dialect(fmt, dialect), SHOW_KEYS))
+        case Format.markdown:
+            out.text(markdown.list_markdown(result.frame, SHOW_KEYS))
         case _:
             assert_never(fmt)
 
@@ -106,7 +123,7 @@ def print_breakdown(
             )
         case Format.json:
             out.text(result.json_text(pretty=pretty))
-        case Format.ndjson | Format.csv | Format.tsv:
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
             _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)
@@ -134,7 +151,7 @@ def print_matrix(
             out.show(tables.matrix_table(result.frame, title, "Segment", width=out.width))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
-        case Format.ndjson | Format.csv | Format.tsv:
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
             _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)

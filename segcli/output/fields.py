@@ -1,5 +1,6 @@
-"""The fields of a customer record that list output can show, by the API's names: which ones
-exist (for `--columns`), their table titles, and which stay longest on a narrow screen."""
+"""The fields of a customer record, by the API's names: their key order (SPEC §5), which ones
+list output can show (`--columns`), their table titles, and which stay longest on a narrow
+screen. Light on purpose (no pandas): the CLI checks `--columns` before any data is read."""
 
 from __future__ import annotations
 
@@ -23,7 +24,26 @@ from segcli.model.schema import (
     RFM_SEGMENT,
     SEGMENT,
 )
-from segcli.output.values import LAST_ORDER_DATE, METRIC_KEYS, SHOW_KEYS, TOTAL_SPEND
+
+TOTAL_SPEND = "totalSpend"
+
+LAST_ORDER_DATE = "lastOrderDate"
+
+# The customer API's key order (SPEC §5).
+LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
+
+SHOW_KEYS: tuple[str, ...] = (*LIST_KEYS, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
+
+METRIC_KEYS: tuple[str, ...] = (
+    ORDER_COUNT,
+    TOTAL_SPEND,
+    LAST_ORDER_DATE,
+    LAST_ORDER_REFERENCE,
+    SEGMENT,
+    LAST_ORDER_DAYS_AGO,
+    PURCHASE_FREQUENCY,
+)
+
 
 # Every field a customer record has, in the API's key order (the rfm fields with --rfm).
 RECORD_FIELDS: tuple[str, ...] = (*SHOW_KEYS, *METRIC_KEYS)
