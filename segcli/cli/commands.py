@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import housekeeping
+from segcli.cli import completion, housekeeping
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
@@ -58,7 +58,8 @@ from segcli.output.fields import list_fields
 app = typer.Typer(
     name="segcli",
     help="Customer intelligence from order exports: metrics, purchase cadence and segments.",
-    add_completion=False,
+    cls=housekeeping.Group,
+    add_completion=True,  # --install-completion / --show-completion; values: cli/completion.py
     pretty_exceptions_show_locals=False,  # locals hold customers' personal data
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -117,13 +118,14 @@ def main_options(
     housekeeping.help_without_a_command(ctx)
 
 
-@app.command("list")
+@app.command("list", cls=housekeeping.Command)
 @shared_options
 def list_customers(
     segment: Annotated[
         list[str] | None,
         typer.Option(
             parser=parse_segment,
+            autocompletion=completion.segments,
             metavar="SEGMENT",
             help=f"Only this segment (repeat for several): {', '.join(SEGMENTS)}.",
         ),
@@ -132,6 +134,7 @@ def list_customers(
         list[str] | None,
         typer.Option(
             parser=parse_frequency,
+            autocompletion=completion.frequencies,
             metavar="FREQUENCY",
             help=f"Only this purchase frequency (repeat for several): {', '.join(FREQUENCIES)}.",
         ),
@@ -151,6 +154,7 @@ def list_customers(
         list[str] | None,
         typer.Option(
             metavar="RFM_SEGMENT",
+            autocompletion=completion.rfm_segments,
             help="Only this RFM segment (repeat for several; implies --rfm).",
         ),
     ] = None,
@@ -158,6 +162,7 @@ def list_customers(
         str,
         typer.Option(
             parser=parse_sort_field,
+            autocompletion=completion.sort_fields,
             metavar="FIELD",
             help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
         ),
@@ -209,7 +214,7 @@ def list_customers(
     run(options.quiet, fmt.value, work)
 
 
-@app.command()
+@app.command(cls=housekeeping.Command)
 @shared_options
 def show(
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The customer's id.")],
@@ -229,7 +234,7 @@ def show(
     run(options.quiet, fmt.value, work)
 
 
-@app.command()
+@app.command(cls=housekeeping.Command)
 @shared_options
 def breakdown(
     by: Annotated[
@@ -264,7 +269,7 @@ def breakdown(
     run(options.quiet, fmt.value, work)
 
 
-@app.command("rfm")
+@app.command("rfm", cls=housekeeping.Command)
 @shared_options
 def rfm_command(
     output_format: FormatOpt = Format.table,
@@ -299,7 +304,7 @@ def _movement(value: str) -> tuple[str, str]:
         raise typer.BadParameter(exc.message, param_hint="'--list'") from None
 
 
-@app.command("transitions")
+@app.command("transitions", cls=housekeeping.Command)
 @shared_options
 def transitions_command(
     since: Annotated[
@@ -326,7 +331,12 @@ def transitions_command(
     ] = None,
     sort: Annotated[
         str,
-        typer.Option(parser=parse_sort_field, metavar="FIELD", help="With --list: sort by FIELD."),
+        typer.Option(
+            parser=parse_sort_field,
+            autocompletion=completion.sort_fields,
+            metavar="FIELD",
+            help="With --list: sort by FIELD.",
+        ),
     ] = DEFAULT_SORT,
     descending: Annotated[
         bool, typer.Option("--desc/--asc", metavar="", help="Sort direction.")

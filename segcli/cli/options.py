@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from segcli import api
+from segcli.cli import completion
 from segcli.cli.output_options import (
     BomOpt,
     CsvOpt,
@@ -109,6 +110,7 @@ PresetOpt = Annotated[
     Preset | None,
     typer.Option(
         parser=enum_choice("preset", Preset),
+        autocompletion=completion.presets,
         metavar="|".join(Preset),
         help="Read a shop's own export (detected from the header when not given).",
         rich_help_panel=_READING,

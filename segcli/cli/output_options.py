@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from segcli.cli import completion
 from segcli.cli.parsers import enum_choice
 from segcli.cli.printing import Format, ListFormat
 
@@ -67,6 +68,7 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         parser=enum_choice("format", Format),
+        autocompletion=completion.formats,
         metavar="|".join(Format),
         help="Output format (any case).",
     ),
@@ -78,6 +80,7 @@ ListFormatOpt = Annotated[
         "--format",
         "-f",
         parser=enum_choice("format", ListFormat),
+        autocompletion=completion.formats,
         metavar="|".join(ListFormat),
         help="Output format (any case).",
     ),
