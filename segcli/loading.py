@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,6 +43,7 @@ from segcli.model.schema import (
     format_instant,
 )
 from segcli.model.settings import Settings
+from segcli.model.timings import NO_TIMINGS, Timings
 
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
@@ -74,6 +75,7 @@ class Loaded:
     aggregate: pd.DataFrame | None = None  # metrics.per_customer over every order
     newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
     latest: bool = True  # whether customers need their latest reference and details
+    timings: Timings = field(default=NO_TIMINGS, compare=False, repr=False)  # stages to time
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
@@ -103,6 +105,7 @@ def load_orders(
     as_of_ms: int | None = None,
     rejects_path: str | Path | None = None,
     delimiter: str | None = None,
+    timings: Timings = NO_TIMINGS,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -143,11 +146,13 @@ def load_orders(
             "export": repr(export_options),
             "parse": repr(parse_options),
         }
-        key = cache.key_for(found, options)
+        with timings.stage("read cache"):  # identifying the inputs is part of it
+            key = cache.key_for(found, options)
     cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
+        with timings.stage("read cache"):
+            found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
         if found_entry.problem is not None:
             cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
         entry = found_entry.entry
@@ -159,6 +164,7 @@ def load_orders(
                 contacts,
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
+                timings=timings,
             )
             if cached.serves(cached.as_of(as_of_ms)):
                 return cached
@@ -168,7 +174,15 @@ def load_orders(
     said = len(notices)
     try:
         orders = _read_orders(
-            found, notices, export_options, parse_options, strict, details, progress, rejects_path
+            found,
+            notices,
+            export_options,
+            parse_options,
+            strict,
+            details,
+            progress,
+            rejects_path,
+            timings,
         )
     except SegcliError:
         if key is None or tuple(details) == tuple(asked):
@@ -180,20 +194,42 @@ def load_orders(
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
         orders = _read_orders(
-            found, notices, export_options, parse_options, strict, details, progress, rejects_path
+            found,
+            notices,
+            export_options,
+            parse_options,
+            strict,
+            details,
+            progress,
+            rejects_path,
+            timings,
         )
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
     if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
-        return Loaded(orders, tuple(notices), default_as_of_ms, contacts, latest=bool(details))
-    aggregate = metrics.per_customer(orders)
+        return Loaded(
+            orders,
+            tuple(notices),
+            default_as_of_ms,
+            contacts,
+            latest=bool(details),
+            timings=timings,
+        )
+    with timings.stage("aggregate"):
+        aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
     labels = [s.label for s in found]
     cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
-        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
+        orders,
+        tuple(notices),
+        default_as_of_ms,
+        contacts,
+        aggregate=aggregate,
+        newest_ms=newest,
+        timings=timings,
     )
 
 
@@ -206,6 +242,7 @@ def _read_orders(
     details: Collection[str],
     progress: Progress | None,
     rejects_path: str | Path | None = None,
+    timings: Timings = NO_TIMINGS,
 ) -> pa.Table:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
     `notices`; with `rejects_path`, write every skipped row there."""
@@ -216,14 +253,16 @@ def _read_orders(
     for source, columns in zip(found, full, strict=True):  # every mapped column, read or not,
         readers.check_types(source, columns.mapping)  # so that the answer never depends on it
     plans = [p.reading(details) for p in full]
-    raw = readers.read_orders(
-        found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
-    )
+    with timings.stage("read"):
+        raw = readers.read_orders(
+            found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
+        )
     if progress is not None:
         progress("parsing orders", len(found), len(found) + 1)
-    raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
-    notices.extend(_shape_notices(shaped))
-    orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
+    with timings.stage("parse"):
+        raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
+        notices.extend(_shape_notices(shaped))
+        orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
     if rejects_path is not None:  # written before any error below, --strict's included
         rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
         rejects.write(rejected, str(rejects_path))
@@ -375,7 +414,9 @@ def classify_at(
     else:
         if loaded.orders is None:
             raise ValueError("the orders were not loaded: an earlier as-of needs them")
-        orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
+        with loaded.timings.stage("aggregate"):
+            orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
+            per_customer = metrics.per_customer(orders, latest=loaded.latest)
         if excluded:
             notices.append(
                 Notice(
@@ -383,7 +424,6 @@ def classify_at(
                     f"{format_instant(as_of_ms)}"
                 )
             )
-        per_customer = metrics.per_customer(orders, latest=loaded.latest)
     if loaded.contacts is not None:
         per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
         if without:
@@ -393,5 +433,6 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
-    table = segments.classify(per_customer, as_of_ms, settings or Settings())
+    with loaded.timings.stage("classify"):
+        table = segments.classify(per_customer, as_of_ms, settings or Settings())
     return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))

@@ -82,6 +82,7 @@ def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_ord
             as_of=options.as_of,
             keep_orders=keep_orders,
             progress=progress,
+            timings=options.timings if options.timings.enabled else None,
         )
     tell(out, loaded.notices)
     return loaded
@@ -209,9 +210,12 @@ def list_customers(
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields)
+        with options.timings.stage("render"):
+            print_list(
+                out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
+            )
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 @app.command(cls=housekeeping.Command)
@@ -229,9 +233,10 @@ def show(
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 @app.command(cls=housekeeping.Command)
@@ -261,12 +266,13 @@ def breakdown(
         result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        if isinstance(result, api.Matrix):
-            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
-        else:
-            print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            if isinstance(result, api.Matrix):
+                print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+            else:
+                print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 @app.command("rfm", cls=housekeeping.Command)
@@ -283,9 +289,10 @@ def rfm_command(
         result = api.rfm(loaded, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 _from_segment = choice("segment", (*SEGMENTS, NOT_YET))
@@ -370,14 +377,15 @@ def transitions_command(
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        if isinstance(result, api.Matrix):
-            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
-        else:
-            print_list(
-                out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
-            )
+        with options.timings.stage("render"):
+            if isinstance(result, api.Matrix):
+                print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+            else:
+                print_list(
+                    out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
+                )
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from segcli.cli.output_options import (
     PrettyOpt,
     QuietOpt,
     TsvOpt,
+    VerboseOpt,
     shortcut_format,
 )
 from segcli.cli.parsers import (
@@ -50,6 +51,7 @@ from segcli.model.options import (
     ParseOptions,
 )
 from segcli.model.settings import Settings
+from segcli.model.timings import NO_TIMINGS, Timings
 from segcli.output.dialect import CSV, Dialect
 
 
@@ -316,6 +318,7 @@ class Options:
     resolved: api.Resolved
     shortcut: Format | None = None  # --json, --nl, --csv or --tsv
     dialect: Dialect = CSV
+    timings: Timings = NO_TIMINGS  # --verbose: filled as the stages run
 
     @property
     def settings(self) -> Settings:
@@ -335,6 +338,7 @@ def shared_options_from_flags(
     tabs: TabsOpt = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
     pretty: PrettyOpt = False,
     as_json: JsonOpt = False,
     as_lines: LinesOpt = False,
@@ -413,6 +417,7 @@ def shared_options_from_flags(
         resolved=resolved,
         shortcut=shortcut_format(as_json, as_lines, as_csv, as_tsv),
         dialect=Dialect(headers=headers, bom=bom, guard=formula_guard),
+        timings=Timings() if verbose else NO_TIMINGS,
     )
 
 

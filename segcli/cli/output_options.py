@@ -13,6 +13,17 @@ from segcli.cli.printing import Format, ListFormat
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
 
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        metavar="",
+        help="Show on stderr how long each stage took (import, read, parse, aggregate, "
+        "classify, select, render).",
+    ),
+]
+
 PrettyOpt = Annotated[bool, typer.Option("--pretty", metavar="", help="Indent JSON output.")]
 
 _OUTPUT = "Output"

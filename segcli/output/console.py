@@ -130,6 +130,10 @@ class Output:
         if not self.quiet:
             self.stderr.print(Text(shown(message), style="dim"))
 
+    def verbose(self, message: str) -> None:
+        """What --verbose asked for: on stderr, even under --quiet."""
+        self.stderr.print(Text(shown(message), style="dim"))
+
     def error(self, message: str) -> None:
         self.stderr.print(Text(f"error: {shown(message)}", style="bold red"))
 
