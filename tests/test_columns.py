@@ -112,6 +112,14 @@ def test_bad_columns_are_usage_errors(cli: Cli, args, message):
     assert result.exit_code == 2 and message in said(result)
 
 
+def test_transitions_pick_the_columns_of_their_list(cli: Cli):
+    moved = ("transitions", *ON_FIXTURE, "--from", "2025-07-01")
+    listed = cli(*moved, "--list", "Active:Dormant", "--csv", "-c", "contactID,phone")
+    assert listed.exit_code == 0 and listed.stdout.splitlines()[0] == "contactID,phone"
+    matrix = cli(*moved, "-c", "contactID")
+    assert matrix.exit_code == 2 and "picks the columns of --list" in said(matrix)
+
+
 def test_columns_read_the_details_they_name_cold_and_warm(cli: Cli, write_csv):
     """A list reads only the details it shows; --columns asks for phone and account fields,
     whether the cache already holds them or not."""

@@ -167,6 +167,25 @@ def test_rfm_and_transitions_keep_counts_whole(width):
     assert_tidy(moves, width)
 
 
+def test_list_titles_are_whole_too():
+    table = piped("list", "--rfm", "--limit", "3", "-q", columns=80)
+    assert header(table)[-3:] == ["RFM", "RFM", "segment"] and "…" not in table.splitlines()[0]
+
+
+@pytest.mark.parametrize("width", [100, 50])
+def test_show_folds_text_and_keeps_numbers_and_dates_whole(width):
+    table = piped("show", "c-1018", "-q", columns=width)
+    record = as_json("show", "c-1018", "-q")["data"]
+    metrics = record["metrics"]
+    for value in (metrics["lastOrderDate"], metrics["lastOrderReference"], "37,251.50", "147"):
+        assert value in table
+    joined = re.sub(r"\n {27}", "", table)  # a folded value's lines, joined back
+    assert record["email"] in joined  # folded, not cut
+    assert record["company"].replace(" ", "") in joined.replace(" ", "")  # wrapped at a space
+    assert ("\n" + " " * 27 in table) == (width < 60)  # folded only when narrow
+    assert_tidy(table, max(width, 51))  # 51: labels and an instant can be no narrower
+
+
 def test_a_dumb_terminal_is_as_wide_as_it_is():
     """Rich takes TERM=dumb to be 80 columns; the pty is 60 (and COLUMNS still wins)."""
     dumb = in_pty("list", *ON_SHOPIFY, columns=60, TERM="dumb")

@@ -357,7 +357,9 @@ def transitions_command(
     """How customers moved between segments from one date to another."""
     pair = _movement(movement) if movement is not None else None
     fmt = options.chosen(output_format)
-    fields = parse_columns(columns, list_fields(rfm=False), fmt) if pair else ()
+    if columns is not None and not pair:
+        raise typer.BadParameter("picks the columns of --list", param_hint="'--columns'")
+    fields = parse_columns(columns, list_fields(rfm=False), fmt)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:

@@ -96,7 +96,7 @@ def print_customer(
 
     match fmt:
         case Format.table:
-            out.show(tables.show_table(result.frame))
+            out.show(tables.show_table(result.frame, width=out.width))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson:

@@ -29,11 +29,14 @@ def widest(cells: Iterable[str]) -> int:
     return max((len(c) for c in cells), default=0)
 
 
-def whole(key: str, cells: Sequence[str], title: str, priority: int) -> Column:
-    """A column never cut: as wide as its widest cell; its title may wrap at spaces."""
+def whole(
+    key: str, cells: Sequence[str], title: str, priority: int, *, title_wraps: bool = True
+) -> Column:
+    """A column never cut: as wide as its widest cell, and its title (which may wrap at spaces,
+    in a table whose titles wrap)."""
     cells_width = widest(cells)
     natural = max(cells_width, len(title))
-    minimum = max(cells_width, widest(title.split()))
+    minimum = max(cells_width, widest(title.split()) if title_wraps else len(title))
     return Column(key, natural, minimum, priority)
 
 

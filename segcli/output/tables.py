@@ -125,10 +125,10 @@ def list_table(
         titles[NAME] = "Customer"
         names = page[NAME].fillna(page[COMPANY]) if COMPANY in page else page[NAME]
         columns[NAME] = shown_column(names).fillna("—").to_numpy()
-    needs = [
-        (fit.text if field in TEXT_FIELDS else fit.whole)(
-            field, list(cells), titles[field], LIST_PRIORITY[field]
-        )
+    needs = [  # a title on one line: never cut either
+        fit.text(field, list(cells), titles[field], LIST_PRIORITY[field])
+        if field in TEXT_FIELDS
+        else fit.whole(field, list(cells), titles[field], LIST_PRIORITY[field], title_wraps=False)
         for field, cells in columns.items()
     ]
     widths, hidden = fit.fit(needs, width or 10**6, gap=COLUMN_GAP)
@@ -164,9 +164,13 @@ def _showing(shown: int, total: int, offset: int) -> str:
     return f"showing {offset + 1:,}–{offset + shown:,} of {total:,}"
 
 
-def show_table(customer: pd.DataFrame) -> Table:
+SHOW_EDGES = 8  # the show grid pads each of its two columns by 2 on both sides
+
+
+def show_table(customer: pd.DataFrame, *, width: int | None = None) -> Table:
     """One customer's details and metrics as a two-column grid. The value column is never
-    narrower than its numbers and dates; a long text value (an email) folds onto more lines."""
+    narrower than its numbers and dates; in a narrow `width`, a long text value (an email)
+    folds onto more lines."""
     row = api_frame(customer, SHOW_KEYS).iloc[0]
     first_ms = customer[FIRST_ORDER_MS].iloc[0]
     first = None if pd.isna(first_ms) else format_instant(int(first_ms))
@@ -194,9 +198,11 @@ def show_table(customer: pd.DataFrame) -> Table:
         for key in labels
     }
     whole = fit.widest(cells[key] for key in labels if key not in TEXT_FIELDS)
+    label_width = fit.widest(labels.values())
+    room = (width or 10**6) - label_width - SHOW_EDGES
     table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True, min_width=fit.widest(labels.values()))
-    table.add_column(min_width=whole, overflow="fold")
+    table.add_column(style="bold", no_wrap=True, width=label_width)
+    table.add_column(width=max(whole, min(fit.widest(cells.values()), room)), overflow="fold")
     for key, label in labels.items():
         table.add_row(label, _segment_text(cells[key]) if key == SEGMENT else Text(cells[key]))
     return table
