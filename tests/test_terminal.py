@@ -217,3 +217,31 @@ def test_fit_hides_the_lowest_priority_and_never_narrows_a_whole_column():
     assert fit.fit(columns, 30, gap=2) == ({"name": 8, "spend": 8, "date": 10}, [])
     assert fit.fit(columns, 25, gap=2) == ({"name": 15, "spend": 8}, ["date"])
     assert fit.fit(columns, 5, gap=2) == ({"name": 8}, ["spend", "date"])
+
+
+def test_wide_characters_count_as_two_columns(write_csv, tmp_path):
+    """A name in CJK takes two columns a character; a custom RFM segment name in it is kept
+    whole (the widths come from what the terminal draws, not from the number of characters)."""
+    from helpers import order
+    from rich.cells import cell_len
+
+    path = write_csv(
+        [
+            order("c-1", 1_760_000_000_000, "1234567.89", name="日本橋の喫茶店カフェ・ド・パリ"),
+            order("c-2", 1_759_000_000_000, "12.00", name="Ｆｕｌｌ Ｗｉｄｔｈ Ｂａｋｅｒｙ"),
+        ]
+    )
+    config = tmp_path / "rfm.toml"
+    config.write_text(
+        '[[rfm-segments]]\nname = "常連のお客様"\nrecency = [1, 5]\nfrequency = [1, 5]\n'
+        "monetary = [1, 5]\n",
+        encoding="utf-8",
+    )
+    args = ("--orders", str(path), "--as-of", "2025-10-23", "--config", str(config), "-q")
+    for width in (80, 60):
+        table = piped("list", *args, "-c", "name,totalSpend,rfmSegment,segment", columns=width)
+        assert "1,234,567.89" in table and "常連のお客様" in table
+        assert all(cell_len(line) <= width for line in table.splitlines())
+        assert "hidden" not in table
+    rfm = piped("rfm", *args, columns=60)
+    assert "常連のお客様" in rfm and all(cell_len(line) <= 60 for line in rfm.splitlines())

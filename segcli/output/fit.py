@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 TEXT_MIN_WIDTH = 8  # a text column narrower than this says little; below it, columns leave
 
 
@@ -24,9 +26,24 @@ class Column:
     priority: int
 
 
+# Characters a terminal draws two columns wide (CJK, Hangul, full-width forms, emoji) and those
+# it draws over the previous one (combining marks): close to Rich's cell widths, without Rich.
+WIDE = (
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+    "\U0001f300-\U0001f64f\U0001f900-\U0001f9ff\U00020000-\U0003fffd]"
+)
+ZERO_WIDTH = "[\u0300-\u036f\u200b-\u200f]"
+
+
 def widest(cells: Iterable[str]) -> int:
-    """The widest of some cells, in characters (0 for none)."""
-    return max((len(c) for c in cells), default=0)
+    """The widest of some cells, in terminal columns (0 for none), column by column rather
+    than cell by cell."""
+    text = pd.Series(list(cells), dtype="str")
+    if text.empty:
+        return 0
+    width = text.str.len() + text.str.count(WIDE) - text.str.count(ZERO_WIDTH)
+    return int(width.max())
 
 
 def whole(
@@ -35,14 +52,14 @@ def whole(
     """A column never cut: as wide as its widest cell, and its title (which may wrap at spaces,
     in a table whose titles wrap)."""
     cells_width = widest(cells)
-    natural = max(cells_width, len(title))
-    minimum = max(cells_width, widest(title.split()) if title_wraps else len(title))
+    natural = max(cells_width, widest([title]))
+    minimum = max(cells_width, widest(title.split()) if title_wraps else natural)
     return Column(key, natural, minimum, priority)
 
 
 def text(key: str, cells: Sequence[str], title: str, priority: int) -> Column:
     """A text column, which may shrink to TEXT_MIN_WIDTH (or less, when it is narrower)."""
-    natural = max(widest(cells), len(title))
+    natural = max(widest(cells), widest([title]))
     return Column(key, natural, min(natural, TEXT_MIN_WIDTH), priority)
 
 
