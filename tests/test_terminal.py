@@ -1,5 +1,6 @@
 """Tables on real terminals: the installed `segcli` run as a subprocess, at a width set by
-COLUMNS or by a pseudo-terminal (pty), with and without TERM=dumb and colour. Numbers, dates
+COLUMNS or by a pseudo-terminal (pty), with and without TERM=dumb and colour (and, for the many
+widths of the other tables, the same Output run in-process). Numbers, dates
 and category names are never cut; text gives way first, then whole columns, and the table says
 which; no line ends in spaces."""
 
@@ -19,7 +20,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import CLI_ENV
+from typer.testing import CliRunner
 
+from segcli.cli import app
 from segcli.output import fit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +47,7 @@ def environment(**env: str) -> dict[str, str]:
 
 
 def piped(*args: str, columns: int, **env: str) -> str:
-    """segcli's stdout through a pipe, with COLUMNS set."""
+    """The installed segcli's stdout through a pipe, with COLUMNS set."""
     done = subprocess.run(
         [SEGCLI, *args],
         stdin=subprocess.DEVNULL,
@@ -52,6 +56,14 @@ def piped(*args: str, columns: int, **env: str) -> str:
         env=environment(COLUMNS=str(columns), NO_COLOR="1", **env),
         check=True,
     )
+    return done.stdout
+
+
+def at_width(*args: str, columns: int) -> str:
+    """segcli's stdout with COLUMNS set, run in-process (the same Output, without starting a
+    Python per table; `piped` and `in_pty` run the installed command)."""
+    done = CliRunner().invoke(app, list(args), env={**CLI_ENV, "COLUMNS": str(columns)})
+    assert done.exit_code == 0, done.stderr
     return done.stdout
 
 
@@ -84,7 +96,7 @@ def in_pty(*args: str, columns: int, **env: str) -> str:
 @functools.cache
 def as_json(*args: str) -> dict:
     """A command's JSON document (asked once per test run)."""
-    return json.loads(piped(*args, "--format", "json", columns=200))
+    return json.loads(at_width(*args, "--format", "json", columns=200))
 
 
 def spends(*args: str) -> list[str]:
@@ -131,8 +143,8 @@ def test_the_shopify_list_keeps_every_number_whole(width, shown, hidden):
 
 
 def test_text_columns_give_way_before_numbers():
-    wide = piped("list", *ON_SHOPIFY, columns=100)
-    narrow = piped("list", *ON_SHOPIFY, columns=80)
+    wide = at_width("list", *ON_SHOPIFY, columns=100)
+    narrow = at_width("list", *ON_SHOPIFY, columns=80)
     assert "bob@sourdoughco.example" in wide
     assert "bob@sourd…" in narrow  # the id shrank ...
     assert "Occasional" in narrow and "2025-10-19" in narrow  # ... the rest did not
@@ -140,7 +152,7 @@ def test_text_columns_give_way_before_numbers():
 
 @pytest.mark.parametrize("width", [80, 66, 65, 50])
 def test_breakdown_keeps_every_amount_whole(width):
-    table = piped("breakdown", "-q", columns=width)
+    table = at_width("breakdown", "-q", columns=width)
     document = as_json("breakdown", "-q")
     for by in document["data"].values():
         for category, row in by.items():
@@ -157,24 +169,24 @@ def test_breakdown_keeps_every_amount_whole(width):
 
 @pytest.mark.parametrize("width", [80, 50])
 def test_rfm_and_transitions_keep_counts_whole(width):
-    rfm = piped("rfm", "-q", columns=width)
+    rfm = at_width("rfm", "-q", columns=width)
     counts = as_json("rfm", "-q")["data"]["rfmSegment"]
     for name, row in counts.items():
         assert re.search(rf"{re.escape(name)}\s+│\s+{row['count']:,} │", rfm)
     assert_tidy(rfm, width)
-    moves = piped("transitions", "--from", "2025-07-01", "-q", columns=width)
+    moves = at_width("transitions", "--from", "2025-07-01", "-q", columns=width)
     assert re.search(r"Active\s+│\s+11 │\s+84 │\s+0 │\s+30 │\s+125 │", moves)
     assert_tidy(moves, width)
 
 
 def test_list_titles_are_whole_too():
-    table = piped("list", "--rfm", "--limit", "3", "-q", columns=80)
+    table = at_width("list", "--rfm", "--limit", "3", "-q", columns=80)
     assert header(table)[-3:] == ["RFM", "RFM", "segment"] and "…" not in table.splitlines()[0]
 
 
 @pytest.mark.parametrize("width", [100, 50])
 def test_show_folds_text_and_keeps_numbers_and_dates_whole(width):
-    table = piped("show", "c-1018", "-q", columns=width)
+    table = at_width("show", "c-1018", "-q", columns=width)
     record = as_json("show", "c-1018", "-q")["data"]
     metrics = record["metrics"]
     for value in (metrics["lastOrderDate"], metrics["lastOrderReference"], "37,251.50", "147"):
@@ -239,9 +251,9 @@ def test_wide_characters_count_as_two_columns(write_csv, tmp_path):
     )
     args = ("--orders", str(path), "--as-of", "2025-10-23", "--config", str(config), "-q")
     for width in (80, 60):
-        table = piped("list", *args, "-c", "name,totalSpend,rfmSegment,segment", columns=width)
+        table = at_width("list", *args, "-c", "name,totalSpend,rfmSegment,segment", columns=width)
         assert "1,234,567.89" in table and "常連のお客様" in table
         assert all(cell_len(line) <= width for line in table.splitlines())
         assert "hidden" not in table
-    rfm = piped("rfm", *args, columns=60)
+    rfm = at_width("rfm", *args, columns=60)
     assert "常連のお客様" in rfm and all(cell_len(line) <= 60 for line in rfm.splitlines())
