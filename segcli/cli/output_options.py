@@ -10,6 +10,8 @@ import typer
 from segcli.cli import completion
 from segcli.cli.parsers import enum_choice
 from segcli.cli.printing import Format, ListFormat
+from segcli.model.schema import RFM_COLUMNS
+from segcli.output.fields import RECORD_FIELDS
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
 
@@ -115,10 +117,8 @@ ColumnsOpt = Annotated[
         "--columns",
         "-c",
         metavar="FIELD,...",
-        help="Table, CSV, TSV or markdown: these fields, in this order (contactID, name, email, "
-        "company, phone, accountName, accountCode, orderCount, totalSpend, lastOrderDate, "
-        "lastOrderReference, segment, lastOrderDaysAgo, purchaseFrequency; rfmRecency, "
-        "rfmFrequency, rfmMonetary, rfmScore, rfmSegment imply --rfm). Not with JSON.",
+        help=f"Table, CSV, TSV or markdown: these fields, in this order ({', '.join(RECORD_FIELDS)}"
+        f"; {', '.join(RFM_COLUMNS)} imply --rfm). Not with JSON.",
         rich_help_panel=_OUTPUT,
     ),
 ]
