@@ -187,7 +187,7 @@ def customers(
         page, total = select.select(
             frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
         )
-    return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices)
+    return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices, at.meta)
 
 
 def customer(
@@ -199,7 +199,8 @@ def customer(
 
     settings = settings or Settings()
     at = _classify(loaded, settings, as_of)
-    return Customer(select.find(at.customers, contact_id), at.as_of_ms, settings, at.notices)
+    found = select.find(at.customers, contact_id)
+    return Customer(found, at.as_of_ms, settings, at.notices, at.meta)
 
 
 def breakdown(
@@ -228,12 +229,13 @@ def breakdown(
             settings,
             as_of_ms=at.as_of_ms,
             notices=at.notices,
+            meta=at.meta,
         )
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
-    return Breakdown(tables, len(frame), at.as_of_ms, settings, at.notices)
+    return Breakdown(tables, len(frame), at.as_of_ms, settings, at.notices, at.meta)
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
@@ -248,7 +250,7 @@ def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) ->
     at = _classify(loaded, settings, as_of)
     scored = rfm_stage.score(at.customers, settings)
     table = summary.counts_by(scored, RFM_SEGMENT, settings.rfm_labels(), name="rfm")
-    return Breakdown({"rfm": table}, len(scored), at.as_of_ms, settings, at.notices)
+    return Breakdown({"rfm": table}, len(scored), at.as_of_ms, settings, at.notices, at.meta)
 
 
 def transitions(
@@ -285,7 +287,7 @@ def transitions(
         page, total = select.select(
             chosen, select.Filters(), sort=sort, descending=descending, limit=limit, offset=offset
         )
-        return CustomerList(page, total, after.as_of_ms, settings, offset, notices)
+        return CustomerList(page, total, after.as_of_ms, settings, offset, notices, after.meta)
     table = moves.matrix(before.customers, after.customers)
     dates = {"from": format_instant(since_ms), "to": format_instant(after.as_of_ms)}
     return Matrix(
@@ -296,6 +298,7 @@ def transitions(
         fields=dates,
         movements=moves.movements(table),
         notices=notices,
+        meta=after.meta,
     )
 
 

@@ -61,7 +61,7 @@ CHECKSUM = "sha256"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
 FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
 FILE_MODE = 0o600
-FORMAT = 3  # bump when what an entry holds changes
+FORMAT = 4  # bump when what an entry holds changes (4: orders folded from their lines)
 DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
 _META_KEY = b"segcli"
@@ -78,6 +78,7 @@ class Entry:
     newest_ms: int | None  # the newest order's instant (None: no orders)
     notices: tuple[Notice, ...]  # what loading said, said again when the entry is used
     default_as_of_ms: int | None  # the bundled sample's snapshot, else None
+    currency: str | None = None  # the orders' currency code, where known
 
 
 def directory(env: Mapping[str, str] | None = None) -> Path:
@@ -214,6 +215,7 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
         newest_ms=meta["newest_ms"],
         notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
         default_as_of_ms=meta["default_as_of_ms"],
+        currency=meta.get("currency"),
     )
 
 
@@ -237,6 +239,7 @@ def write(
         "newest_ms": entry.newest_ms,
         "notices": [[n.text, n.hint and n.hint.value] for n in entry.notices],
         "default_as_of_ms": entry.default_as_of_ms,
+        "currency": entry.currency,
         "inputs": list(inputs),
         "created": time.strftime(TIME_FORMAT, time.gmtime()),
         "built_from": key.built_from,

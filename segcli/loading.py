@@ -6,9 +6,10 @@ per-customer aggregate from the cache; then the cut at an as-of instant and clas
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,30 +17,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import cache
+from segcli import cache, reports
 from segcli.core import metrics, normalise, segments
-from segcli.core.instants import parse_instant
+from segcli.core.instants import infer_date_order, parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import readers, rejects, sources
 from segcli.input.headers import match_columns
-from segcli.input.plan import Plan, plan, read_as
-from segcli.input.shape import ShapeReport, shape
+from segcli.input.plan import plan, read_as
+from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, SegcliError, UsageError
 from segcli.model.notices import Notice, count
-from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.options import (
+    DAY_FIRST,
+    DEFAULT_ENCODING,
+    LINE_SUM,
+    ExportOptions,
+    ParseOptions,
+)
 from segcli.model.schema import (
     CONTACT_ID,
     DAY_MS,
     DETAIL_COLUMNS,
-    EMAIL,
     LAST_ORDER_REFERENCE,
     ORDER_DATE,
     ORDER_MS,
-    ORDER_REFERENCE,
-    TOTAL,
     format_instant,
 )
 from segcli.model.settings import Settings
@@ -75,6 +79,7 @@ class Loaded:
     aggregate: pd.DataFrame | None = None  # metrics.per_customer over every order
     newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
     latest: bool = True  # whether customers need their latest reference and details
+    currency: str | None = None  # the orders' currency code, where known
     timings: Timings = field(default=NO_TIMINGS, compare=False, repr=False)  # stages to time
 
     def serves(self, as_of_ms: int) -> bool:
@@ -164,6 +169,7 @@ def load_orders(
                 contacts,
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
+                currency=entry.currency,
                 timings=timings,
             )
             if cached.serves(cached.as_of(as_of_ms)):
@@ -171,19 +177,20 @@ def load_orders(
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
     memory.hand_back(at_once=bool(details))
+    read = functools.partial(  # read(details): the orders, with those customer details
+        _read_orders,
+        found,
+        notices,
+        export_options,
+        parse_options,
+        strict,
+        progress=progress,
+        rejects_path=rejects_path,
+        timings=timings,
+    )
     said = len(notices)
     try:
-        orders = _read_orders(
-            found,
-            notices,
-            export_options,
-            parse_options,
-            strict,
-            details,
-            progress,
-            rejects_path,
-            timings,
-        )
+        orders, currency = read(details)
     except SegcliError:
         if key is None or tuple(details) == tuple(asked):
             raise
@@ -193,17 +200,7 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders = _read_orders(
-            found,
-            notices,
-            export_options,
-            parse_options,
-            strict,
-            details,
-            progress,
-            rejects_path,
-            timings,
-        )
+        orders, currency = read(details)
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
@@ -214,12 +211,13 @@ def load_orders(
             default_as_of_ms,
             contacts,
             latest=bool(details),
+            currency=currency,
             timings=timings,
         )
     with timings.stage("aggregate"):
         aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
+    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
     labels = [s.label for s in found]
     cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
@@ -229,6 +227,7 @@ def load_orders(
         contacts,
         aggregate=aggregate,
         newest_ms=newest,
+        currency=currency,
         timings=timings,
     )
 
@@ -240,12 +239,13 @@ def _read_orders(
     parse_options: ParseOptions,
     strict: bool,
     details: Collection[str],
-    progress: Progress | None,
+    progress: Progress | None = None,
     rejects_path: str | Path | None = None,
     timings: Timings = NO_TIMINGS,
-) -> pa.Table:
+) -> tuple[pa.Table, str | None]:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
-    `notices`; with `rejects_path`, write every skipped row there."""
+    `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
+    where the files say or the user chose one."""
     settled = [readers.settle_delimiter(s) for s in found]
     found = [source for source, _ in settled]
     notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
@@ -259,24 +259,50 @@ def _read_orders(
         )
     if progress is not None:
         progress("parsing orders", len(found), len(found) + 1)
-    with timings.stage("parse"):
-        raw, shaped = shape(raw, plans, include_cancelled=export_options.include_cancelled)
-        notices.extend(_shape_notices(shaped))
-        orders, report = normalise.normalise(raw, [p.parse_options(parse_options) for p in plans])
+    notices.extend(reports.mapping_notices(found, plans))
+
+    def read_all(k: int) -> pa.Table:  # every column of source k, to find identical rows
+        header = readers.read_header(found[k])
+        every = {name: f"{i}" for i, name in enumerate(dict.fromkeys(header))}
+        return readers.read_orders([found[k]], [every]).tables[0]
+
+    with timings.stage("parse"):  # shaping lines and statuses, then dates and amounts
+        raw, shaped = shape(
+            raw,
+            plans,
+            include_cancelled=export_options.include_cancelled,
+            read_all=read_all,
+            currency=export_options.currency,
+        )
+        if len(shaped.currencies) > 1:  # never sum two currencies
+            raise InvalidInputError(reports.mixed_currencies(shaped.currencies), hint=Hint.CURRENCY)
+        notices.extend(reports.shape_notices(shaped))
+        currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
+        line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
+                       for p in plans]  # fmt: skip
+        parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k],
+                               notices) for k, p in enumerate(plans)]  # fmt: skip
+        orders, report = normalise.normalise(raw, parsing, line_totals)
     if rejects_path is not None:  # written before any error below, --strict's included
         rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
         rejects.write(rejected, str(rejects_path))
-    summary = report.skipped_summary(_headers(plans))
+    headers = reports.headers(plans)
+    summary = report.skipped_summary(headers)
     if summary:
         summary = "; ".join([summary, *raw.open_quotes()])
     del raw  # the columns as read; the orders hold what counts
     if report.nothing_kept:
-        raise InvalidInputError(
-            f"no valid orders: all {count(report.rows_read, 'row')} skipped "
-            f"({report.reasons(_headers(plans))})"
+        skipped = (
+            f"all {count(report.rows_read, 'row')}"
+            if report.skipped == report.rows_read
+            else f"{report.skipped:,} of {count(report.rows_read, 'row')}"
         )
+        raise InvalidInputError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
     if summary and strict:
         raise InvalidInputError(summary, hint=Hint.STRICT)
+    derived = [s.label for s, p in zip(found, plans, strict=True) if p.line_amounts]
+    derived = derived if export_options.line_totals is None else []
+    notices.extend(reports.folding_notices(report, derived))
     if summary:
         notices.append(Notice(summary))
     if report.rounded_amounts:
@@ -294,15 +320,32 @@ def _read_orders(
                 "in more than one file"
             )
         )
-    if overlaps.conflicts:
+    if overlaps.replaced:
         message = (
-            f"{count(overlaps.conflicts, 'order reference')} appear in more than one file "
-            f"with different contents (first: '{overlaps.first_conflict}')"
+            f"{count(overlaps.replaced, 'order')} of the same customer differ between files "
+            f"(first: '{overlaps.first_replaced}')"
         )
         if strict:
             raise InvalidInputError(message, hint=Hint.STRICT)
-        notices.append(Notice(f"warning: {message}; every copy is counted"))
-    return orders
+        notices.append(Notice(f"{message}; the latest file's copy counts"))
+    return orders, currency or None
+
+
+def _date_order(
+    given: ParseOptions, table: pa.Table, label: str, notices: list[Notice]
+) -> ParseOptions:
+    """The parse options of one file, with the order of its day/month/year dates where neither
+    was given and its values prove one (`23/10/2025`: day first), said in a notice."""
+    if given.date_format is not None or given.date_order is not None:
+        return given
+    order, example = infer_date_order(table[ORDER_DATE])
+    if order is None:
+        return given
+    fields = "day/month/year" if order == DAY_FIRST else "month/day/year"
+    notices.append(
+        Notice(f"{label}: read dates such as {example} as {fields}", hint=Hint.DATE_ORDER)
+    )
+    return replace(given, date_order=order)
 
 
 def read_contacts(
@@ -352,47 +395,6 @@ def read_contacts(
     return found, notices
 
 
-def _headers(plans: Sequence[Plan]) -> dict[str, str]:
-    """{canonical column: the header it was read from}, where every file agrees on one."""
-    headers: dict[str, str] = {}
-    for role in (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL):
-        names = {
-            p.roles.get(EMAIL if p.key_by_email and role == CONTACT_ID else role) for p in plans
-        }
-        if len(names) == 1 and None not in names:
-            headers[role] = names.pop()
-    return headers
-
-
-def _shape_notices(shaped: ShapeReport) -> list[Notice]:
-    notices = []
-    titles = sorted({title for _, title in shaped.detected})
-    for title in titles:
-        labels = [label for label, t in shaped.detected if t == title]
-        where = labels[0] if len(labels) == 1 else f"{len(labels)} files"
-        notices.append(Notice(f"{where}: detected a {title}"))
-    if shaped.keyed_by_email:
-        notices.append(Notice("customers are keyed by their email address (trimmed, lower-cased)"))
-    if shaped.folded:
-        notices.append(Notice(f"folded {count(shaped.folded, 'line-item row')} into their orders"))
-    if shaped.excluded:
-        n = sum(shaped.excluded.values())
-        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.excluded.items()))
-        notices.append(
-            Notice(
-                f"excluded {count(n, 'order')} not counted by the shop ({kinds})",
-                hint=Hint.INCLUDE_CANCELLED,
-            )
-        )
-    if shaped.included:
-        n = sum(shaped.included.values())
-        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.included.items()))
-        notices.append(Notice(f"counted {count(n, 'order')} the shop did not count ({kinds})"))
-    if shaped.credits:
-        notices.append(Notice(f"counted {count(shaped.credits, 'credit note')} as negative spend"))
-    return notices
-
-
 @dataclass(frozen=True)
 class Classified:
     """Every customer as of one instant (one row each), and this step's own notices."""
@@ -400,6 +402,7 @@ class Classified:
     customers: pd.DataFrame
     as_of_ms: int
     notices: tuple[Notice, ...]
+    meta: dict[str, object] = field(default_factory=dict)  # ordersFrom/To, currency (JSON meta)
 
 
 def classify_at(
@@ -407,7 +410,7 @@ def classify_at(
 ) -> Classified:
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
     step's own (orders excluded by the cut); loading's are in `loaded.notices`."""
-    as_of_ms = loaded.as_of(as_of_ms)
+    given, as_of_ms = as_of_ms, loaded.as_of(as_of_ms)
     notices = []
     if loaded.serves(as_of_ms):
         per_customer = loaded.aggregate
@@ -433,6 +436,10 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
+    settings = settings or Settings()
     with loaded.timings.stage("classify"):
-        table = segments.classify(per_customer, as_of_ms, settings or Settings())
-    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
+        table = segments.classify(per_customer, as_of_ms, settings)
+    meta = reports.extent(table, loaded.currency)
+    if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
+        notices.extend(reports.stale(table, as_of_ms, settings.dormant_days))
+    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices), meta=meta)

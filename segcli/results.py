@@ -32,19 +32,25 @@ class CustomerList:
     settings: Settings
     offset: int = 0
     notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)  # ordersFrom, ordersTo, currency
 
     def json_parts(self) -> list[Any]:
         """The compact JSON document as parts of UTF-8 bytes (the records are a slice of Arrow's
         buffer, never one Python string): what `list --format json` writes."""
         return json_out.list_json_bytes(
-            self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings
+            self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings, extra=self.meta
         )
 
     def json_text(self, *, pretty: bool = False) -> str:
         if not pretty:
             return text_of(self.json_parts())
         return json_out.list_json(
-            self.frame, self.total, as_of_ms=self.as_of_ms, settings=self.settings, pretty=True
+            self.frame,
+            self.total,
+            as_of_ms=self.as_of_ms,
+            settings=self.settings,
+            extra=self.meta,
+            pretty=True,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,10 +73,15 @@ class Customer:
     as_of_ms: int
     settings: Settings
     notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
 
     def json_text(self, *, pretty: bool = False) -> str:
         return json_out.show_json(
-            self.frame, as_of_ms=self.as_of_ms, settings=self.settings, pretty=pretty
+            self.frame,
+            as_of_ms=self.as_of_ms,
+            settings=self.settings,
+            extra=self.meta,
+            pretty=pretty,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +102,7 @@ class Breakdown:
     as_of_ms: int
     settings: Settings
     notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -99,7 +111,12 @@ class Breakdown:
 
     def json_text(self, *, pretty: bool = False) -> str:
         return json_out.breakdown_json(
-            self.tables, self.total, self.as_of_ms, settings=self.settings, pretty=pretty
+            self.tables,
+            self.total,
+            self.as_of_ms,
+            settings=self.settings,
+            extra=self.meta,
+            pretty=pretty,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +144,7 @@ class Matrix:
     fields: Mapping[str, str] = field(default_factory=dict)  # transitions: from, to
     movements: pd.DataFrame | None = None  # transitions: off-diagonal cells, biggest first
     notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
 
     def json_text(self, *, pretty: bool = False) -> str:
         return json_out.matrix_json(
@@ -136,6 +154,7 @@ class Matrix:
             fields=self.fields,
             as_of_ms=self.as_of_ms,
             settings=self.settings,
+            extra=self.meta,
             pretty=pretty,
         )
 

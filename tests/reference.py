@@ -170,9 +170,126 @@ def skip_reason(row: dict) -> str | None:
     return None
 
 
-def customers(rows: list[dict], as_of_ms: int, t: Thresholds | None = None) -> dict[str, dict]:
-    """Every customer as the API shows it (show's keys), by contactID."""
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_ISO_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+
+
+def with_inferred_dates(rows: list[dict]) -> list[dict]:
+    """A file with no ISO-shaped date whose day/month/year dates prove their order (a first
+    number above 12 is a day, a second one a month; not both) has them read in that order:
+    rewritten here as ISO dates. Any other file is returned as it is."""
+    dates = [clean(r.get("orderDate")) for r in rows]
+    if any(d is not None and _ISO_SHAPED.fullmatch(d) for d in dates):
+        return rows
+    found = [m for d in dates if d is not None and (m := _NUMERIC_DATE.fullmatch(d))]
+    day_first = any(int(m.group(1)) > 12 for m in found)
+    month_first = any(int(m.group(2)) > 12 for m in found)
+    if day_first == month_first:
+        return rows
+    out = []
+    for row, text in zip(rows, dates, strict=True):
+        m = _NUMERIC_DATE.fullmatch(text) if text is not None else None
+        if m is None:
+            out.append(row)
+            continue
+        a, b, year, hour, minute, second = m.groups()
+        day, month = (a, b) if day_first else (b, a)
+        iso = f"{year}-{int(month):02d}-{int(day):02d}"
+        if hour is not None:
+            iso += f" {int(hour):02d}:{minute}:{second or '00'}"
+        out.append(dict(row, orderDate=iso))
+    return out
+
+
+def fold_lines(rows: list[dict], line_totals: str | None = None) -> list[dict]:
+    """One file's rows as orders (SPEC §1, issue 12): rows identical in every column count once;
+    rows sharing a reference are the lines of one order, which counts at its earliest line with
+    the sum of its lines' totals, or the one total they repeat when every multi-line order repeats
+    one total (`line_totals` 'sum' or 'once' says instead); an order with a skipped line, or whose
+    lines name different customers, is skipped whole. Each order is its first line's row, with
+    its instant and total rewritten; rows with no reference pass through (and are skipped)."""
+    rows = with_inferred_dates(rows)
+    unique, seen = [], set()
+    for row in rows:
+        identity = tuple(sorted(row.items()))
+        if clean(row.get("orderReference")) is not None and identity in seen:
+            continue
+        seen.add(identity)
+        unique.append(row)
+    groups: dict[str, list[dict]] = {}
+    for row in unique:
+        ref = clean(row.get("orderReference"))
+        if ref is not None:
+            groups.setdefault(ref, []).append(row)
+    counted = {}
+    for ref, lines in groups.items():
+        contacts = {clean(r.get("contactID")) for r in lines} - {None}
+        if len(contacts) <= 1 and all(skip_reason(r) is None for r in lines):
+            counted[ref] = lines
+    multi = [lines for lines in counted.values() if len(lines) > 1]
+    repeated = all(len({parse_cents(r["total"]) for r in lines}) == 1 for lines in multi)
+    once = line_totals == "once" or (line_totals is None and repeated)
+    orders = []
+    for row in unique:
+        ref = clean(row.get("orderReference"))
+        if ref is None:
+            orders.append(row)
+            continue
+        lines = counted.get(ref) or groups[ref]
+        if row is not lines[0]:
+            continue
+        if ref not in counted:  # skipped whole: a row that cannot count stands for it
+            orders.append(dict(row, orderReference=""))
+            continue
+        cents = [parse_cents(r["total"]) for r in lines]
+        earliest = min(parse_instant(r["orderDate"]) for r in lines)
+        total = cents[0] if once else sum(cents)
+        orders.append(dict(row, orderDate=format_instant(earliest), total=format_cents(total)))
+    return orders
+
+
+def line_skips(rows: list[dict]) -> tuple[list[str | None], int, int | None]:
+    """Per row of one file, why it is skipped (None: counted, or counted once as a duplicate),
+    the number of duplicate rows, and, where rows share references, how many orders the
+    skipped rows make (None: no reference repeats)."""
+    rows = with_inferred_dates(rows)
+    refs = [clean(r.get("orderReference")) for r in rows]
+    present = [ref for ref in refs if ref is not None]
+    folded = len(set(present)) < len(present)
+    seen, duplicate = set(), []
+    for row, ref in zip(rows, refs, strict=True):
+        identity = tuple(sorted(row.items()))
+        duplicate.append(folded and ref is not None and identity in seen)
+        seen.add(identity)
+    reasons = [None if dup else skip_reason(r) for r, dup in zip(rows, duplicate, strict=True)]
+    if not folded:
+        return reasons, 0, None
+    lines: dict[str, list[int]] = {}
+    for i, ref in enumerate(refs):
+        if ref is not None and not duplicate[i]:
+            lines.setdefault(ref, []).append(i)
+    own = list(reasons)
+    for members in lines.values():
+        contacts = {clean(rows[i].get("contactID")) for i in members} - {None}
+        lost = any(own[i] is not None for i in members)
+        for i in members:
+            if own[i] is None and len(contacts) > 1:
+                reasons[i] = "conflicting contactID"
+            elif own[i] is None and lost:
+                reasons[i] = "lines of an order with a skipped line"
+    orders = {refs[i] if refs[i] is not None else f"#{i}" for i, r in enumerate(reasons) if r}
+    return reasons, sum(duplicate), len(orders)
+
+
+def customers(
+    rows: list[dict], as_of_ms: int, t: Thresholds | None = None, *, fold: bool = True
+) -> dict[str, dict]:
+    """Every customer as the API shows it (show's keys), by contactID, from one file's rows."""
     t = t or Thresholds()
+    if fold:
+        rows = fold_lines(rows)
     by_contact: dict[str, _Customer] = {}
     for index, row in enumerate(rows):
         if skip_reason(row) is not None:
@@ -241,17 +358,17 @@ def frequency(count: int, lifespan_days: int, t: Thresholds) -> str:
 
 # --- RFM, transitions and the cross-tab (issue 4) --------------------------------------------
 
-# The issue's default table, copied from its text: (name, recency, frequency, monetary ranges).
-RFM_TABLE = [
+# The default table, copied from the issues' text: (name, recency, frequency, monetary ranges).
+RFM_TABLE = [  # issue 12's order: every named row can match
     ("Champions", (4, 5), (4, 5), (4, 5)),
     ("Loyal Customers", (2, 5), (3, 5), (3, 5)),
-    ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     ("New Customers", (4, 5), (1, 1), (1, 1)),
     ("Promising", (3, 4), (1, 1), (1, 1)),
+    ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     ("Need Attention", (2, 3), (2, 3), (2, 3)),
     ("About To Sleep", (2, 3), (1, 2), (1, 2)),
-    ("At Risk", (1, 2), (2, 5), (2, 5)),
     ("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+    ("At Risk", (1, 2), (2, 5), (2, 5)),
     ("Lost", (1, 2), (1, 2), (1, 2)),
 ]
 
@@ -300,7 +417,7 @@ FREQUENCY_LABELS = ("Weekly", "Monthly", "Quarterly", "Occasional", "One-time", 
 def transitions(rows: list[dict], from_ms: int, to_ms: int, t: Thresholds | None = None):
     """{from segment or '(none)': {to segment: count}} for every customer who exists at to_ms."""
     before = customers(rows, from_ms, t)
-    after = customers(rows, to_ms, t)
+    after = customers(rows, to_ms, t)  # folded by each
     matrix = {r: dict.fromkeys(SEGMENT_LABELS, 0) for r in (*SEGMENT_LABELS, "(none)")}
     for contact, record in after.items():
         source = before[contact]["metrics"]["segment"] if contact in before else "(none)"
@@ -320,31 +437,27 @@ def cross(customers_by_id: dict[str, dict]):
 def customers_from_files(
     files: list[list[dict]], as_of_ms: int, t: Thresholds | None = None
 ) -> dict[str, dict]:
-    """Several files read as one table, except that an order from a later file that is a copy of
-    an order whose reference first appeared in an earlier file (the same reference, customer,
-    instant and total; customer details may differ) is not counted again. Copies inside one
-    file all count."""
-    first_file: dict[str, int] = {}
+    """Several files read as one table. Rows inside one file are folded into orders first
+    (fold_lines). An order is its reference and its customer: copies of it in several files
+    that all have the same instant and total count once, as the first; copies that differ count
+    as the latest file's copy. The same reference for another customer is another order."""
+    files = [fold_lines(rows) for rows in files]
+    copies: dict[tuple, list[tuple[int, int, tuple]]] = {}
     for k, rows in enumerate(files):
-        for row in rows:
+        for i, row in enumerate(rows):
             if skip_reason(row) is None:
-                first_file.setdefault(clean(row["orderReference"]), k)
-    seen = set()
+                key = (clean(row["orderReference"]), clean(row["contactID"]))
+                value = (parse_instant(row["orderDate"]), parse_cents(row["total"]))
+                copies.setdefault(key, []).append((k, i, value))
+    keep = set()
+    for found in copies.values():
+        if len({value for _, _, value in found}) == 1:
+            keep.add(found[0][:2])
+        else:
+            keep.add(max(found)[:2])  # the latest file's copy
     counted = []
     for k, rows in enumerate(files):
-        for row in rows:
-            if skip_reason(row) is not None:
-                counted.append(row)  # skipped later anyway
-                continue
-            ref = clean(row["orderReference"])
-            key = (
-                ref,
-                clean(row["contactID"]),
-                parse_instant(row["orderDate"]),
-                parse_cents(row["total"]),
-            )
-            if key in seen and k > first_file[ref]:
-                continue
-            seen.add(key)
-            counted.append(row)
-    return customers(counted, as_of_ms, t)
+        for i, row in enumerate(rows):
+            if skip_reason(row) is not None or (k, i) in keep:
+                counted.append(row)
+    return customers(counted, as_of_ms, t, fold=False)

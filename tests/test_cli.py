@@ -352,8 +352,8 @@ def assert_one_line_error(result, code: int, text: str):
             "orders.csv",
             "id,date,amount\n1,2025-01-01,3\n",
             "MISSING_COLUMN",
-            "orders.csv: missing required columns 'orderReference', 'contactID', 'orderDate', "
-            "'total' (found: id, date, amount)",
+            "orders.csv: missing required columns 'orderReference', 'contactID' (found: id, date, "
+            "amount); map them with --column orderReference=HEADER --column contactID=HEADER",
         ),
         ("empty.csv", "", "UNREADABLE", "empty.csv: empty file (no header row)"),
         (

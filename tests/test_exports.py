@@ -86,15 +86,19 @@ def test_woocommerce_export_month_first_dates_and_timezone(cli: Cli):
 
 
 def test_xero_export_invoices_once_credit_notes_negative(cli: Cli):
+    """A credit note reduces spend but is not an order: no count, never the last order (issue
+    12's decision)."""
     got, stderr = customers_of(cli, "--orders", XERO)
     assert {k: summary(v) for k, v in got.items()} == {
-        "Harbour Cafe Ltd": (3, "1265.00", "2025-10-10T00:00:00.000Z", "CN-0007"),
+        "Harbour Cafe Ltd": (2, "1265.00", "2025-10-05T00:00:00.000Z", "INV-0102"),
         "Kai Kitchen": (1, "460.00", "2025-10-07T00:00:00.000Z", "INV-0103"),
         "Moana Deli": (1, "5250.00", "2025-10-20T00:00:00.000Z", "INV-0105"),
     }
     assert got["Moana Deli"]["metrics"]["segment"] == "VIP"
     assert got["Harbour Cafe Ltd"]["email"] == "accounts@harbourcafe.example"
     assert "1 deleted, 1 voided" in stderr and "counted 1 credit note as negative spend" in stderr
+    # its two invoices are 12 days apart; with the credit note counted it was 17 days over 2
+    assert got["Harbour Cafe Ltd"]["metrics"]["purchaseFrequency"] == "Monthly"
 
 
 def test_xero_import_template_headers_with_stars(cli: Cli, tmp_path):
@@ -363,21 +367,38 @@ def test_overlapping_exports_count_each_order_once(cli: Cli, write_csv):
     assert "counted 1 order once that appeared identically in more than one file" in stderr
 
 
-def test_conflicting_copies_warn_or_fail_under_strict(cli: Cli, write_csv):
+def test_a_differing_copy_is_replaced_by_the_later_files_or_fails_under_strict(cli: Cli, write_csv):
+    """Issue 12 item 7: the same customer's order in two files, changed (a refund, say): the
+    later file's copy counts, once."""
     a = [order("c-1", AS_OF_MS - 5 * DAY, "10.00", "R1")]
     b = [order("c-1", AS_OF_MS - 5 * DAY, "12.00", "R1")]
     args = ("--orders", write_csv(a, "a.csv"), "--orders", write_csv(b, "b.csv"))
     got, stderr = customers_of(cli, *args)
-    assert summary(got["c-1"])[:2] == (2, "22.00")
-    assert "warning: 1 order reference appear in more than one file" in stderr
+    assert summary(got["c-1"])[:2] == (1, "12.00")
+    assert (
+        "1 order of the same customer differ between files (first: 'R1'); the latest file's "
+        "copy counts" in stderr
+    )
     strict = cli("list", *args, "--strict")
     assert strict.exit_code == 1 and "first: 'R1'" in strict.stderr
 
 
-def test_repeats_inside_one_file_are_not_overlaps(cli: Cli, write_csv):
+def test_the_same_reference_for_another_customer_is_another_order(cli: Cli, write_csv):
+    """Two shops' exports both number their orders from #1001: no order is lost."""
+    a = [order("c-1", AS_OF_MS - 5 * DAY, "10.00", "#1001")]
+    b = [order("c-2", AS_OF_MS - 5 * DAY, "10.00", "#1001")]
+    got, stderr = customers_of(cli, "--orders", write_csv(a, "a.csv"), "--orders",
+                               write_csv(b, "b.csv"))  # fmt: skip
+    assert summary(got["c-1"])[:2] == summary(got["c-2"])[:2] == (1, "10.00")
+    assert "differ" not in stderr and "once" not in stderr
+
+
+def test_repeats_inside_one_file_are_duplicate_rows_not_overlaps(cli: Cli, write_csv):
+    """Issue 12: a row identical in every column to an earlier one of its file counts once."""
     rows = [order("c-1", AS_OF_MS - DAY, "10.00", "R1")] * 2
     got, stderr = customers_of(cli, "--orders", write_csv(rows))
-    assert summary(got["c-1"])[:2] == (2, "20.00") and "once" not in stderr
+    assert summary(got["c-1"])[:2] == (1, "10.00")
+    assert "1 duplicate row counted once" in stderr and "more than one file" not in stderr
 
 
 # --- folders, globs, progress -------------------------------------------------------------------
@@ -443,3 +464,67 @@ def test_the_cli_offers_every_preset(cli: Cli):
     assert result.exit_code == 2
     for name in presets.PRESETS:
         assert name in result.stderr
+
+
+# --- issue 12: the real-shaped samples ----------------------------------------------------------
+
+COD = EXPORTS / "shopify_cod_export.csv"
+WOO_PLUGIN = EXPORTS / "woocommerce_plugin_export.csv"
+RETAIL = EXPORTS / "online_retail_lines.csv"
+
+
+def test_shopify_cod_export_keys_by_email_then_phone_then_name_and_nets_refunds(cli: Cli):
+    got, stderr = customers_of(cli, "--orders", COD)
+    assert {k: summary(v)[:2] for k, v in got.items()} == {
+        "amy_w.91@hotmail.co.uk": (2, "4700.00"),  # 3400.00 less 400.00 refunded, and 1700.00
+        "+8801678126000": (2, "2230.00"),  # `Phone` on one order, `Billing Phone` on the other
+        "+01711555666": (1, "1500.00"),
+        "Rahim Uddin": (1, "600.00"),  # no email, no phone: the billing name
+    }  # the fully refunded order does not count; pending (cash on delivery) does
+    assert "1 by email, 2 by phone, 1 by name" in stderr
+    assert "subtracted refunded amounts from 1 order (net spend)" in stderr
+
+
+@pytest.mark.parametrize(
+    "typed", ["Amy_w.91@hotmail.co.uk", " AMY_W.91@HOTMAIL.CO.UK ", "+880 1678-126000"]
+)
+def test_show_finds_customers_by_their_normalised_email_or_phone(cli: Cli, typed):
+    result = cli("show", typed, "--orders", str(COD), "--as-of", AS_OF, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_woocommerce_plugin_export_is_detected_and_sets_pending_aside(cli: Cli):
+    got, stderr = customers_of(cli, "--orders", WOO_PLUGIN)
+    assert {k: summary(v)[:2] for k, v in got.items()} == {
+        "mere@kaicollective.example": (2, "1517.50"),  # each order's total once, not per line
+        "tom.baker@example.com": (1, "96.00"),
+        "lena@baeckerei.example": (1, "280.00"),
+    }
+    assert "detected a WooCommerce orders export" in stderr
+    assert "(1 cancelled, 1 pending)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("dates", "order"),
+    [
+        (["23/10/2025 9:50", "01/02/2025"], "dayfirst"),
+        (["10/23/2025 9:50", "01/02/2025"], "monthfirst"),
+        (["01/02/2025", "03/04/2025"], None),  # nothing proves either order
+        (["23/10/2025", "10/23/2025"], None),  # values prove both: neither reads them all
+        (["23/10/2025", "2025-10-23"], None),  # ISO dates: a stray numeric one is not guessed at
+    ],
+)
+def test_the_order_of_day_and_month_is_read_from_values_that_prove_it(dates, order):
+    import pyarrow as pa
+
+    from segcli.core.instants import infer_date_order
+
+    assert infer_date_order(pa.chunked_array([pa.array(dates)]))[0] == order
+
+
+def test_online_retail_sample_needs_no_flags(cli: Cli):
+    result = cli("list", "--orders", str(RETAIL), "--as-of", "2011-03-31", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = {c["contactID"]: c["metrics"] for c in json.loads(result.stdout)["data"]}
+    assert (data["17850"]["orderCount"], data["17850"]["totalSpend"]) == (11, "1377.56")
+    assert "97 rows → 41 orders" in result.stderr and "skipped" not in result.stderr

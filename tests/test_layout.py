@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"model"},
     "cache": {"model", "input"},
     "config": {"model", "core"},
-    "loading": {"model", "engines", "input", "core", "cache"},
+    "reports": {"model", "input", "core"},
+    "loading": {"model", "engines", "input", "core", "cache", "reports"},
     "results": {"model", "output"},
     "api": {
         "model",

@@ -48,11 +48,44 @@ def test_exact_header_wins_over_loose_match():
 
 def test_missing_required_column_names_it_and_lists_what_was_found():
     with pytest.raises(MissingColumnError) as err:
-        match_columns(["id", "date", "amount"], "orders.csv")
+        match_columns(["id", "when", "cost"], "orders.csv")
     assert err.value.message == (
         "orders.csv: missing required columns 'orderReference', 'contactID', 'orderDate', "
-        "'total' (found: id, date, amount)"
+        "'total' (found: id, when, cost)"
     )
+    assert err.value.proposal == dict.fromkeys(
+        ["orderReference", "contactID", "orderDate", "total"]
+    )
+
+
+def test_synonyms_map_a_role_with_exactly_one_candidate():
+    """Issue 12: the UCI Online Retail header needs no --column at all."""
+    header = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+              "CustomerID", "Country"]  # fmt: skip
+    assert match_columns(header, "f", optional=("quantity", "unitPrice", "status")) == {
+        "orderReference": "InvoiceNo",
+        "contactID": "CustomerID",
+        "orderDate": "InvoiceDate",
+        "quantity": "Quantity",
+        "unitPrice": "UnitPrice",
+    }
+    woo = ["order_id", "date_created", "order_total", "billing_email", "status"]
+    found = match_columns(woo, "f", email_key=True, optional=("email", "status"))
+    assert found == {
+        "orderReference": "order_id",
+        "orderDate": "date_created",
+        "total": "order_total",
+        "email": "billing_email",
+        "status": "status",
+    }
+
+
+def test_a_role_with_several_synonyms_is_an_error_that_proposes_one():
+    with pytest.raises(MissingColumnError) as err:
+        match_columns(["Invoice", "CustomerID", "Date", "Created at", "Amount"], "f.csv")
+    assert "'orderDate'" in err.value.message
+    assert "'Date', 'Created at' could each be orderDate" in err.value.message
+    assert err.value.proposal == {"orderDate": "Date"}
     with pytest.raises(MissingColumnError) as err:
         match_columns(["orderReference", "contactID", "total"], "orders.csv")
     assert err.value.message == (
@@ -252,7 +285,8 @@ def test_typed_parquet_and_csv_combine(write_csv, tmp_path):
     paths = [str(tmp_path / "typed.parquet"), str(csv_path), str(tmp_path / "floats.parquet")]
     result = classified(paths, AS_OF_MS)
     c1 = result.frame.set_index("contactID").loc["c-1"]
-    assert (c1["orderCount"], c1["totalSpendCents"], c1["lastOrderReference"]) == (3, 1120, "C1")
+    # P1 is in both Parquet files with different totals: the later file's copy (0.10) counts
+    assert (c1["orderCount"], c1["totalSpendCents"], c1["lastOrderReference"]) == (2, 110, "C1")
     assert result.notices[0].text == (
         f"skipped 3 of 6 rows: 2 empty orderDate (first: {paths[0]} row 2), "
         f"1 unparseable orderDate ({csv_path} line 3)"

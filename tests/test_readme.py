@@ -156,3 +156,18 @@ def test_readme_python_example_prints_what_the_readme_shows(code, expected, caps
 
 def test_readme_has_a_python_example():
     assert any("from segcli import api" in code for code, _ in python_examples())
+
+
+def test_readme_stderr_blocks_are_what_the_command_says():
+    """A ```text block after "stderr says" is the stderr of the console example just before."""
+    blocks = re.findall(
+        r"```console\n\$ ([^\n]*)\n(?:(?!```).)*```\n\nstderr says[^\n]*\n\n```text\n(.*?)```",
+        README,
+        re.S,
+    )
+    assert blocks, "the README shows what a command says on stderr"
+    for command, expected in blocks:
+        segcli = shlex.split(command.split(" | ")[0])[1:]
+        done = CliRunner().invoke(app, segcli, env={**README_ENV, "SEGCLI_ORDERS": None})
+        assert done.exit_code == 0, done.stderr
+        assert done.stderr == expected, command

@@ -282,11 +282,14 @@ def test_recency_fewer_days_is_better_and_no_orders_is_worst():
         ((5, 5, 5), "Champions"),
         ((4, 4, 4), "Champions"),
         ((3, 4, 4), "Loyal Customers"),
-        ((5, 1, 1), "Potential Loyalist"),  # first match wins: before New Customers
+        ((5, 1, 1), "New Customers"),  # first match wins: before Potential Loyalist
+        ((3, 1, 1), "Promising"),
         ((3, 2, 2), "Potential Loyalist"),
         ((2, 2, 2), "Need Attention"),
         ((2, 1, 2), "About To Sleep"),
-        ((1, 5, 5), "At Risk"),  # before Can't Lose Them
+        ((1, 5, 5), "Can't Lose Them"),  # before At Risk
+        ((2, 5, 5), "Loyal Customers"),
+        ((1, 3, 3), "At Risk"),
         ((1, 1, 1), "Lost"),
         ((2, 5, 1), "Others"),
     ],
@@ -468,3 +471,10 @@ def test_transitions_tells_only_the_later_instants_notices(cli: Cli):
         "using the bundled sample data (as of 2025-10-23); "
         "pass --orders FILE or set SEGCLI_ORDERS to read your own"
     ]
+
+
+def test_every_named_default_rfm_segment_can_match():
+    """Issue 12: no row of the default table is shadowed by the rows above it."""
+    grid = np.array([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)])
+    named = set(rfm.name_segments(grid[:, 0], grid[:, 1], grid[:, 2], Settings()).tolist())
+    assert named == {rule.name for rule in DEFAULT_RFM_SEGMENTS} | {"Others"}

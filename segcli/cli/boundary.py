@@ -8,6 +8,7 @@ This is also where the library's hints are worded as this front end's flags.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -43,12 +44,30 @@ HINTS: dict[Hint, str] = {
     ),
     Hint.OWN_ORDERS: "; pass --orders FILE or set SEGCLI_ORDERS to read your own",
     Hint.DELIMITER: "; --delimiter overrides",
+    Hint.DATE_ORDER: "; --dayfirst or --monthfirst overrides",
+    Hint.CURRENCY: "; --currency CODE keeps one",
+    Hint.AS_OF: " (--as-of sets the day to look from)",
+    Hint.COLUMN: "; --column ROLE=HEADER overrides",
+    Hint.LINE_TOTALS: "; --line-totals sum|once overrides",
 }
 
 
 def worded(text: str, hint: Hint | None) -> str:
     """A message with its hint, if any, in this front end's words."""
     return text if hint is None else text + HINTS[hint]
+
+
+def proposed(mapping: dict[str, str | None] | None) -> str:
+    """A library's proposed column mapping as --column flags to paste: `; map them with
+    --column orderDate=Created --column total=HEADER (or ...)`."""
+    if not mapping:
+        return ""
+    flags = " ".join(
+        f"--column {role}={shlex.quote(header) if header is not None else 'HEADER'}"
+        for role, header in mapping.items()
+    )
+    presets = "|".join(api.PRESET_NAMES)
+    return f"; map them with {flags} (or pass --preset {presets} for a shop's own export)"
 
 
 def tell(out: Output, notices: Iterable[Notice]) -> None:
@@ -74,7 +93,9 @@ def run(
     except UsageError as err:  # a bad argument found only after loading: Click reports it
         raise typer.BadParameter(err.message, param_hint=f"'--{err.option}'") from None
     except SegcliError as err:
-        fail(out, output_format, err.code, worded(err.message, err.hint), err.exit_code)
+        proposal = proposed(getattr(err, "proposal", None))
+        message = err.message + proposal if proposal else worded(err.message, err.hint)
+        fail(out, output_format, err.code, message, err.exit_code)
     except (typer.Exit, typer.BadParameter):
         raise
     except BrokenPipeError:

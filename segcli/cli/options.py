@@ -46,6 +46,7 @@ from segcli.model.options import (
     DECIMAL_MARKS,
     DEFAULT_ENCODING,
     INPUT_FORMATS,
+    LINE_TOTALS,
     MONTH_FIRST,
     ExportOptions,
     ParseOptions,
@@ -95,14 +96,12 @@ InputFormatOpt = Annotated[
     ),
 ]
 
-
 EncodingOpt = Annotated[
     str, typer.Option(parser=parse_encoding, metavar="ENCODING", help="Text encoding of CSV input.")
 ]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", metavar="", help="Fail (exit 1) if any row is skipped.")
 ]
-
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
@@ -161,6 +160,27 @@ DecimalOpt = Annotated[
     typer.Option(
         metavar="MARK",
         help="Decimal mark of amounts: '.' (1,245.50) or ',' (1 245,50).",
+        rich_help_panel=_READING,
+    ),
+]
+LineTotals = StrEnum("LineTotals", [(name, name) for name in LINE_TOTALS])  # type: ignore[misc]
+LineTotalsOpt = Annotated[
+    LineTotals | None,
+    typer.Option(
+        parser=enum_choice("line-totals", LineTotals),
+        metavar="|".join(LineTotals),
+        help=(
+            "Rows sharing an order reference are one order's lines: sum their totals, or count "
+            "the repeated order total once (decided from the file when not given)."
+        ),
+        rich_help_panel=_READING,
+    ),
+]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="CODE",
+        help="Keep the orders in this currency when an export mixes several (never summed).",
         rich_help_panel=_READING,
     ),
 ]
@@ -355,6 +375,8 @@ def shared_options_from_flags(
     timezone: TimezoneOpt = None,
     decimal: DecimalOpt = ".",
     include_cancelled: IncludeCancelledOpt = False,
+    line_totals: LineTotalsOpt = None,
+    currency: CurrencyOpt = None,
     customers: CustomersOpt = None,
     rejects: RejectsOpt = None,
     no_cache: NoCacheOpt = False,
@@ -387,6 +409,8 @@ def shared_options_from_flags(
         preset=preset.value if preset else None,
         columns=column_mapping(column or []),
         include_cancelled=include_cancelled,
+        line_totals=line_totals.value if line_totals else None,
+        currency=currency.strip().upper() if currency and currency.strip() else None,
     )
     parse_options = ParseOptions(
         date_format=date_format_or_none(date_format),

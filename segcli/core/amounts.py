@@ -239,3 +239,67 @@ def _float_cents(column: pa.ChunkedArray | pa.Array):
     cents = np.where(values < 0, -magnitude, magnitude)
     rounded = finite & (hundredths != np.floor(hundredths))
     return cents, empty, ~empty & ~finite, rounded
+
+
+LINE_DECIMAL = pa.decimal256(30, FAST_DECIMAL_PLACES)  # a product of two stays within 76 digits
+
+
+def parse_line_totals(
+    quantity: pa.ChunkedArray | pa.Array,
+    unit_price: pa.ChunkedArray | pa.Array,
+    *,
+    decimal: str = ".",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's total, quantity x unit price, in int64 cents, exact and then rounded half
+    away from zero to the cent (SPEC §1); masks as `parse_amounts` returns them (empty: either
+    is empty; unparseable: either does not parse, or the product is out of range)."""
+    q, q_empty, q_bad = _exact_decimals(quantity, decimal)
+    p, p_empty, p_bad = _exact_decimals(unit_price, decimal)
+    product = pc.multiply(q, p)
+    cent = pc.round(product, ndigits=CENT_DIGITS, round_mode="half_towards_infinity")
+    rounded = as_numpy(pc.fill_null(pc.not_equal(cent, product), False))
+    as_float = as_numpy(pc.fill_null(pc.cast(cent, pa.float64()), 0.0)).astype(np.float64)
+    empty = q_empty | p_empty
+    bad = ~empty & (q_bad | p_bad | (np.abs(as_float) >= 10.0**MAX_WHOLE_DIGITS))
+    cents = np.rint(np.where(bad | empty, 0.0, as_float) * 100).astype(np.int64)
+    return cents, empty, bad, rounded & ~bad & ~empty
+
+
+def _exact_decimals(
+    column: pa.ChunkedArray | pa.Array, decimal: str
+) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray, np.ndarray]:
+    """A column of amounts or quantities as exact decimals (LINE_DECIMAL), with masks of the
+    empty and the unparseable values (which read as 0)."""
+    if pa.types.is_floating(column.type):
+        column = pc.round(column, ndigits=FAST_DECIMAL_PLACES)
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        empty = is_null(column)
+        finite = pc.fill_null(pc.is_finite(column), False) if column.type != pa.null() else None
+        ok = as_numpy(finite) if finite is not None else ~empty
+        too_big = np.abs(as_numpy(pc.fill_null(pc.cast(column, pa.float64()), 0.0))) >= 1e13
+        ok = ok & ~too_big
+        safe = pc.if_else(pa.array(ok), column, pa.scalar(0, column.type))
+        return pc.cast(safe, LINE_DECIMAL, safe=False), empty, ~empty & ~ok
+    text = text_column(column)
+    empty = is_null(text)
+    text, negative = _export_forms(text, empty, decimal)
+    places = r"^[+-]?\d*(?:\.\d{0,9})?$"
+    shaped = as_numpy(
+        pc.fill_null(
+            pc.and_(
+                pc.and_(
+                    pc.match_substring_regex(text, AMOUNT),
+                    pc.match_substring_regex(text, AMOUNT_HAS_DIGIT),
+                ),
+                pc.match_substring_regex(text, places),
+            ),
+            False,
+        )
+    )
+    signed = as_numpy(pc.fill_null(pc.match_substring_regex(text, r"^[+-]"), False))
+    ok = shaped & ~(negative & signed)
+    safe = pc.if_else(pa.array(ok), text, pa.scalar("0"))
+    values = pc.cast(safe, LINE_DECIMAL)
+    if negative.any():
+        values = pc.if_else(pa.array(negative), pc.negate(values), values)
+    return values, empty, ~empty & ~ok

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli.engines.arrow import as_numpy, is_null, text_column
-from segcli.model.options import DAY_FIRST, ParseOptions
+from segcli.model.options import DAY_FIRST, MONTH_FIRST, ParseOptions
 from segcli.model.schema import DAY_MS
 
 # ISO 8601 as SPEC §1 accepts it: a date, optionally a time (T or space), optionally an offset
@@ -203,3 +203,26 @@ def _floor_to_ms(values: np.ndarray) -> np.ndarray:
     per_ms = _UNIT_PER_MS[unit]
     ints = values.view(np.int64)
     return ints * 1000 if per_ms is None else ints // per_ms
+
+
+def infer_date_order(column: pa.ChunkedArray | pa.Array) -> tuple[str | None, str | None]:
+    """For a text column of day/month/year dates with neither order given: the order the values
+    prove (a first number above 12 is a day: day first; a second number above 12: month first),
+    and one value that proves it. (None, None) when nothing is numeric, when no value decides,
+    or when values prove both (then neither order reads them all), or when the column also has
+    ISO dates (a stray `15/10/2025` among them is reported as unparseable, not guessed at)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return None, None
+    text = text_column(column)
+    numeric = pc.fill_null(pc.match_substring_regex(text, NUMERIC_DATE), False)
+    if not pc.any(numeric).as_py() or pc.any(pc.match_substring_regex(text, ISO_INSTANT)).as_py():
+        return None, None
+    parts = pc.extract_regex(pc.filter(text, numeric), NUMERIC_DATE)
+    first = as_numpy(pc.cast(pc.struct_field(parts, "a"), pa.int64()))
+    second = as_numpy(pc.cast(pc.struct_field(parts, "b"), pa.int64()))
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() == month_first.any():
+        return None, None
+    proof = day_first if day_first.any() else month_first
+    example = pc.filter(text, numeric)[int(np.argmax(proof))].as_py()
+    return (DAY_FIRST if day_first.any() else MONTH_FIRST), example

@@ -14,6 +14,7 @@ from segcli.engines import keys
 from segcli.model.errors import InvalidInputError
 from segcli.model.schema import (
     CONTACT_ID,
+    CREDIT,
     CUSTOMER_COLUMNS,
     DETAIL_COLUMNS,
     FIRST_ORDER_MS,
@@ -46,6 +47,9 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
     dictionary-encoded once (first appearance order), counts and sums are bincounts, first and
     last instants are ufunc reductions by code, and the latest row of a customer is the greatest
     row number among its rows at its greatest instant.
+
+    Credit notes (a CREDIT column) count in spend only: they are not orders, never the latest
+    order, and a customer with nothing but credit notes has no orders and is not listed.
     """
     cents = orders[TOTAL_CENTS].to_numpy().astype(np.int64, copy=False)
     magnitude = _magnitude_bound(cents)
@@ -55,6 +59,18 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
     codes, contact_ids = _encode(orders[CONTACT_ID])
     n = len(contact_ids)
     ms = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False)
+    credit = None
+    if CREDIT in orders.column_names:
+        credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
+        credit = credit if credit.any() else None
+    if credit is not None:  # credit notes reduce spend; they are not orders (SPEC §1)
+        spent = np.zeros(n, dtype=np.int64)
+        np.add.at(spent, codes, cents)
+        kept = orders.filter(pa.array(~credit))
+        customers = per_customer(kept.drop_columns([CREDIT]), latest=latest)
+        known = pd.Series(np.arange(n), index=contact_ids.to_numpy())
+        customers[SPEND_CENTS] = spent[known[customers[CONTACT_ID].to_numpy()].to_numpy()]
+        return customers
     count = np.bincount(codes, minlength=n).astype(np.int64)
     if magnitude < _FLOAT_EXACT:  # every partial sum is an integer a float64 holds exactly
         spend = np.rint(np.bincount(codes, weights=cents, minlength=n)).astype(np.int64)

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli.core.amounts import parse_amounts
+from segcli.core import lines
+from segcli.core.amounts import parse_amounts, parse_line_totals
 from segcli.core.instants import DEFAULT_PARSE, parse_instants
 from segcli.engines import keys
 from segcli.engines.arrow import as_numpy, as_text, is_null, text_column
@@ -25,12 +26,15 @@ from segcli.model.schema import (
     CONTACT_ID,
     CREDIT,
     DETAIL_COLUMNS,
+    LINE_ORDER,
     ORDER_DATE,
     ORDER_MS,
     ORDER_REFERENCE,
+    QUANTITY,
     SOURCE,
     TOTAL,
     TOTAL_CENTS,
+    UNIT_PRICE,
 )
 
 # Why a row is skipped, in the order the checks apply: a row counts under its first reason.
@@ -48,6 +52,10 @@ BAD_TOTAL = f"unparseable {TOTAL}"
 
 MALFORMED = "with the wrong number of fields"
 
+CONFLICTING_CONTACT = f"conflicting {CONTACT_ID}"  # lines of one order naming several customers
+
+SKIPPED_LINE = "lines of an order with a skipped line"
+
 SKIP_REASONS: tuple[str, ...] = (
     MALFORMED,
     EMPTY_REFERENCE,
@@ -56,6 +64,8 @@ SKIP_REASONS: tuple[str, ...] = (
     BAD_DATE,
     EMPTY_TOTAL,
     BAD_TOTAL,
+    CONFLICTING_CONTACT,
+    SKIPPED_LINE,
 )
 
 
@@ -73,6 +83,9 @@ class NormaliseReport:
     rounded_amounts: int  # totals with non-zero digits below the cent, rounded half away from zero
     rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows
     rejected_reasons: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    folding: tuple[lines.Decision, ...] = ()  # how each file of line rows was folded
+    skipped_orders: int | None = None  # where rows are lines: the orders the skipped rows make
+    first_conflict: str | None = None  # an order whose lines name several customers
 
     @property
     def skipped(self) -> int:
@@ -85,7 +98,12 @@ class NormaliseReport:
         `1 unparseable orderDate ('Created at') (line 9)`."""
         if not self.skips:
             return None
-        return f"skipped {self.skipped:,} of {self.rows_read:,} rows: " + self.reasons(headers)
+        what = f"{self.skipped:,}"
+        if self.skipped_orders is not None:
+            orders = "order" if self.skipped_orders == 1 else "orders"
+            rows = "row" if self.skipped == 1 else "rows"
+            what = f"{self.skipped_orders:,} {orders} ({self.skipped:,} {rows})"
+        return f"skipped {what} of {self.rows_read:,} rows: " + self.reasons(headers)
 
     def reasons(self, headers: Mapping[str, str] | None = None) -> str:
         """`2 unparseable orderDate (first: line 17), 1 empty contactID (line 40)`."""
@@ -98,14 +116,18 @@ class NormaliseReport:
             parts.append(f"{s.count:,} {reason} ({'first: ' if s.count > 1 else ''}{s.first})")
         return ", ".join(parts)
 
+    kept: int = 0  # orders counted
+
     @property
     def nothing_kept(self) -> bool:
-        """Whether there were rows and every one was skipped."""
-        return self.rows_read > 0 and self.skipped == self.rows_read
+        """Whether rows were skipped and no order is left to count."""
+        return self.skipped > 0 and self.kept == 0
 
 
 def normalise(
-    raw: RawOrders, options: ParseOptions | Sequence[ParseOptions] | None = None
+    raw: RawOrders,
+    options: ParseOptions | Sequence[ParseOptions] | None = None,
+    line_totals: Sequence[str | None] | None = None,
 ) -> tuple[pa.Table, NormaliseReport]:
     """Parse and check the canonical columns; return the counted orders, in input order, as an
     Arrow table (the text stays in Arrow's buffers; aggregation reads it from there).
@@ -125,6 +147,9 @@ def normalise(
             for table, label, opts in zip(raw.tables, raw.labels, options, strict=True)
         ]
         columns = {name: _join([p.columns[name] for p in parts]) for name in _TEXT_AND_NUMBERS}
+        if any(CREDIT in p.columns for p in parts):  # credit notes: spend, but not orders
+            credit = [p.columns.get(CREDIT, np.zeros(len(p.masks[ROUNDED]), bool)) for p in parts]
+            columns[CREDIT] = pa.array(np.concatenate(credit))
         masks = {name: np.concatenate([p.masks[name] for p in parts]) for name in _MASKS}
         columns[CONTACT_ID] = customer_keys.result()
 
@@ -137,6 +162,12 @@ def normalise(
         (BAD_TOTAL, masks[BAD_TOTAL]),
     ]
     keep = ~np.logical_or.reduce([mask for _, mask in checks])
+    numbers = _order_numbers(raw)
+    if numbers is not None:
+        contacts = as_numpy(pc.fill_null(columns[CONTACT_ID].chunks[0].indices, -1))
+        conflicting, partial = lines.whole_orders(numbers, keep, contacts.astype(np.int64))
+        checks += [(CONFLICTING_CONTACT, conflicting), (SKIPPED_LINE, partial)]
+        keep &= ~(conflicting | partial)
     skips = [_malformed_skip(raw)] if any(len(m) for m in raw.malformed) else []
     rejected = np.flatnonzero(~keep)
     rejected_reasons = np.zeros(0, dtype=np.int64)
@@ -151,20 +182,51 @@ def normalise(
                 skips.append(Skip(label, int(counts[code]), raw.locate(first)))
     skips.sort(key=lambda s: (-s.count, SKIP_REASONS.index(s.reason)))
 
+    sizes = [t.num_rows for t in raw.tables]
+    source = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     if len(raw.tables) > 1:
-        sizes = [t.num_rows for t in raw.tables]
-        columns[SOURCE] = pa.array(np.repeat(np.arange(len(sizes), dtype=np.int32), sizes))
+        columns[SOURCE] = pa.array(source)
     orders = pa.table(columns)
     if not keep.all():
         orders = orders.filter(pa.array(keep))
+    decisions: tuple[lines.Decision, ...] = ()
+    skipped_orders = first_conflict = None
+    if numbers is not None:
+        modes = list(line_totals) if line_totals is not None else [None] * len(raw.tables)
+        orders, decisions = lines.fold(orders, numbers[keep], source[keep], raw.labels, modes)
+        if not keep.all():
+            skipped_orders = len(np.unique(numbers[~keep]))
+        conflicted = np.flatnonzero(checks[-2][1])
+        if len(conflicted):
+            first_conflict = str(columns[ORDER_REFERENCE][int(conflicted[0])])
     report = NormaliseReport(
         rows_read=raw.rows_read,
         skips=tuple(skips),
         rounded_amounts=int(np.count_nonzero(masks[ROUNDED] & keep)),
         rejected=rejected,
         rejected_reasons=np.asarray([label for label, _ in checks], dtype=object)[rejected_reasons],
+        folding=decisions,
+        kept=orders.num_rows,
+        skipped_orders=skipped_orders,
+        first_conflict=first_conflict,
     )
     return orders, report
+
+
+def _order_numbers(raw: RawOrders) -> np.ndarray | None:
+    """Every row's order number across the sources (LINE_ORDER, where shaping found lines; a
+    row of its own elsewhere), or None when no source has lines."""
+    if not any(LINE_ORDER in table.column_names for table in raw.tables):
+        return None
+    parts, base = [], 0
+    for table in raw.tables:
+        if LINE_ORDER in table.column_names:
+            own = table[LINE_ORDER].to_numpy().astype(np.int64)
+        else:
+            own = np.arange(table.num_rows, dtype=np.int64)
+        parts.append(own + base)
+        base += int(own.max()) + 1 if len(own) else 0
+    return np.concatenate(parts)
 
 
 ROUNDED = "rounded"
@@ -190,9 +252,18 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
                 "numbers or instants"
             )
     date_ms, date_empty, date_bad = parse_instants(table[ORDER_DATE], options=options)
-    cents, total_empty, total_bad, rounded = parse_amounts(table[TOTAL], decimal=options.decimal)
+    if TOTAL in table.column_names:
+        cents, total_empty, total_bad, rounded = parse_amounts(
+            table[TOTAL], decimal=options.decimal
+        )
+    else:  # a line's total is its quantity times its unit price
+        cents, total_empty, total_bad, rounded = parse_line_totals(
+            table[QUANTITY], table[UNIT_PRICE], decimal=options.decimal
+        )
+    credit = None
     if CREDIT in table.column_names:  # a credit note reduces spend, whatever its sign
-        cents = np.where(as_numpy(pc.fill_null(table[CREDIT], False)), -np.abs(cents), cents)
+        credit = as_numpy(pc.fill_null(table[CREDIT], False))
+        cents = np.where(credit, -np.abs(cents), cents)
     columns = {
         ORDER_REFERENCE: text_column(table[ORDER_REFERENCE]),
         ORDER_MS: pa.array(date_ms),
@@ -203,6 +274,8 @@ def _parse(table: pa.Table, label: str, options: ParseOptions) -> _Parsed:
         columns[name] = (
             text_column(table[name]) if present else pa.nulls(table.num_rows)  # no buffers
         )
+    if credit is not None:
+        columns[CREDIT] = credit
     masks = {
         EMPTY_DATE: date_empty,
         BAD_DATE: date_bad,

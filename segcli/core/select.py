@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli.input.shape import lookup_forms
 from segcli.model.errors import NotFoundError
 from segcli.model.schema import (
     COMPANY,
@@ -110,12 +111,15 @@ def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.
 
 
 def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:
-    """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded."""
-    contact_id = contact_id.strip()
-    match = customers[customers[CONTACT_ID].to_numpy() == contact_id]
-    if match.empty:
-        raise NotFoundError(f"no customer with contactID '{contact_id}'")
-    return match
+    """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded;
+    an id not found as typed is looked for as an email or phone key is stored (`Amy@X.com`
+    finds `amy@x.com`, `+880 1678-126000` finds `+8801678126000`)."""
+    ids = customers[CONTACT_ID].to_numpy()
+    for form in lookup_forms(contact_id):
+        match = customers[ids == form]
+        if not match.empty:
+            return match
+    raise NotFoundError(f"no customer with contactID '{contact_id.strip()}'")
 
 
 def select(

@@ -7,8 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from segcli.model.errors import InvalidInputError, MissingColumnError
-from segcli.model.schema import CONTACT_ID, DETAIL_COLUMNS, EMAIL, REQUIRED_COLUMNS
+from segcli.input.synonyms import SYNONYMS
+from segcli.model.errors import Hint, InvalidInputError, MissingColumnError
+from segcli.model.schema import (
+    CONTACT_ID,
+    DETAIL_COLUMNS,
+    EMAIL,
+    LINE_ROLES,
+    REQUIRED_COLUMNS,
+    TOTAL,
+)
 
 _IGNORED = re.compile(r"[\s_\-]")  # white space, `_` and `-` do not tell headers apart
 PRINTABLE_NAME_MAX = 40
@@ -39,13 +47,15 @@ def match_columns(
     """Find each canonical column in a file's header: {canonical name: name in file}.
 
     A canonical name matches a header exactly, else by `header_key`; `overrides` ({canonical
-    name: header}) come first. A missing required column, or two headers that both match one
-    name, is an error; with `email_key`, a file with an email column but no contactID is
-    accepted (its customers are keyed by email).
+    name: header}) come first; a role still unmatched takes the one header among its well-known
+    synonyms (`synonyms.py`), if exactly one is. Two headers that both match one name, a missing
+    required column, or a required role with several synonyms is an error (which proposes a
+    mapping). With `email_key`, a file with an email column but no contactID is accepted (its
+    customers are keyed by email); a `total` may be missing when `quantity` and `unitPrice`
+    are there.
     """
     overrides = overrides or {}
     found_columns: dict[str, str] = {}
-    missing = []
     for canonical in (*required, *optional):
         if canonical in overrides:
             found_columns[canonical] = overrides[canonical]
@@ -58,10 +68,12 @@ def match_columns(
             raise InvalidInputError(f"{label}: columns {listed} all match '{canonical}'")
         if found:
             found_columns[canonical] = found[0]
-        elif canonical in required:
-            missing.append(canonical)
-    if missing == [CONTACT_ID] and email_key and EMAIL in found_columns:
-        missing = []
+    ambiguous = _by_synonym(header, (*required, *optional), found_columns)
+    missing = [r for r in required if r not in found_columns]
+    if TOTAL in missing and all(r in found_columns for r in LINE_ROLES):
+        missing.remove(TOTAL)
+    if CONTACT_ID in missing and email_key and EMAIL in found_columns:
+        missing.remove(CONTACT_ID)
     if missing and not found_columns and looks_like_data(header):
         raise NoHeaderError(
             f"{label}: the first line looks like data, not a header row; segcli needs a header "
@@ -70,11 +82,42 @@ def match_columns(
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         plural = "s" if len(missing) > 1 else ""
+        several = "".join(
+            f"; {', '.join(repr(h) for h in ambiguous[m])} could each be {m}"
+            for m in missing
+            if m in ambiguous
+        )
         raise MissingColumnError(
             f"{label}: missing required column{plural} {names} (found: {found_list(header)})"
-            + _separator_hint(header)
+            + several
+            + _separator_hint(header),
+            hint=Hint.MAPPING,
+            proposal={m: (ambiguous.get(m) or [None])[0] for m in missing},
         )
     return found_columns
+
+
+def _by_synonym(
+    header: Sequence[str], roles: Sequence[str], found: dict[str, str]
+) -> dict[str, list[str]]:
+    """Map each role still unmatched to the one header of the file among its synonyms, in
+    `found` (a header is used once); return the roles with several candidates."""
+    ambiguous: dict[str, list[str]] = {}
+    used = set(found.values())
+    for role in roles:
+        if role in found:
+            continue
+        candidates = [
+            name
+            for name in header
+            if name not in used and header_key(name) in SYNONYMS.get(role, ())
+        ]
+        if len(candidates) == 1:
+            found[role] = candidates[0]
+            used.add(candidates[0])
+        elif candidates:
+            ambiguous[role] = candidates
+    return ambiguous
 
 
 # What a header cell never looks like: a number or amount, a date, an email address.

@@ -7,16 +7,24 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from segcli.input.headers import (
-    NoHeaderError,
     find_header,
     found_list,
     header_key,
     match_columns,
 )
-from segcli.input.presets import FALLBACK_HEADERS, FIRST_NAME, LAST_NAME, PRESETS, Preset
-from segcli.model.errors import Hint, MissingColumnError
+from segcli.input.presets import FIRST_NAME, KEY_FALLBACKS, LAST_NAME, PRESETS, Preset, variants
+from segcli.model.errors import MissingColumnError
 from segcli.model.options import ExportOptions, ParseOptions
-from segcli.model.schema import CONTACT_ID, DETAIL_COLUMNS, EMAIL, NAME, REQUIRED_COLUMNS
+from segcli.model.schema import (
+    CONTACT_ID,
+    DETAIL_COLUMNS,
+    EMAIL,
+    LINE_ROLES,
+    NAME,
+    OPTIONAL_ROLES,
+    REQUIRED_COLUMNS,
+    TOTAL,
+)
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,18 @@ class Plan:
     preset: Preset | None = None
     detected: bool = False
     key_by_email: bool = False
+    guessed: tuple[tuple[str, str], ...] = ()  # (role, header) mapped by a synonym
+
+    @property
+    def line_amounts(self) -> bool:
+        """Whether each row's total is a line's quantity times its unit price."""
+        return TOTAL not in self.roles and all(r in self.roles for r in LINE_ROLES)
 
     def reading(self, details: Collection[str]) -> Plan:
         """This plan, reading only the `details` wanted of the detail columns (a command that
-        shows no names need not read them); the email stays when it keys the customers."""
-        keep = set(details) | ({EMAIL} if self.key_by_email else set())
+        shows no names need not read them); the email, phones and name stay when they key the
+        customers."""
+        keep = set(details) | (set(KEY_FALLBACKS) if self.key_by_email else set())
         if NAME in keep:
             keep |= {FIRST_NAME, LAST_NAME}
         roles = {
@@ -50,22 +65,27 @@ class Plan:
 
 
 def plan(header: Sequence[str], label: str, options: ExportOptions | None = None) -> Plan:
-    """Decide the roles of a file's columns; raise MissingColumnError naming what is missing."""
+    """Decide the roles of a file's columns; raise MissingColumnError naming what is missing.
+
+    A preset given by name, else one whose signature the header carries, else the canonical
+    names and their well-known synonyms (`synonyms.py`), under the user's `--column` mapping."""
     options = options or ExportOptions()
     overrides = _find_overrides(header, label, options.columns)
     if options.preset is not None:
         return _preset_plan(header, label, PRESETS[options.preset], overrides, detected=False)
-    try:
-        roles = match_columns(header, label, overrides=overrides, email_key=True)
-    except NoHeaderError:
-        raise
-    except MissingColumnError as missing:
-        present = {header_key(h) for h in header}
-        for preset in PRESETS.values():
-            if all(header_key(h) in present for h in preset.signature):
-                return _preset_plan(header, label, preset, overrides, detected=True)
-        raise MissingColumnError(missing.message, hint=Hint.MAPPING) from None
-    return Plan(read_as(roles), roles, key_by_email=CONTACT_ID not in roles)
+    present = {header_key(h) for h in header}
+    for preset in PRESETS.values():
+        if all(any(header_key(v) in present for v in variants(h)) for h in preset.signature):
+            return _preset_plan(header, label, preset, overrides, detected=True)
+    roles = match_columns(
+        header, label, overrides=overrides, email_key=True, optional=DETAIL_COLUMNS + OPTIONAL_ROLES
+    )
+    guessed = tuple(
+        (role, name)
+        for role, name in roles.items()
+        if role not in overrides and header_key(name) != header_key(role)
+    )
+    return Plan(read_as(roles), roles, key_by_email=CONTACT_ID not in roles, guessed=guessed)
 
 
 def read_as(roles: Mapping[str, str]) -> dict[str, str]:
@@ -105,10 +125,7 @@ def _preset_plan(
         by_key.setdefault(header_key(name), name)
     roles: dict[str, str] = {}
     for role, wanted in preset.columns.items():
-        name = by_key.get(header_key(wanted))
-        fallback = FALLBACK_HEADERS.get((preset.name, role))
-        if name is None and fallback is not None:
-            name = by_key.get(header_key(fallback))
+        name = next((by_key[k] for k in map(header_key, variants(wanted)) if k in by_key), None)
         if name is not None:
             roles[role] = name
     roles.update(overrides)
@@ -118,7 +135,7 @@ def _preset_plan(
         needed.append(EMAIL)
     missing = [r for r in needed if r not in roles]
     if missing:
-        names = ", ".join(f"'{preset.columns.get(r, r)}'" for r in missing)
+        names = ", ".join(f"'{variants(preset.columns.get(r, r))[0]}'" for r in missing)
         raise MissingColumnError(
             f"{label}: not a {preset.title}: missing {names} (found: {found_list(header)})"
         )

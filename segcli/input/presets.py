@@ -12,21 +12,32 @@ from segcli.model.options import DAY_FIRST, MONTH_FIRST
 from segcli.model.schema import (
     COMPANY,
     CONTACT_ID,
+    CURRENCY,
     EMAIL,
     NAME,
     ORDER_DATE,
     ORDER_REFERENCE,
     PHONE,
+    STATUS,
     TOTAL,
 )
 
 # Roles a preset reads besides the canonical columns; they never leave the input stage.
-STATUS = "_status"
 CANCELLED_AT = "_cancelledAt"
 KIND = "_kind"
 FIRST_NAME = "_firstName"
 LAST_NAME = "_lastName"
-AUXILIARY = (STATUS, CANCELLED_AT, KIND, FIRST_NAME, LAST_NAME)
+REFUNDED = "_refunded"  # an amount refunded on the order, subtracted from its total
+KEY_PHONE = "_phone"  # the customer's own phone (Shopify's `Phone`), before the billing phone
+AUXILIARY = (STATUS, CANCELLED_AT, KIND, FIRST_NAME, LAST_NAME, REFUNDED, CURRENCY, KEY_PHONE)
+# Where a file keys customers by email, a row without one is keyed by these, in this order.
+KEY_FALLBACKS = (EMAIL, KEY_PHONE, PHONE, NAME)
+
+# Statuses (lower case) whose orders do not count, in any export that maps a status column
+# (SPEC §1); `--include-cancelled` counts them.
+NOT_COUNTED = frozenset(
+    {"cancelled", "canceled", "voided", "refunded", "failed", "deleted", "draft", "trash"}
+)
 
 CANCELLED = "cancelled"  # how an order with a `Cancelled at` date is counted in the report
 STATUS_PREFIX = "wc-"  # WooCommerce plugins write `wc-cancelled` as well as `cancelled`
@@ -38,11 +49,12 @@ class Preset:
 
     name: str
     title: str  # 'Shopify orders export'
-    columns: Mapping[str, str]  # role -> the header it has in this export
-    signature: tuple[str, ...]  # headers that, all present, identify the export
+    columns: Mapping[str, str | tuple[str, ...]]  # role -> its header (or the variants of it)
+    signature: tuple[str | tuple[str, ...], ...]  # headers that, all present, identify the
+    # export; a tuple is the variants of one header (export plugins name columns differently)
     line_items: bool = False  # several rows per orderReference; the first carries the order
     key_by_email: bool = False  # the customer is their normalised email
-    excluded: frozenset[str] = frozenset()  # statuses (lower case) whose orders do not count
+    excluded: frozenset[str] = NOT_COUNTED  # statuses (lower case) whose orders do not count
     credit_kinds: frozenset[str] = frozenset()  # KIND values (lower case) that reduce spend
     date_order: str | None = None  # how numeric dates such as 10/07/2025 are read
 
@@ -60,30 +72,38 @@ SHOPIFY = Preset(
         PHONE: "Billing Phone",
         STATUS: "Financial Status",
         CANCELLED_AT: "Cancelled at",
+        REFUNDED: "Refunded Amount",
+        KEY_PHONE: "Phone",
+        CURRENCY: "Currency",
     },
     signature=("Name", "Email", "Financial Status", "Created at", "Total", "Lineitem name"),
     line_items=True,
-    key_by_email=True,
-    excluded=frozenset({"voided", "refunded"}),
+    key_by_email=True,  # `pending` is a normal state for cash-on-delivery shops: it counts
 )
 WOOCOMMERCE = Preset(
     name="woocommerce",
     title="WooCommerce orders export",
     columns={
-        ORDER_REFERENCE: "order_number",
-        EMAIL: "customer_email",
-        ORDER_DATE: "order_date",
+        ORDER_REFERENCE: ("order_number", "order_id"),
+        EMAIL: ("customer_email", "billing_email"),
+        ORDER_DATE: ("order_date", "date_created"),
         TOTAL: "order_total",
         COMPANY: "billing_company",
         PHONE: "billing_phone",
-        STATUS: "status",
+        STATUS: ("status", "order_status"),
+        CURRENCY: ("order_currency", "currency"),
         FIRST_NAME: "billing_first_name",
         LAST_NAME: "billing_last_name",
     },
-    signature=("order_id", "order_date", "order_total", "customer_email"),
+    signature=(
+        ("order_id", "order_number"),
+        ("order_date", "date_created"),
+        "order_total",
+        ("customer_email", "billing_email"),
+    ),
     line_items=True,
     key_by_email=True,
-    excluded=frozenset({"cancelled", "refunded", "failed"}),
+    excluded=NOT_COUNTED | {"pending"},  # unpaid checkouts, as WooCommerce Analytics excludes
     date_order=MONTH_FIRST,
 )
 XERO = Preset(
@@ -98,14 +118,17 @@ XERO = Preset(
         TOTAL: "Total",
         STATUS: "Status",
         KIND: "Type",
+        CURRENCY: "CurrencyCode",
     },
     signature=("ContactName", "InvoiceNumber", "InvoiceDate", "Total"),
     line_items=True,
-    excluded=frozenset({"voided", "deleted"}),
     credit_kinds=frozenset({"sales credit note", "accreccredit", "credit note"}),
     date_order=DAY_FIRST,
 )
 PRESETS: dict[str, Preset] = {p.name: p for p in (SHOPIFY, WOOCOMMERCE, XERO)}
 PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)  # what --preset accepts, in this order
-# Fallbacks: a role whose usual header is missing may come from another one.
-FALLBACK_HEADERS = {("woocommerce", ORDER_REFERENCE): "order_id"}
+
+
+def variants(wanted: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The headers a preset's column may have, in order of preference."""
+    return (wanted,) if isinstance(wanted, str) else wanted

@@ -27,6 +27,11 @@ class Hint(StrEnum):
     MAPPING = "mapping"  # a preset or a column mapping reads a shop's own export
     OWN_ORDERS = "own-orders"  # the bundled sample was used; how to read one's own orders
     DELIMITER = "delimiter"  # the header decided the CSV delimiter; it can be given instead
+    DATE_ORDER = "date-order"  # the order of day and month in dates can be given
+    CURRENCY = "currency"  # one currency of several can be kept
+    AS_OF = "as-of"  # the instant to look from can be given
+    COLUMN = "column"  # a column mapping decides which header plays a role
+    LINE_TOTALS = "line-totals"  # how a line-level file's total column is read can be given
 
 
 class SegcliError(Exception):
@@ -49,9 +54,21 @@ class InvalidInputError(SegcliError):
 
 
 class MissingColumnError(SegcliError):
-    """A required column is not in a file's header."""
+    """A required column is not in a file's header. `proposal` ({role: header, or None when no
+    header looks like it}) is the mapping that would most likely read the file, for the front end
+    to offer in its own words."""
 
     code = "MISSING_COLUMN"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: Hint | None = None,
+        proposal: dict[str, str | None] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.proposal = proposal or {}
 
 
 class UnreadableError(SegcliError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from segcli.model.schema import DETAIL_COLUMNS, REQUIRED_COLUMNS
+from segcli.model.schema import DETAIL_COLUMNS, OPTIONAL_ROLES, REQUIRED_COLUMNS
 
 CSV = "csv"
 PARQUET = "parquet"
@@ -22,7 +22,13 @@ DATE_ORDERS: tuple[str, ...] = (DAY_FIRST, MONTH_FIRST)
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 
 PRESET_NAMES: tuple[str, ...] = ("shopify", "woocommerce", "xero")  # exports.PRESETS, in order
-MAPPABLE: tuple[str, ...] = REQUIRED_COLUMNS + DETAIL_COLUMNS  # what --column may name
+MAPPABLE: tuple[str, ...] = REQUIRED_COLUMNS + DETAIL_COLUMNS + OPTIONAL_ROLES  # --column's roles
+
+# How the total column of a line-level file is read (--line-totals): each line's amount, summed;
+# or the order's total repeated on each line, counted once. None: decided from the file.
+LINE_SUM = "sum"
+LINE_ONCE = "once"
+LINE_TOTALS: tuple[str, ...] = (LINE_SUM, LINE_ONCE)
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,5 @@ class ExportOptions:
     preset: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)  # role -> header (--column)
     include_cancelled: bool = False
+    line_totals: str | None = None  # LINE_SUM or LINE_ONCE; None: decided per file
+    currency: str | None = None  # keep the orders in this currency (a file may mix several)

@@ -24,11 +24,21 @@ ACCOUNT_CODE = "accountCode"
 DETAIL_COLUMNS: tuple[str, ...] = (NAME, EMAIL, COMPANY, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
 LIST_DETAILS: tuple[str, ...] = (NAME, EMAIL, COMPANY)  # the details a list shows
 
+# Optional roles an export may map (SPEC §1): a line's quantity and unit price (its total is their
+# product when there is no total column), the order's status and its currency.
+QUANTITY = "quantity"
+UNIT_PRICE = "unitPrice"
+STATUS = "status"
+CURRENCY = "currency"
+LINE_ROLES: tuple[str, ...] = (QUANTITY, UNIT_PRICE)
+OPTIONAL_ROLES: tuple[str, ...] = (QUANTITY, UNIT_PRICE, STATUS, CURRENCY)
+
 # Columns of the normalised orders frame (one row per counted order, in input order).
 ORDER_MS = "orderMs"  # int64 milliseconds since the Unix epoch, UTC
 TOTAL_CENTS = "totalCents"  # int64 cents
 SOURCE = "_source"  # with several input files: which one the order came from (0, 1, ...)
 CREDIT = "_credit"  # an optional boolean column while shaping: a credit note, which reduces spend
+LINE_ORDER = "_order"  # int64, where rows of one input share references: the row's order number
 
 # Columns of the customer frame (one row per customer).
 ORDER_COUNT = "orderCount"

@@ -55,16 +55,16 @@ class RfmRule:
     monetary: Range
 
 
-DEFAULT_RFM_SEGMENTS: tuple[RfmRule, ...] = (
+DEFAULT_RFM_SEGMENTS: tuple[RfmRule, ...] = (  # first match wins; every named row can match
     RfmRule("Champions", (4, 5), (4, 5), (4, 5)),
     RfmRule("Loyal Customers", (2, 5), (3, 5), (3, 5)),
-    RfmRule("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     RfmRule("New Customers", (4, 5), (1, 1), (1, 1)),
     RfmRule("Promising", (3, 4), (1, 1), (1, 1)),
+    RfmRule("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
     RfmRule("Need Attention", (2, 3), (2, 3), (2, 3)),
     RfmRule("About To Sleep", (2, 3), (1, 2), (1, 2)),
-    RfmRule("At Risk", (1, 2), (2, 5), (2, 5)),
     RfmRule("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+    RfmRule("At Risk", (1, 2), (2, 5), (2, 5)),
     RfmRule("Lost", (1, 2), (1, 2), (1, 2)),
 )
 

@@ -182,10 +182,11 @@ def list_json(
     *,
     as_of_ms: int | None = None,
     settings: Settings | None = None,
+    extra: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": [...], "meta": {"count": n, "total": matches, ...}}`."""
-    parts = list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings)
+    parts = list_json_bytes(page, total, as_of_ms=as_of_ms, settings=settings, extra=extra)
     return _finish(text_of(parts).rstrip("\n"), pretty)
 
 
@@ -195,20 +196,27 @@ def list_json_bytes(
     *,
     as_of_ms: int | None = None,
     settings: Settings | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> list[pa.Buffer | bytes]:
     """`list_json` (compact) as parts of UTF-8 bytes, to be written one after another: the
     records are a slice of Arrow's buffer, never copied into one Python bytes object."""
     data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
-    meta = _dumps(_meta({"count": len(page), "total": total}, as_of_ms, settings), False).strip()
+    meta = _meta({"count": len(page), "total": total}, as_of_ms, settings, extra)
+    meta = _dumps(meta, False).strip()
     return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
 
 
 def _meta(
-    meta: dict[str, object], as_of_ms: int | None, settings: Settings | None
+    meta: dict[str, object],
+    as_of_ms: int | None,
+    settings: Settings | None,
+    extra: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    """`meta` plus the as-of instant and the effective settings, when known."""
+    """`meta` plus the as-of instant, `extra` (the orders' extent and currency) and the
+    effective settings, when known."""
     if as_of_ms is not None:
         meta["asOf"] = format_instant(as_of_ms)
+    meta.update(extra or {})
     if settings is not None:
         meta["settings"] = settings_meta(settings)
     return meta
@@ -224,12 +232,13 @@ def show_json(
     *,
     as_of_ms: int | None = None,
     settings: Settings | None = None,
+    extra: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}` for a
     one-row frame (meta only when there is an as-of instant or settings to report)."""
     data = records_json(customer, SHOW_KEYS, lines=True).strip()
-    meta = _meta({}, as_of_ms, settings)
+    meta = _meta({}, as_of_ms, settings, extra)
     if not meta:
         return _finish(f'{{"success":true,"data":{data}}}', pretty)
     return _finish(f'{{"success":true,"data":{data},"meta":{_dumps(meta, False).strip()}}}', pretty)
@@ -241,6 +250,7 @@ def breakdown_json(
     as_of_ms: int,
     *,
     settings: Settings | None = None,
+    extra: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
     data = {}
@@ -260,7 +270,7 @@ def breakdown_json(
     document = {
         "success": True,
         "data": data,
-        "meta": _meta({"total": total}, as_of_ms, settings),
+        "meta": _meta({"total": total}, as_of_ms, settings, extra),
     }
     return _dumps(document, pretty)
 
@@ -273,6 +283,7 @@ def matrix_json(
     fields: Mapping[str, object] | None = None,
     as_of_ms: int | None = None,
     settings: Settings | None = None,
+    extra: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": {**fields, key: {row: {column: count}}}, "meta": {...}}`."""
@@ -283,7 +294,7 @@ def matrix_json(
     document = {
         "success": True,
         "data": {**(fields or {}), key: cells},
-        "meta": _meta(dict(meta), as_of_ms, settings),
+        "meta": _meta(dict(meta), as_of_ms, settings, extra),
     }
     return _dumps(document, pretty)
 

@@ -1,0 +1,178 @@
+"""What loading says on stderr about how it read the files: the columns it mapped, the rows it
+shaped, folded, set aside or counted once. Words only; the stages count, this module tells."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from segcli.core.normalise import NormaliseReport
+from segcli.input.plan import Plan
+from segcli.input.shape import ShapeReport
+from segcli.input.sources import Source
+from segcli.model.errors import Hint
+from segcli.model.notices import Notice, count
+from segcli.model.options import LINE_SUM
+from segcli.model.schema import (
+    CONTACT_ID,
+    DAY_MS,
+    EMAIL,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    ORDER_COUNT,
+    ORDER_DATE,
+    ORDER_REFERENCE,
+    TOTAL,
+    format_instant,
+)
+
+
+def mapping_notices(found: Sequence[Source], plans: Sequence[Plan]) -> list[Notice]:
+    """`orders.csv: mapped columns: contactID ← CustomerID, ...` for columns found by synonym."""
+    notices = []
+    for source, p in zip(found, plans, strict=True):
+        if p.guessed:
+            pairs = ", ".join(f"{role} ← {header}" for role, header in p.guessed)
+            notices.append(Notice(f"{source.label}: mapped columns: {pairs}", hint=Hint.COLUMN))
+    return notices
+
+
+def extent(customers: pd.DataFrame, currency: str | None) -> dict[str, object]:
+    """JSON meta about the orders counted: the oldest and newest order instants (`ordersFrom`,
+    `ordersTo`) and the currency, where known."""
+    meta: dict[str, object] = {}
+    counted = customers[ORDER_COUNT].to_numpy() > 0
+    if counted.any():
+        first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+        last = customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+        meta["ordersFrom"] = format_instant(int(first.min()))
+        meta["ordersTo"] = format_instant(int(last.max()))
+    if currency is not None:
+        meta["currency"] = currency
+    return meta
+
+
+def stale(customers: pd.DataFrame, now_ms: int, dormant_days: int) -> list[Notice]:
+    """When the newest order is more than `dormant_days` before now (the default as-of), every
+    customer but the VIPs is Dormant: say so, and which day to look from instead."""
+    counted = customers[ORDER_COUNT].to_numpy() > 0
+    newest = int(customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted].max())
+    days = (now_ms - newest) // DAY_MS
+    if days <= dormant_days:
+        return []
+    day = format_instant(newest)[:10]
+    return [
+        Notice(
+            f"newest order {day}, {days:,} days before now: every customer but the VIPs is "
+            f"Dormant; as of {day} the file shows its last day",
+            hint=Hint.AS_OF,
+        )
+    ]
+
+
+def mixed_currencies(currencies: Mapping[str, int]) -> str:
+    """`the orders are in 2 currencies (NZD: 40 rows, AUD: 3 rows); they are never summed`."""
+    listed = ", ".join(f"{code}: {count(n, 'row')}" for code, n in sorted(currencies.items()))
+    return f"the orders are in {len(currencies)} currencies ({listed}); they are never summed"
+
+
+def folding_notices(report: NormaliseReport, derived: Collection[str] = ()) -> list[Notice]:
+    """How each file of line rows was folded into orders, and which total rule was used;
+    `derived`: the labels of files whose totals are quantity x unit price."""
+    notices = []
+    for d in report.folding:
+        if d.rows == d.orders:
+            continue
+        folded = (
+            f"{d.label}: {count(d.rows, 'row')} → {count(d.orders, 'order')} (rows sharing an "
+            "orderReference are lines of one order)"
+        )
+        if d.mode == LINE_SUM:
+            rule = "the total column holds line amounts, summed per order"
+        else:
+            rule = "the total column holds each order's total, repeated on its lines: counted once"
+        if d.label in derived:
+            why = "each line's quantity × unitPrice"
+        elif d.given:
+            why = "as given"
+        elif d.mode == LINE_SUM:
+            why = f"{d.differing:,} of {count(d.multi_line, 'multi-line order')} vary"
+        else:
+            why = f"all {count(d.multi_line, 'multi-line order')} repeat one total"
+        hint = None if d.given else Hint.LINE_TOTALS
+        notices.append(Notice(f"{folded}; {rule} ({why})", hint=hint))
+    if report.first_conflict is not None:
+        notices.append(
+            Notice(
+                f"conflicting customer for order '{report.first_conflict}': orders whose lines "
+                f"name different {CONTACT_ID}s are skipped"
+            )
+        )
+    return notices
+
+
+def headers(plans: Sequence[Plan]) -> dict[str, str]:
+    """{canonical column: the header it was read from}, where every file agrees on one."""
+    headers: dict[str, str] = {}
+    for role in (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL):
+        names = {
+            p.roles.get(EMAIL if p.key_by_email and role == CONTACT_ID else role) for p in plans
+        }
+        if len(names) == 1 and None not in names:
+            headers[role] = names.pop()
+    return headers
+
+
+def shape_notices(shaped: ShapeReport) -> list[Notice]:
+    notices = []
+    titles = sorted({title for _, title in shaped.detected})
+    for title in titles:
+        labels = [label for label, t in shaped.detected if t == title]
+        where = labels[0] if len(labels) == 1 else f"{len(labels)} files"
+        notices.append(Notice(f"{where}: detected a {title}"))
+    if shaped.keyed_by_email:
+        ways = {way: n for way, n in shaped.keyed.items() if n}
+        if set(ways) <= {EMAIL}:
+            notices.append(
+                Notice("customers are keyed by their email address (trimmed, lower-cased)")
+            )
+        else:
+            each = ", ".join(f"{n:,} by {way}" for way, n in ways.items())
+            notices.append(
+                Notice(
+                    f"customers are keyed by email (trimmed, lower-cased), else by phone (+ and "
+                    f"its digits), else by name: {each}"
+                )
+            )
+    if shaped.folded:
+        notices.append(Notice(f"folded {count(shaped.folded, 'line-item row')} into their orders"))
+    if shaped.excluded:
+        n = sum(shaped.excluded.values())
+        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.excluded.items()))
+        notices.append(
+            Notice(
+                f"excluded {count(n, 'order')} not counted by the shop ({kinds})",
+                hint=Hint.INCLUDE_CANCELLED,
+            )
+        )
+    if shaped.included:
+        n = sum(shaped.included.values())
+        kinds = ", ".join(f"{c:,} {status}" for status, c in sorted(shaped.included.items()))
+        notices.append(Notice(f"counted {count(n, 'order')} the shop did not count ({kinds})"))
+    if shaped.other_currencies:
+        n = sum(shaped.other_currencies.values())
+        listed = ", ".join(f"{c}: {k:,}" for c, k in sorted(shaped.other_currencies.items()))
+        notices.append(Notice(f"set aside {count(n, 'row')} in other currencies ({listed})"))
+    if shaped.duplicates:
+        notices.append(Notice(f"{count(shaped.duplicates, 'duplicate row')} counted once"))
+    if shaped.refunded:
+        notices.append(
+            Notice(
+                f"subtracted refunded amounts from {count(shaped.refunded, 'order')} (net spend)"
+            )
+        )
+    if shaped.credits:
+        notices.append(Notice(f"counted {count(shaped.credits, 'credit note')} as negative spend"))
+    return notices
