@@ -36,6 +36,7 @@ from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
 from segcli.model.settings import Settings
+from segcli.model.timings import NO_TIMINGS, Timings
 
 if TYPE_CHECKING:
     from segcli.cache import Stored
@@ -65,6 +66,7 @@ __all__ = [
     "ParseOptions",
     "SegcliError",
     "Settings",
+    "Timings",
     "breakdown",
     "customer",
     "customers",
@@ -122,12 +124,16 @@ def load(
     as_of: AsOf = None,
     keep_orders: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    timings: Timings | None = None,
 ) -> Loaded:
     """Read the orders once. Only the customer `details` asked for are read (a breakdown needs
     none); `as_of` tells the cache which instant will be asked for; `keep_orders` keeps the
     orders themselves (for questions at several instants, such as transitions) and bypasses the
-    cache. `progress(what, done, total)` is told as sources are read."""
-    from segcli import cache, loading
+    cache. `progress(what, done, total)` is told as sources are read. `timings`, when given, is
+    filled with the time each stage takes, here and in every question asked of the result."""
+    timings = timings or NO_TIMINGS
+    with timings.stage("import"):  # pandas and pyarrow, on first use: most of a small run
+        from segcli import cache, loading
 
     inputs = inputs or Inputs()
     cache_root = None
@@ -149,6 +155,7 @@ def load(
         as_of_ms=as_of_ms(as_of),
         rejects_path=inputs.rejects,
         delimiter=inputs.delimiter,
+        timings=timings,
     )
 
 
@@ -174,11 +181,12 @@ def customers(
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
     frame = at.customers
-    if rfm or filters.rfm_segments:
-        frame = rfm_stage.score(frame, settings)
-    page, total = select.select(
-        frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
-    )
+    with loaded.timings.stage("select"):
+        if rfm or filters.rfm_segments:
+            frame = rfm_stage.score(frame, settings)
+        page, total = select.select(
+            frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
+        )
     return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices, at.meta)
 
 

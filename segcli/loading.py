@@ -6,6 +6,7 @@ per-customer aggregate from the cache; then the cut at an as-of instant and clas
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ from segcli.model.schema import (
     format_instant,
 )
 from segcli.model.settings import Settings
+from segcli.model.timings import NO_TIMINGS, Timings
 
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
@@ -78,6 +80,7 @@ class Loaded:
     newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
     latest: bool = True  # whether customers need their latest reference and details
     currency: str | None = None  # the orders' currency code, where known
+    timings: Timings = field(default=NO_TIMINGS, compare=False, repr=False)  # stages to time
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
@@ -107,6 +110,7 @@ def load_orders(
     as_of_ms: int | None = None,
     rejects_path: str | Path | None = None,
     delimiter: str | None = None,
+    timings: Timings = NO_TIMINGS,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -147,11 +151,13 @@ def load_orders(
             "export": repr(export_options),
             "parse": repr(parse_options),
         }
-        key = cache.key_for(found, options)
+        with timings.stage("read cache"):  # identifying the inputs is part of it
+            key = cache.key_for(found, options)
     cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
+        with timings.stage("read cache"):
+            found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
         if found_entry.problem is not None:
             cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
         entry = found_entry.entry
@@ -164,17 +170,27 @@ def load_orders(
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
                 currency=entry.currency,
+                timings=timings,
             )
             if cached.serves(cached.as_of(as_of_ms)):
                 return cached
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
     memory.hand_back(at_once=bool(details))
+    read = functools.partial(  # read(details): the orders, with those customer details
+        _read_orders,
+        found,
+        notices,
+        export_options,
+        parse_options,
+        strict,
+        progress=progress,
+        rejects_path=rejects_path,
+        timings=timings,
+    )
     said = len(notices)
     try:
-        orders, currency = _read_orders(
-            found, notices, export_options, parse_options, strict, details, progress, rejects_path
-        )
+        orders, currency = read(details)
     except SegcliError:
         if key is None or tuple(details) == tuple(asked):
             raise
@@ -184,9 +200,7 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders, currency = _read_orders(
-            found, notices, export_options, parse_options, strict, details, progress, rejects_path
-        )
+        orders, currency = read(details)
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
@@ -198,8 +212,10 @@ def load_orders(
             contacts,
             latest=bool(details),
             currency=currency,
+            timings=timings,
         )
-    aggregate = metrics.per_customer(orders)
+    with timings.stage("aggregate"):
+        aggregate = metrics.per_customer(orders)
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
     labels = [s.label for s in found]
@@ -212,6 +228,7 @@ def load_orders(
         aggregate=aggregate,
         newest_ms=newest,
         currency=currency,
+        timings=timings,
     )
 
 
@@ -222,8 +239,9 @@ def _read_orders(
     parse_options: ParseOptions,
     strict: bool,
     details: Collection[str],
-    progress: Progress | None,
+    progress: Progress | None = None,
     rejects_path: str | Path | None = None,
+    timings: Timings = NO_TIMINGS,
 ) -> tuple[pa.Table, str | None]:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
     `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
@@ -235,9 +253,10 @@ def _read_orders(
     for source, columns in zip(found, full, strict=True):  # every mapped column, read or not,
         readers.check_types(source, columns.mapping)  # so that the answer never depends on it
     plans = [p.reading(details) for p in full]
-    raw = readers.read_orders(
-        found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
-    )
+    with timings.stage("read"):
+        raw = readers.read_orders(
+            found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
+        )
     if progress is not None:
         progress("parsing orders", len(found), len(found) + 1)
     notices.extend(reports.mapping_notices(found, plans))
@@ -247,22 +266,23 @@ def _read_orders(
         every = {name: f"{i}" for i, name in enumerate(dict.fromkeys(header))}
         return readers.read_orders([found[k]], [every]).tables[0]
 
-    raw, shaped = shape(
-        raw,
-        plans,
-        include_cancelled=export_options.include_cancelled,
-        read_all=read_all,
-        currency=export_options.currency,
-    )
-    if len(shaped.currencies) > 1:  # never sum two currencies
-        raise InvalidInputError(reports.mixed_currencies(shaped.currencies), hint=Hint.CURRENCY)
-    notices.extend(reports.shape_notices(shaped))
-    currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
-    line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
-                   for p in plans]  # fmt: skip
-    parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k], notices)
-               for k, p in enumerate(plans)]  # fmt: skip
-    orders, report = normalise.normalise(raw, parsing, line_totals)
+    with timings.stage("parse"):  # shaping lines and statuses, then dates and amounts
+        raw, shaped = shape(
+            raw,
+            plans,
+            include_cancelled=export_options.include_cancelled,
+            read_all=read_all,
+            currency=export_options.currency,
+        )
+        if len(shaped.currencies) > 1:  # never sum two currencies
+            raise InvalidInputError(reports.mixed_currencies(shaped.currencies), hint=Hint.CURRENCY)
+        notices.extend(reports.shape_notices(shaped))
+        currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
+        line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
+                       for p in plans]  # fmt: skip
+        parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k],
+                               notices) for k, p in enumerate(plans)]  # fmt: skip
+        orders, report = normalise.normalise(raw, parsing, line_totals)
     if rejects_path is not None:  # written before any error below, --strict's included
         rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
         rejects.write(rejected, str(rejects_path))
@@ -397,7 +417,9 @@ def classify_at(
     else:
         if loaded.orders is None:
             raise ValueError("the orders were not loaded: an earlier as-of needs them")
-        orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
+        with loaded.timings.stage("aggregate"):
+            orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
+            per_customer = metrics.per_customer(orders, latest=loaded.latest)
         if excluded:
             notices.append(
                 Notice(
@@ -405,7 +427,6 @@ def classify_at(
                     f"{format_instant(as_of_ms)}"
                 )
             )
-        per_customer = metrics.per_customer(orders, latest=loaded.latest)
     if loaded.contacts is not None:
         per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
         if without:
@@ -416,7 +437,8 @@ def classify_at(
                 )
             )
     settings = settings or Settings()
-    table = segments.classify(per_customer, as_of_ms, settings)
+    with loaded.timings.stage("classify"):
+        table = segments.classify(per_customer, as_of_ms, settings)
     meta = reports.extent(table, loaded.currency)
     if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
         notices.extend(reports.stale(table, as_of_ms, settings.dormant_days))

@@ -119,6 +119,10 @@ def _list_shape(fmt: ListFormat, stdout: str) -> list[str]:
             rows = list(csv.DictReader(io.StringIO(stdout, newline=""), delimiter=separator))
             assert list(rows[0]) == list(CSV_COLUMNS)
             return [row["contactID"] for row in rows]
+        case ListFormat.markdown:
+            header, rule, *rows = stdout.splitlines()
+            assert header == "| " + " | ".join(CSV_COLUMNS) + " |" and rule.startswith("|---|")
+            return [row.split(" | ")[0].removeprefix("| ") for row in rows]
 
 
 @pytest.mark.parametrize("fmt", list(ListFormat))
@@ -149,6 +153,9 @@ def test_every_document_format_prints_its_own_shape(cli: Cli, fmt: Format, comma
             separator = "\t" if fmt is Format.tsv else ","
             rows = list(csv.DictReader(io.StringIO(result.stdout, newline=""), delimiter=separator))
             assert rows and list(rows[0])[0] == first_key
+        case Format.markdown:
+            header, rule, *rows = result.stdout.splitlines()
+            assert header.startswith(f"| {first_key} | ") and rule.startswith("|---|") and rows
 
 
 # --- filters, sorting, pagination ---------------------------------------------------------------

@@ -419,6 +419,13 @@ def test_folder_and_glob_inputs(cli: Cli, tmp_path):
     empty.mkdir()
     assert "no order files" in cli("list", "--orders", empty).stderr
     assert "no files match" in cli("list", "--orders", str(tmp_path / "2024-*.csv")).stderr
+    # Brackets alone name a file far more often than a character class: a missing one is a
+    # missing file, while a pattern that matches is still read as one.
+    missing = cli("list", "--orders", str(tmp_path / "data[1].csv"))
+    assert missing.exit_code == 1 and "data[1].csv: no such file" in missing.stderr
+    assert "pattern" not in missing.stderr
+    bracketed, _ = customers_of(cli, "--orders", str(folder / "2025-[0-9]*.csv"))
+    assert bracketed == whole
 
 
 def test_progress_bar_only_on_a_terminal_after_the_delay(monkeypatch):

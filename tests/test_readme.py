@@ -4,8 +4,11 @@ set-up commands are the ones CI runs."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import jq
@@ -64,15 +67,39 @@ def run(command: str) -> str:
             stages.append([])
         else:
             stages[-1].append(token)
+    piped_from = stages.pop(0)[1] if stages[0][0] == "cat" else None
+    env = dict(README_ENV)
+    while "=" in stages[0][0]:  # COLUMNS=60 segcli ...
+        name, _, value = stages[0].pop(0).partition("=")
+        env[name] = value
     assert stages[0][0] == "segcli" and all(s[0] == "jq" for s in stages[1:]), command
-    done = CliRunner().invoke(app, stages[0][1:], env={**README_ENV, "SEGCLI_ORDERS": None})
-    assert done.exit_code == 0, done.stderr
-    assert "error" not in done.stderr.lower()
-    assert "skipped" not in done.stderr  # an example that loses rows would be a bad example
-    text = done.stdout
+    if piped_from is None:
+        done = CliRunner().invoke(app, stages[0][1:], env={**env, "SEGCLI_ORDERS": None})
+        code, stdout, stderr = done.exit_code, done.stdout, done.stderr
+    else:  # `cat FILE | segcli ...`: the installed command, reading a real pipe
+        code, stdout, stderr = run_piped(stages[0][1:], ROOT / piped_from, env)
+    assert code == 0, stderr
+    assert "error" not in stderr.lower()
+    assert "skipped" not in stderr  # an example that loses rows would be a bad example
+    text = stdout
     for stage in stages[1:]:
         text = run_jq(stage[1:], text)
     return text
+
+
+def run_piped(arguments: list[str], path: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """The installed `segcli` with the file's bytes on a pipe, as `cat FILE | segcli` runs."""
+    segcli = str(Path(sys.executable).with_name("segcli"))
+    environment = {**os.environ, **env}
+    environment.pop("SEGCLI_ORDERS", None)
+    done = subprocess.run(
+        [segcli, *arguments],
+        input=path.read_bytes(),
+        capture_output=True,
+        cwd=ROOT,
+        env=environment,
+    )
+    return done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -134,6 +134,19 @@ def test_the_formula_guard_leaves_plain_numbers_alone(cli: Cli, tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    "command",
+    [(), ("list",), ("show",), ("breakdown",), ("rfm",), ("transitions",), ("config", "show"),
+     ("cache", "info"), ("cache", "clear")],
+)  # fmt: skip
+def test_no_flag_shows_a_bool_placeholder(cli: Cli, command):
+    """Typer's own flags too: -h/--help, --install-completion, --show-completion."""
+    text = cli(*command, "--help", env={"COLUMNS": "200"}).stdout
+    assert "--help" in text and "<bool>" not in text
+    if not command:
+        assert "--install-completion" in text and "--show-completion" in text
+
+
 def test_flags_show_no_bool_placeholder_in_help(cli: Cli):
     """`--strict <bool>` read as if the flag took a value (`--strict true` fails)."""
     text = cli("list", "--help", env={"COLUMNS": "200"}).stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import NoReturn
 
@@ -18,6 +19,7 @@ import typer
 from segcli import api
 from segcli.model.errors import Hint, SegcliError, UsageError
 from segcli.model.notices import Notice
+from segcli.model.timings import NO_TIMINGS, Timings
 from segcli.output.console import Output
 from segcli.output.escapes import shown
 
@@ -74,11 +76,20 @@ def tell(out: Output, notices: Iterable[Notice]) -> None:
         out.notice(worded(notice.text, notice.hint))
 
 
-def run(quiet: bool, output_format: str, work: Callable[[Output], None]) -> None:
-    """Run a command's body inside the error boundary."""
+def run(
+    quiet: bool,
+    output_format: str,
+    work: Callable[[Output], None],
+    timings: Timings = NO_TIMINGS,
+) -> None:
+    """Run a command's body inside the error boundary; with `timings` (--verbose), then say on
+    stderr how long each stage took."""
     out = Output(quiet=quiet)
+    started = time.perf_counter()
     try:
         work(out)
+        if timings.enabled:
+            out.verbose(timing_line(timings.seconds, time.perf_counter() - started))
     except UsageError as err:  # a bad argument found only after loading: Click reports it
         raise typer.BadParameter(err.message, param_hint=f"'--{err.option}'") from None
     except SegcliError as err:
@@ -99,6 +110,12 @@ def run(quiet: bool, output_format: str, work: Callable[[Output], None]) -> None
             raise
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)"
         fail(out, output_format, "INTERNAL", message, 1)
+
+
+def timing_line(seconds: dict[str, float], total: float) -> str:
+    """`timings: read 0.012 s, parse 0.030 s, ...; command 0.080 s`."""
+    stages = ", ".join(f"{name} {spent:.3f} s" for name, spent in seconds.items())
+    return f"timings: {stages or 'no stage ran'}; command {total:.3f} s"
 
 
 def fail(out: Output, output_format: str, code: str, message: str, exit_code: int) -> NoReturn:

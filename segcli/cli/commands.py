@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import housekeeping
+from segcli.cli import completion, housekeeping
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
@@ -19,8 +19,10 @@ from segcli.cli.options import (
     shared_options,
 )
 from segcli.cli.output_options import (
+    ColumnsOpt,
     FormatOpt,
     ListFormatOpt,
+    parse_columns,
 )
 from segcli.cli.parsers import (
     choice,
@@ -42,18 +44,22 @@ from segcli.cli.printing import (
 from segcli.model.schema import (
     DEFAULT_SORT,
     DEFAULT_TABLE_ROWS,
+    DETAIL_COLUMNS,
     FREQUENCIES,
     LIST_DETAILS,
     NOT_YET,
+    RFM_COLUMNS,
     SEGMENTS,
     SORT_FIELDS,
 )
 from segcli.output.console import Output
+from segcli.output.fields import list_fields
 
 app = typer.Typer(
     name="segcli",
     help="Customer intelligence from order exports: metrics, purchase cadence and segments.",
-    add_completion=False,
+    cls=housekeeping.Group,
+    add_completion=True,  # --install-completion / --show-completion; values: cli/completion.py
     pretty_exceptions_show_locals=False,  # locals hold customers' personal data
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -76,9 +82,16 @@ def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_ord
             as_of=options.as_of,
             keep_orders=keep_orders,
             progress=progress,
+            timings=options.timings if options.timings.enabled else None,
         )
     tell(out, loaded.notices)
     return loaded
+
+
+def details_for(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The customer details a list reads: those it shows by default, and any other that
+    `--columns` names (phone, accountName, accountCode), which a command may otherwise skip."""
+    return (*LIST_DETAILS, *(f for f in DETAIL_COLUMNS if f in fields and f not in LIST_DETAILS))
 
 
 def _version(value: bool) -> None:
@@ -106,13 +119,14 @@ def main_options(
     housekeeping.help_without_a_command(ctx)
 
 
-@app.command("list")
+@app.command("list", cls=housekeeping.Command)
 @shared_options
 def list_customers(
     segment: Annotated[
         list[str] | None,
         typer.Option(
             parser=parse_segment,
+            autocompletion=completion.segments,
             metavar="SEGMENT",
             help=f"Only this segment (repeat for several): {', '.join(SEGMENTS)}.",
         ),
@@ -121,6 +135,7 @@ def list_customers(
         list[str] | None,
         typer.Option(
             parser=parse_frequency,
+            autocompletion=completion.frequencies,
             metavar="FREQUENCY",
             help=f"Only this purchase frequency (repeat for several): {', '.join(FREQUENCIES)}.",
         ),
@@ -140,6 +155,7 @@ def list_customers(
         list[str] | None,
         typer.Option(
             metavar="RFM_SEGMENT",
+            autocompletion=completion.rfm_segments,
             help="Only this RFM segment (repeat for several; implies --rfm).",
         ),
     ] = None,
@@ -147,6 +163,7 @@ def list_customers(
         str,
         typer.Option(
             parser=parse_sort_field,
+            autocompletion=completion.sort_fields,
             metavar="FIELD",
             help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
         ),
@@ -160,6 +177,7 @@ def list_customers(
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
+    columns: ColumnsOpt = None,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """List customers, filtered and sorted."""
@@ -174,10 +192,11 @@ def list_customers(
         rfm_segments=tuple(rfm_labels(s) for s in rfm_segment or ()),
     )
     fmt = options.chosen(output_format)
+    fields = parse_columns(columns, list_fields(rfm=True), fmt)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, LIST_DETAILS)
+        loaded = _load(out, options, details_for(fields))
         result = api.customers(
             loaded,
             options.settings,
@@ -187,16 +206,19 @@ def list_customers(
             descending=descending,
             limit=limit if limit is not None else table_rows,
             offset=offset,
-            rfm=rfm_scores,
+            rfm=rfm_scores or bool(set(fields) & set(RFM_COLUMNS)),
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            print_list(
+                out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
+            )
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
-@app.command()
+@app.command(cls=housekeeping.Command)
 @shared_options
 def show(
     contact_id: Annotated[str, typer.Argument(metavar="CONTACT_ID", help="The customer's id.")],
@@ -211,12 +233,13 @@ def show(
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
-@app.command()
+@app.command(cls=housekeeping.Command)
 @shared_options
 def breakdown(
     by: Annotated[
@@ -243,15 +266,16 @@ def breakdown(
         result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        if isinstance(result, api.Matrix):
-            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
-        else:
-            print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            if isinstance(result, api.Matrix):
+                print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+            else:
+                print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
-@app.command("rfm")
+@app.command("rfm", cls=housekeeping.Command)
 @shared_options
 def rfm_command(
     output_format: FormatOpt = Format.table,
@@ -265,9 +289,10 @@ def rfm_command(
         result = api.rfm(loaded, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 _from_segment = choice("segment", (*SEGMENTS, NOT_YET))
@@ -286,7 +311,7 @@ def _movement(value: str) -> tuple[str, str]:
         raise typer.BadParameter(exc.message, param_hint="'--list'") from None
 
 
-@app.command("transitions")
+@app.command("transitions", cls=housekeeping.Command)
 @shared_options
 def transitions_command(
     since: Annotated[
@@ -313,7 +338,12 @@ def transitions_command(
     ] = None,
     sort: Annotated[
         str,
-        typer.Option(parser=parse_sort_field, metavar="FIELD", help="With --list: sort by FIELD."),
+        typer.Option(
+            parser=parse_sort_field,
+            autocompletion=completion.sort_fields,
+            metavar="FIELD",
+            help="With --list: sort by FIELD.",
+        ),
     ] = DEFAULT_SORT,
     descending: Annotated[
         bool, typer.Option("--desc/--asc", metavar="", help="Sort direction.")
@@ -321,15 +351,19 @@ def transitions_command(
     limit: Annotated[int | None, typer.Option(min=0, help="With --list: at most N.")] = None,
     offset: Annotated[int, typer.Option(min=0, help="With --list: skip the first N.")] = 0,
     output_format: ListFormatOpt = ListFormat.table,
+    columns: ColumnsOpt = None,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """How customers moved between segments from one date to another."""
     pair = _movement(movement) if movement is not None else None
     fmt = options.chosen(output_format)
+    if columns is not None and not pair:
+        raise typer.BadParameter("picks the columns of --list", param_hint="'--columns'")
+    fields = parse_columns(columns, list_fields(rfm=False), fmt)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, LIST_DETAILS if pair else (), keep_orders=True)
+        loaded = _load(out, options, details_for(fields) if pair else (), keep_orders=True)
         to = until if until is not None else options.as_of
         shown = limit if limit is not None else table_rows
         result = api.transitions(
@@ -345,12 +379,15 @@ def transitions_command(
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        if isinstance(result, api.Matrix):
-            print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
-        else:
-            print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        with options.timings.stage("render"):
+            if isinstance(result, api.Matrix):
+                print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+            else:
+                print_list(
+                    out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
+                )
 
-    run(options.quiet, fmt.value, work)
+    run(options.quiet, fmt.value, work, options.timings)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ clear`; and the help a command group prints when no command is given."""
 from __future__ import annotations
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from segcli import api
 from segcli.cli.boundary import run
@@ -20,8 +21,30 @@ from segcli.cli.output_options import (
 from segcli.cli.printing import Format
 from segcli.output.console import Output
 
-config_app = typer.Typer(help="Settings: thresholds and the RFM segment table.")
-cache_app = typer.Typer(help="The per-customer cache that makes repeat queries fast.")
+
+class _PlainFlags:
+    """A flag's help line shows no `<bool>` (it read as if `--strict` took a value): Typer adds
+    it to every flag without a metavar, its own --help, --install-completion and
+    --show-completion included."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Group(_PlainFlags, TyperGroup):
+    """segcli's command groups."""
+
+
+class Command(_PlainFlags, TyperCommand):
+    """segcli's commands."""
+
+
+config_app = typer.Typer(cls=Group, help="Settings: thresholds and the RFM segment table.")
+cache_app = typer.Typer(cls=Group, help="The per-customer cache that makes repeat queries fast.")
 
 
 def help_without_a_command(ctx: typer.Context) -> None:
@@ -35,7 +58,7 @@ config_app.callback(invoke_without_command=True)(help_without_a_command)
 cache_app.callback(invoke_without_command=True)(help_without_a_command)
 
 
-@config_app.command("show")
+@config_app.command("show", cls=Command)
 @settings_options
 def config_show(
     output_format: FormatOpt = Format.table,
@@ -59,7 +82,7 @@ def config_show(
     run(quiet, output_format.value, work)
 
 
-@cache_app.command("info")
+@cache_app.command("info", cls=Command)
 def cache_info(
     output_format: FormatOpt = Format.table,
     pretty: PrettyOpt = False,
@@ -81,7 +104,7 @@ def cache_info(
     run(quiet, output_format.value, work)
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=Command)
 def cache_clear(quiet: QuietOpt = False) -> None:
     """Remove every cache entry."""
     root, removed = api.clear_cache()

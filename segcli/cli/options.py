@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from segcli import api
+from segcli.cli import completion
 from segcli.cli.output_options import (
     BomOpt,
     CsvOpt,
@@ -22,6 +23,7 @@ from segcli.cli.output_options import (
     PrettyOpt,
     QuietOpt,
     TsvOpt,
+    VerboseOpt,
     shortcut_format,
 )
 from segcli.cli.parsers import (
@@ -50,6 +52,7 @@ from segcli.model.options import (
     ParseOptions,
 )
 from segcli.model.settings import Settings
+from segcli.model.timings import NO_TIMINGS, Timings
 from segcli.output.dialect import CSV, Dialect
 
 
@@ -93,14 +96,12 @@ InputFormatOpt = Annotated[
     ),
 ]
 
-
 EncodingOpt = Annotated[
     str, typer.Option(parser=parse_encoding, metavar="ENCODING", help="Text encoding of CSV input.")
 ]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", metavar="", help="Fail (exit 1) if any row is skipped.")
 ]
-
 
 _READING = "Reading exports"
 Preset = StrEnum(  # type: ignore[misc]  # built from the presets table (input/presets.py)
@@ -110,6 +111,7 @@ PresetOpt = Annotated[
     Preset | None,
     typer.Option(
         parser=enum_choice("preset", Preset),
+        autocompletion=completion.presets,
         metavar="|".join(Preset),
         help="Read a shop's own export (detected from the header when not given).",
         rich_help_panel=_READING,
@@ -336,6 +338,7 @@ class Options:
     resolved: api.Resolved
     shortcut: Format | None = None  # --json, --nl, --csv or --tsv
     dialect: Dialect = CSV
+    timings: Timings = NO_TIMINGS  # --verbose: filled as the stages run
 
     @property
     def settings(self) -> Settings:
@@ -355,6 +358,7 @@ def shared_options_from_flags(
     tabs: TabsOpt = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
     pretty: PrettyOpt = False,
     as_json: JsonOpt = False,
     as_lines: LinesOpt = False,
@@ -437,6 +441,7 @@ def shared_options_from_flags(
         resolved=resolved,
         shortcut=shortcut_format(as_json, as_lines, as_csv, as_tsv),
         dialect=Dialect(headers=headers, bom=bom, guard=formula_guard),
+        timings=Timings() if verbose else NO_TIMINGS,
     )
 
 

@@ -7,10 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
+from segcli.cli import completion
 from segcli.cli.parsers import enum_choice
 from segcli.cli.printing import Format, ListFormat
+from segcli.model.schema import RFM_COLUMNS
+from segcli.output.fields import RECORD_FIELDS
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
+
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        metavar="",
+        help="Show on stderr how long each stage took (import, read, parse, aggregate, "
+        "classify, select, render).",
+    ),
+]
 
 PrettyOpt = Annotated[bool, typer.Option("--pretty", metavar="", help="Indent JSON output.")]
 
@@ -67,6 +81,7 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         parser=enum_choice("format", Format),
+        autocompletion=completion.formats,
         metavar="|".join(Format),
         help="Output format (any case).",
     ),
@@ -78,6 +93,7 @@ ListFormatOpt = Annotated[
         "--format",
         "-f",
         parser=enum_choice("format", ListFormat),
+        autocompletion=completion.formats,
         metavar="|".join(ListFormat),
         help="Output format (any case).",
     ),
@@ -93,3 +109,43 @@ def shortcut_format(as_json: bool, as_lines: bool, as_csv: bool, as_tsv: bool) -
     if len(chosen) > 1:
         raise typer.BadParameter(f"choose one of {', '.join(SHORTCUTS)}")
     return chosen[0] if chosen else None
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        "-c",
+        metavar="FIELD,...",
+        help=f"Table, CSV, TSV or markdown: these fields, in this order ({', '.join(RECORD_FIELDS)}"
+        f"; {', '.join(RFM_COLUMNS)} imply --rfm). Not with JSON.",
+        rich_help_panel=_OUTPUT,
+    ),
+]
+
+NOT_WITH_COLUMNS = frozenset({Format.json, Format.ndjson})  # JSON keeps the API's shape
+
+
+def parse_columns(text: str | None, valid: tuple[str, ...], fmt: Format) -> tuple[str, ...]:
+    """`--columns a,b,c` -> the fields, spelt as the record spells them (any case); an unknown
+    name, a repeated one, or JSON output is a usage error (exit 2)."""
+    if text is None:
+        return ()
+    if fmt in NOT_WITH_COLUMNS:
+        raise typer.BadParameter(
+            f"picks the columns of a table, CSV, TSV or markdown; {fmt} keeps the API's fields "
+            "(use jq to pick them)",
+            param_hint="'--columns'",
+        )
+    lookup = {name.casefold(): name for name in valid}
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name.casefold() not in lookup]
+    if unknown or not any(names):
+        raise typer.BadParameter(
+            f"'{', '.join(unknown) or text}' is not a field; choose from {', '.join(valid)}",
+            param_hint="'--columns'",
+        )
+    fields = tuple(lookup[name.casefold()] for name in names)
+    if len(set(fields)) < len(fields):
+        raise typer.BadParameter(f"'{text}' names a field twice", param_hint="'--columns'")
+    return fields

@@ -4,6 +4,7 @@ the test that renders every format, rather than falling through to another forma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
@@ -18,16 +19,19 @@ if TYPE_CHECKING:
 
 class Format(StrEnum):
     """What every command can print: a table for people, the API's JSON, or its records as JSON
-    lines, CSV or TSV."""
+    lines, CSV, TSV or a markdown pipe table."""
 
     table = "table"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
     tsv = "tsv"
+    markdown = "markdown"
 
 
 ListFormat = Format  # the formats of a command that prints customers: the same
+
+WIDTH_HINT = "widen the terminal or pick them with --columns"
 
 
 def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
@@ -35,27 +39,41 @@ def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
 
 
 def _records(out: Output, records: list[dict], fmt: Format, dialect: Dialect) -> None:
-    """A few records (categories, cells, one customer) as JSON lines, CSV or TSV."""
+    """A few records (categories, cells, one customer) as JSON lines, CSV, TSV or markdown."""
     import json
 
     from segcli.output.csv import records_csv
+    from segcli.output.markdown import records_markdown
 
     if fmt is Format.ndjson:
         lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
         out.text("".join(lines))
+    elif fmt is Format.markdown:
+        out.text(records_markdown(records))
     else:
         out.text(records_csv(records, _dialect(fmt, dialect)))
 
 
 def print_list(
-    out: Output, result: CustomerList, fmt: ListFormat, *, pretty: bool, dialect: Dialect = CSV
+    out: Output,
+    result: CustomerList,
+    fmt: ListFormat,
+    *,
+    pretty: bool,
+    dialect: Dialect = CSV,
+    fields: Sequence[str] = (),
 ) -> None:
-    from segcli.output import csv, json, tables
+    """Customers in `fmt`; `fields` picks and orders the columns of a table, CSV, TSV or
+    markdown (JSON keeps the API's shape)."""
+    from segcli.output import csv, json, markdown, tables
 
     page = result.frame
     match fmt:
         case ListFormat.table:
-            out.show(tables.list_table(page, result.total, result.offset, width=out.width))
+            table = tables.list_table(
+                page, result.total, result.offset, width=out.width, fields=fields, hint=WIDTH_HINT
+            )
+            out.show(table)
         case ListFormat.json if pretty:
             out.text(result.json_text(pretty=True))
         case ListFormat.json:
@@ -63,7 +81,9 @@ def print_list(
         case ListFormat.ndjson:
             out.write(json.list_ndjson_bytes(page))
         case ListFormat.csv | ListFormat.tsv:
-            out.text(csv.list_csv(page, _dialect(fmt, dialect)))
+            out.text(csv.list_csv(page, _dialect(fmt, dialect), fields=fields))
+        case ListFormat.markdown:
+            out.text(markdown.list_markdown(page, fields=fields))
         case _:
             assert_never(fmt)
 
@@ -71,18 +91,20 @@ def print_list(
 def print_customer(
     out: Output, result: Customer, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
-    from segcli.output import csv, tables
+    from segcli.output import csv, markdown, tables
     from segcli.output.values import SHOW_KEYS
 
     match fmt:
         case Format.table:
-            out.show(tables.show_table(result.frame))
+            out.show(tables.show_table(result.frame, width=out.width))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson:
             _records(out, result.records(), fmt, dialect)
         case Format.csv | Format.tsv:
             out.text(csv.list_csv(result.frame, _dialect(fmt, dialect), SHOW_KEYS))
+        case Format.markdown:
+            out.text(markdown.list_markdown(result.frame, SHOW_KEYS))
         case _:
             assert_never(fmt)
 
@@ -94,10 +116,14 @@ def print_breakdown(
 
     match fmt:
         case Format.table:
-            out.show(tables.breakdown_tables(result.tables, result.total, result.as_of_ms))
+            out.show(
+                tables.breakdown_tables(
+                    result.tables, result.total, result.as_of_ms, width=out.width
+                )
+            )
         case Format.json:
             out.text(result.json_text(pretty=pretty))
-        case Format.ndjson | Format.csv | Format.tsv:
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
             _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)
@@ -114,15 +140,18 @@ def print_matrix(
         case Format.table if result.movements is not None:
             since, until = result.fields["from"], result.fields["to"]
             title = f"Segment at {since} (rows) → at {until} (columns)"
-            out.show(tables.matrix_table(result.frame, title, "From \\ To", diagonal=True))
+            grid = tables.matrix_table(
+                result.frame, title, "From \\ To", diagonal=True, width=out.width
+            )
+            out.show(grid)
             out.show(tables.movements_table(result.movements, "Biggest movements"))
         case Format.table:
             when = format_instant(result.as_of_ms) if result.as_of_ms is not None else "now"
             title = f"Segment × purchase frequency — {result.total:,} customers as of {when}"
-            out.show(tables.matrix_table(result.frame, title, "Segment"))
+            out.show(tables.matrix_table(result.frame, title, "Segment", width=out.width))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
-        case Format.ndjson | Format.csv | Format.tsv:
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
             _records(out, result.records(), fmt, dialect)
         case _:
             assert_never(fmt)

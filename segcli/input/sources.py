@@ -167,9 +167,11 @@ def _expand(text: str, input_format: str | None) -> list[Path]:
         return [path]
     if glob.has_magic(text):
         matched = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
-        if not matched:
+        if matched:
+            return matched
+        if "*" in text or "?" in text:
             raise UnreadableError(f"{text}: no such file, and no files match it as a pattern")
-        return matched
+        # Only brackets: `data[1].csv` is far more often a file's name than a character class.
     raise UnreadableError(f"{text}: no such file")
 
 

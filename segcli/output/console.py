@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import select
 import sys
 import threading
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -23,6 +25,23 @@ if TYPE_CHECKING:
 
 PROGRESS_AFTER_S = 1.0  # a load quicker than this shows no progress bar
 
+UNBOUNDED = 100_000  # a width no table needs: to measure how narrow a table can be
+
+# The end of a line: spaces, and the colour codes that may close it among them.
+TRAILING_SPACES = re.compile(r"(?:\x20|\x1b\[[0-9;]*m)+$", re.M)
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal on stdout, stderr or stdin, if any is one."""
+    for fd in (1, 2, 0):
+        try:
+            columns = os.get_terminal_size(fd).columns
+        except (OSError, ValueError):
+            continue
+        if columns:
+            return columns
+    return None
+
 
 class Output:
     """Where things go: results to stdout, notices and errors to stderr."""
@@ -31,6 +50,13 @@ class Output:
         self.quiet = quiet
         self.stdout = Console(soft_wrap=False)
         self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+        if self.stdout.is_dumb_terminal:
+            # Rich takes a dumb terminal (TERM=dumb, as in Emacs' shell) to be 80 columns wide
+            # whatever COLUMNS says; COLUMNS, else the terminal itself, knows better.
+            columns = os.environ.get("COLUMNS", "")
+            width = int(columns) if columns.isdigit() and int(columns) else terminal_width()
+            if width:
+                self.stdout.size = (width, self.stdout.height)
 
     def write(self, parts: Sequence[pa.Buffer | bytes]) -> None:
         """Machine-readable bytes (UTF-8), as they are, part after part."""
@@ -53,10 +79,22 @@ class Output:
         return self.stdout.width
 
     def show(self, renderable: object) -> None:
-        """A Rich renderable for people, rendered first, then written whole (write_all)."""
-        with self.stdout.capture() as captured:
-            self.stdout.print(renderable)
-        self.text(captured.get())
+        """A Rich renderable for people, rendered first, then written whole (write_all).
+
+        A table that cannot be narrower than the screen (the tables keep numbers whole) is
+        drawn at its own width rather than cut; no line ends in spaces."""
+        console = self.stdout
+        size = console.size
+        unbounded = console.options.update(max_width=UNBOUNDED)
+        least = Measurement.get(console, unbounded, renderable).minimum  # type: ignore[arg-type]
+        if least > size.width:
+            console.size = (least, size.height)
+        try:
+            with console.capture() as captured:
+                console.print(renderable)
+        finally:
+            console.size = size
+        self.text(TRAILING_SPACES.sub(lambda tail: tail[0].replace(" ", ""), captured.get()))
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str, int, int], None]]:
@@ -91,6 +129,10 @@ class Output:
     def notice(self, message: str) -> None:
         if not self.quiet:
             self.stderr.print(Text(shown(message), style="dim"))
+
+    def verbose(self, message: str) -> None:
+        """What --verbose asked for: on stderr, even under --quiet."""
+        self.stderr.print(Text(shown(message), style="dim"))
 
     def error(self, message: str) -> None:
         self.stderr.print(Text(f"error: {shown(message)}", style="bold red"))

@@ -10,17 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from segcli.model.schema import (
-    LAST_ORDER_REFERENCE,
-    RFM_COLUMNS,
-    RFM_SEGMENT,
-)
+from segcli.model.schema import LAST_ORDER_REFERENCE, RFM_SEGMENT
 from segcli.output.dialect import BOM, CSV, Dialect
-from segcli.output.values import LIST_KEYS, METRIC_KEYS, api_frame, has_rfm
+from segcli.output.values import LIST_KEYS, METRIC_KEYS, SHOW_KEYS, record_frame
 
 CSV_COLUMNS: tuple[str, ...] = (*LIST_KEYS, *METRIC_KEYS)
 
-CSV_TEXT_COLUMNS: tuple[str, ...] = (*LIST_KEYS, LAST_ORDER_REFERENCE)
+# The columns that hold text as the data had it (the others are numbers, instants, labels).
+TEXT_FIELDS = frozenset((*SHOW_KEYS, LAST_ORDER_REFERENCE, RFM_SEGMENT))
 
 # A cell a spreadsheet would run as a formula (CWE-1236, OWASP's CSV injection guidance): one
 # that starts with `=`, `@`, tab or CR, or with `+` or `-` unless it is a plain number (a phone
@@ -30,20 +27,22 @@ FORMULA_START = r"^(?:[=@\t\r]|[+-](?!\d+(?:\.\d+)?$))"
 CSV_RECORD_END = "\r\n"
 
 
-def list_csv(page: pd.DataFrame, dialect: Dialect = CSV, keys: tuple[str, ...] = LIST_KEYS) -> str:
+def list_csv(
+    page: pd.DataFrame,
+    dialect: Dialect = CSV,
+    keys: tuple[str, ...] = LIST_KEYS,
+    fields: Sequence[str] = (),
+) -> str:
     """The list as RFC 4180 CSV (CRLF after each record, so that any cell holding a CR or LF is
-    quoted); text cells that a spreadsheet would run as a formula get a leading `'`."""
-    frame = api_frame(page, keys)
-    columns = (*keys, *METRIC_KEYS)
-    text_columns = (*keys, LAST_ORDER_REFERENCE)
-    if has_rfm(page):
-        columns, text_columns = (*columns, *RFM_COLUMNS), (*text_columns, RFM_SEGMENT)
+    quoted), with `keys` and the metrics or exactly `fields`; text cells that a spreadsheet
+    would run as a formula get a leading `'`."""
+    frame = record_frame(page, keys, fields)
     if dialect.guard:
-        for key in text_columns:
+        for key in TEXT_FIELDS.intersection(frame.columns):
             cells = frame[key]
             risky = cells.str.match(FORMULA_START).fillna(False).to_numpy(dtype=bool)
             frame[key] = cells.where(~risky, "'" + cells)
-    text = frame[list(columns)].to_csv(
+    text = frame.to_csv(
         index=False, lineterminator=CSV_RECORD_END, sep=dialect.separator, header=dialect.headers
     )
     return (BOM if dialect.bom else "") + text

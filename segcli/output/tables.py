@@ -39,8 +39,6 @@ from segcli.model.schema import (
     ORDER_COUNT,
     PHONE,
     PURCHASE_FREQUENCY,
-    RFM_SCORE,
-    RFM_SEGMENT,
     SEGMENT,
     SHARE,
     SPEND_CENTS,
@@ -50,7 +48,16 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
+from segcli.output import fit
 from segcli.output.escapes import shown
+from segcli.output.fields import (
+    DEFAULT_LIST_FIELDS,
+    DEFAULT_RFM_FIELDS,
+    LIST_PRIORITY,
+    LIST_TITLES,
+    RIGHT_FIELDS,
+    TEXT_FIELDS,
+)
 from segcli.output.values import (
     LAST_ORDER_DATE,
     SHOW_KEYS,
@@ -60,8 +67,6 @@ from segcli.output.values import (
     has_rfm,
     shown_column,
 )
-
-NAME_MIN_WIDTH = 10
 
 COLUMN_GAP = 2  # what the list table puts between two columns
 
@@ -78,56 +83,75 @@ def _segment_text(label: str) -> Text:
     return Text(label, style=SEGMENT_STYLES.get(label, ""))
 
 
-def list_table(
-    page: pd.DataFrame, total: int, offset: int = 0, *, width: int | None = None
-) -> Table:
-    """The customers on one page, with a `showing 50 of 2,583` caption.
+def _list_cells(page: pd.DataFrame, field: str) -> np.ndarray:
+    """One field of the page as the table shows it: grouped money, dates as YYYY-MM-DD, control
+    characters escaped, a dash for a missing value."""
+    if field == ORDER_COUNT:
+        return page[ORDER_COUNT].map("{:,}".format).to_numpy()
+    if field == TOTAL_SPEND:
+        return format_cents(page[SPEND_CENTS], grouped=True).to_numpy()
+    if field == LAST_ORDER_DATE:
+        last = page[LAST_ORDER_MS]
+        ms = last.fillna(0).to_numpy(dtype=np.int64)
+        dates = pd.Series(format_instants(ms), dtype="str").str.slice(0, 10)
+        return dates.where(last.notna().to_numpy(), "—").to_numpy()
+    values = page[field]
+    cells = shown_column(values) if field in TEXT_FIELDS else values.astype("str")
+    return cells.fillna("—").to_numpy()
 
-    Every column but the customer's name keeps its full width; given the screen `width`, the name
-    column takes what is left (at least NAME_MIN_WIDTH) and long names end in an ellipsis.
+
+def list_table(
+    page: pd.DataFrame,
+    total: int,
+    offset: int = 0,
+    *,
+    width: int | None = None,
+    fields: Sequence[str] | None = None,
+    hint: str = "",
+) -> Group:
+    """The customers on one page, then a `showing 50 of 2,583` line.
+
+    `fields` picks and orders the columns (default: the customer's name, else the company, as
+    "Customer", the id and the metrics). Given the screen `width`, numbers, dates and category
+    names keep their whole width; text columns shrink and end in an ellipsis; below that, the
+    lowest-priority columns are hidden and the last line names them (with `hint`).
     """
+    chosen = tuple(fields) if fields else DEFAULT_LIST_FIELDS
+    if not fields and has_rfm(page):
+        chosen += DEFAULT_RFM_FIELDS
+    columns = {field: _list_cells(page, field) for field in chosen}
+    titles = {field: LIST_TITLES[field] for field in chosen}
+    if not fields:
+        titles[NAME] = "Customer"
+        names = page[NAME].fillna(page[COMPANY]) if COMPANY in page else page[NAME]
+        columns[NAME] = shown_column(names).fillna("—").to_numpy()
+    needs = [  # a title on one line: never cut either
+        fit.text(field, list(cells), titles[field], LIST_PRIORITY[field])
+        if field in TEXT_FIELDS
+        else fit.whole(field, list(cells), titles[field], LIST_PRIORITY[field], title_wraps=False)
+        for field, cells in columns.items()
+    ]
+    widths, hidden = fit.fit(needs, width or 10**6, gap=COLUMN_GAP)
     table = Table(
-        caption=_showing(len(page), total, offset),
-        caption_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
         collapse_padding=True,
     )
-    names = page[NAME].fillna(page[COMPANY]).fillna("—").astype("str")
-    last = page[LAST_ORDER_MS]
-    dates = pd.Series(format_instants(last.fillna(0).to_numpy(dtype=np.int64))).str.slice(0, 10)
-    dates[last.isna().to_numpy()] = "—"
-    columns = {
-        "Customer": shown_column(names).to_numpy(),
-        "ID": shown_column(page[CONTACT_ID]).to_numpy(),
-        "Segment": page[SEGMENT].astype("str").to_numpy(),
-        "Frequency": page[PURCHASE_FREQUENCY].astype("str").to_numpy(),
-        "Orders": page[ORDER_COUNT].map("{:,}".format).to_numpy(),
-        "Spend": format_cents(page[SPEND_CENTS], grouped=True).to_numpy(),
-        "Last order": dates.to_numpy(),
-        "Days": page[LAST_ORDER_DAYS_AGO].astype("str").fillna("—").to_numpy(),
-    }
-    if has_rfm(page):
-        columns["RFM"] = page[RFM_SCORE].to_numpy()
-        columns["RFM segment"] = page[RFM_SEGMENT].astype("str").to_numpy()
-    widths = {}
-    for title, values in columns.items():
-        lengths = pd.Series(values, dtype="str").str.len()
-        widths[title] = max(len(title), int(lengths.max()) if len(lengths) else 0)
-    if width is not None:
-        others = sum(widths.values()) - widths["Customer"] + COLUMN_GAP * (len(widths) - 1)
-        widths["Customer"] = max(NAME_MIN_WIDTH, min(widths["Customer"], width - others))
-    for title in columns:
-        justify: JustifyMethod = "right" if title in {"Orders", "Spend", "Days"} else "left"
+    for field in widths:
+        justify: JustifyMethod = "right" if field in RIGHT_FIELDS else "left"
         table.add_column(
-            title, justify=justify, no_wrap=True, overflow="ellipsis", width=widths[title]
+            titles[field], justify=justify, no_wrap=True, overflow="ellipsis", width=widths[field]
         )
     # Cells are Text, never markup: a name such as "Cafe [VIP]" is shown as written.
-    for name, contact, segment, *rest in zip(*columns.values(), strict=True):
-        table.add_row(Text(name), Text(contact), _segment_text(segment), *map(Text, rest))
-    return table
+    styled = {SEGMENT: _segment_text}
+    for row in zip(*(columns[field] for field in widths), strict=True):
+        table.add_row(*(styled.get(f, Text)(cell) for f, cell in zip(widths, row, strict=True)))
+    footer = [Text(_showing(len(page), total, offset))]
+    if hidden:
+        footer.append(Text(fit.hidden_note(hidden, hint)))
+    return Group(table, *footer)
 
 
 def _showing(shown: int, total: int, offset: int) -> str:
@@ -140,14 +164,16 @@ def _showing(shown: int, total: int, offset: int) -> str:
     return f"showing {offset + 1:,}–{offset + shown:,} of {total:,}"
 
 
-def show_table(customer: pd.DataFrame) -> Table:
-    """One customer's details and metrics as a two-column grid."""
+SHOW_EDGES = 8  # the show grid pads each of its two columns by 2 on both sides
+
+
+def show_table(customer: pd.DataFrame, *, width: int | None = None) -> Table:
+    """One customer's details and metrics as a two-column grid. The value column is never
+    narrower than its numbers and dates; in a narrow `width`, a long text value (an email)
+    folds onto more lines."""
     row = api_frame(customer, SHOW_KEYS).iloc[0]
     first_ms = customer[FIRST_ORDER_MS].iloc[0]
     first = None if pd.isna(first_ms) else format_instant(int(first_ms))
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
     labels = {
         CONTACT_ID: "Contact ID",
         NAME: "Name",
@@ -167,85 +193,154 @@ def show_table(customer: pd.DataFrame) -> Table:
     }
     values = row.to_dict() | {"firstOrderDate": first}
     values[TOTAL_SPEND] = format_cents(customer[SPEND_CENTS], grouped=True).iloc[0]
+    cells = {
+        key: "—" if values[key] is None or pd.isna(values[key]) else shown(str(values[key]))
+        for key in labels
+    }
+    whole = fit.widest(cells[key] for key in labels if key not in TEXT_FIELDS)
+    label_width = fit.widest(labels.values())
+    room = (width or 10**6) - label_width - SHOW_EDGES
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, width=label_width)
+    table.add_column(width=max(whole, min(fit.widest(cells.values()), room)), overflow="fold")
     for key, label in labels.items():
-        value = values[key]
-        if key == SEGMENT:
-            table.add_row(label, _segment_text(value))
-        else:
-            table.add_row(
-                label, Text("—" if value is None or pd.isna(value) else shown(str(value)))
-            )
+        table.add_row(label, _segment_text(cells[key]) if key == SEGMENT else Text(cells[key]))
     return table
 
 
-def _bar(share: float) -> str:
-    eighths = round(share * BAR_WIDTH * 8)
+BOX_GAP = 3  # a boxed table draws " │ " between two columns ...
+BOX_EDGES = 4  # ... and "│ " and " │" around them
+
+BAR_MIN_WIDTH = 4  # a bar narrower than this says nothing: the column leaves instead
+
+
+def _bar(share: float, scale: float = BAR_WIDTH) -> str:
+    """A bar of `share * scale` characters, to an eighth."""
+    eighths = round(share * scale * 8)
     return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
 
 
-def breakdown_tables(tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int) -> Group:
-    """A table per breakdown: count, share, a bar, total and average spend per category."""
-    rendered = []
+def breakdown_tables(
+    tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int, *, width: int | None = None
+) -> Group:
+    """A table per breakdown: count, share, a bar, total and average spend per category. In a
+    narrow `width` the bar shrinks first, then columns leave (the line below says which)."""
+    rendered: list[Any] = []
     for by, frame in tables.items():
-        table = Table(
-            title=f"{BREAKDOWN_TITLES[by]} — {total:,} customers as of {format_instant(as_of_ms)}",
-            title_justify="left",
-            header_style="bold",
-        )
-        columns: tuple[tuple[str, JustifyMethod], ...] = (
-            (BREAKDOWN_TITLES[by], "left"),
-            ("Customers", "right"),
-            ("Share", "right"),
-            ("", "left"),
-            ("Total spend", "right"),
-            ("Avg spend", "right"),
-        )
-        for title, justify in columns:
-            table.add_column(title, justify=justify)
-        money = format_cents(frame[TOTAL_SPEND_CENTS], grouped=True).to_numpy()
+        title = BREAKDOWN_TITLES[by]
+        shares = frame[SHARE].to_numpy(dtype=float)
         avg = frame[AVG_SPEND_CENTS]
-        avg_text = format_cents(avg.fillna(0).astype("int64"), grouped=True).where(
-            avg.notna().to_numpy(), "—"
-        )
-        for i, label in enumerate(frame.index):
-            share = float(frame[SHARE].iloc[i])
-            table.add_row(
-                _segment_text(label) if by == "segment" else label,
-                f"{int(frame[COUNT].iloc[i]):,}",
-                f"{share:.1%}",
-                Text(_bar(share), style=SEGMENT_STYLES.get(label, "blue")),
-                money[i],
-                avg_text.iloc[i],
-            )
-        rendered.append(table)
+        cells = {
+            "category": [str(label) for label in frame.index],
+            "count": frame[COUNT].map("{:,}".format).tolist(),
+            "share": frame[SHARE].map("{:.1%}".format).tolist(),
+            "bar": [_bar(share) for share in shares],
+            "totalSpend": format_cents(frame[TOTAL_SPEND_CENTS], grouped=True).tolist(),
+            "avgSpend": format_cents(avg.fillna(0).astype("int64"), grouped=True)
+            .where(avg.notna().to_numpy(), "—")
+            .tolist(),
+        }
+        heads = {
+            "category": title,
+            "count": "Customers",
+            "share": "Share",
+            "bar": "",
+            "totalSpend": "Total spend",
+            "avgSpend": "Avg spend",
+        }
+        bar_width = fit.widest(cells["bar"])
+        needs = [
+            fit.whole("category", cells["category"], title, 100),
+            fit.whole("count", cells["count"], heads["count"], 90),
+            fit.whole("share", cells["share"], heads["share"], 70),
+            fit.Column("bar", bar_width, min(bar_width, BAR_MIN_WIDTH), 10),
+            fit.whole("totalSpend", cells["totalSpend"], heads["totalSpend"], 85),
+            fit.whole("avgSpend", cells["avgSpend"], heads["avgSpend"], 60),
+        ]
+        widths, hidden = fit.fit(needs, width or 10**6, gap=BOX_GAP, edges=BOX_EDGES)
+        if "bar" in widths and widths["bar"] < bar_width:  # shorter bars, in proportion
+            scale = BAR_WIDTH * widths["bar"] / bar_width
+            cells["bar"] = [_bar(share, scale)[: widths["bar"]] for share in shares]
+        table = Table(header_style="bold")
+        for key in widths:
+            justify: JustifyMethod = "left" if key in ("category", "bar") else "right"
+            table.add_column(heads[key], justify=justify, width=widths[key])
+        for i, label in enumerate(cells["category"]):
+            row: dict[str, Any] = {key: cells[key][i] for key in widths}
+            if by == "segment":
+                row["category"] = _segment_text(label)
+            if "bar" in row:
+                row["bar"] = Text(row["bar"], style=SEGMENT_STYLES.get(label, "blue"))
+            table.add_row(*row.values())
+        when = format_instant(as_of_ms)
+        rendered += [Text(f"{title} — {total:,} customers as of {when}", style="italic"), table]
+        if hidden:
+            rendered.append(Text(fit.hidden_note(hidden)))
     return Group(*rendered)
 
 
-def matrix_table(table: pd.DataFrame, title: str, corner: str, *, diagonal: bool = False) -> Group:
+def matrix_table(
+    table: pd.DataFrame,
+    title: str,
+    corner: str,
+    *,
+    diagonal: bool = False,
+    width: int | None = None,
+) -> Group:
     """Counts of row label x column label, under a title line (not wrapped to the table's width);
-    `diagonal` highlights the cells where row and column agree."""
+    `diagonal` highlights the cells where row and column agree. Counts are never cut: in a
+    narrow `width` the Total column leaves first, then the last columns."""
+    heads = [corner, *map(str, table.columns), "Total"]
+    counts = table.to_numpy()
+    cells = [
+        [str(row) for row in table.index],
+        *([f"{int(n):,}" for n in counts[:, i]] for i in range(counts.shape[1])),
+        [f"{int(n):,}" for n in counts.sum(axis=1)],
+    ]
+    priorities = [100, *range(90, 90 - len(table.columns), -1), 0]
+    needs = [
+        fit.whole(head, column, head, priority)
+        for head, column, priority in zip(heads, cells, priorities, strict=True)
+    ]
+    widths, hidden = fit.fit(needs, width or 10**6, gap=BOX_GAP, edges=BOX_EDGES)
     grid = Table(header_style="bold")
-    grid.add_column(corner, justify="left")
-    for column in table.columns:
-        grid.add_column(str(column), justify="right", min_width=len(str(column)))
-    grid.add_column("Total", justify="right", style="bold")
-    for row, counts in zip(table.index, table.to_numpy(), strict=True):
-        cells = [
-            Text(f"{int(n):,}", style="reverse" if diagonal and row == column else "")
-            for column, n in zip(table.columns, counts, strict=True)
-        ]
-        grid.add_row(_segment_text(str(row)), *cells, f"{int(counts.sum()):,}")
-    return Group(Text(title, style="italic"), grid)
+    for head in widths:
+        justify: JustifyMethod = "left" if head == corner else "right"
+        grid.add_column(
+            head, justify=justify, width=widths[head], style="bold" if head == "Total" else ""
+        )
+    shown_at = [heads.index(head) for head in widths]
+    for r, row in enumerate(table.index):
+        line: list[Any] = []
+        for i in shown_at:
+            if i == 0:
+                line.append(_segment_text(str(row)))
+            elif i <= len(table.columns):
+                hit = diagonal and row == table.columns[i - 1]
+                line.append(Text(cells[i][r], style="reverse" if hit else ""))
+            else:
+                line.append(cells[i][r])
+        grid.add_row(*line)
+    footer = [Text(fit.hidden_note(hidden))] if hidden else []
+    return Group(Text(title, style="italic"), grid, *footer)
 
 
-def movements_table(moves: pd.DataFrame, title: str) -> Table:
-    """A frame of (from, to, count) columns, as given (biggest first)."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for name, justify in (("From", "left"), ("", "left"), ("To", "left"), ("Customers", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for source, target, count in zip(*(moves[c].tolist() for c in moves.columns), strict=True):
-        table.add_row(_segment_text(source), "→", _segment_text(target), f"{count:,}")
-    return table
+def movements_table(moves: pd.DataFrame, title: str) -> Group:
+    """A frame of (from, to, count) columns, as given (biggest first), every cell whole."""
+    table = Table(header_style="bold")
+    sources, targets, counts = (moves[c].tolist() for c in moves.columns)
+    counted = [f"{count:,}" for count in counts]
+    for name, justify, cells in (
+        ("From", "left", sources),
+        ("", "left", ["→"]),
+        ("To", "left", targets),
+        ("Customers", "right", counted),
+    ):
+        least = max(len(name), fit.widest(map(str, cells)))
+        table.add_column(name, justify=justify, min_width=least)  # type: ignore[arg-type]
+    for source, target, count in zip(sources, targets, counted, strict=True):
+        table.add_row(_segment_text(source), "→", _segment_text(target), count)
+    return Group(Text(title, style="italic"), table)
 
 
 def config_tables(

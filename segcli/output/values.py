@@ -11,17 +11,10 @@ import pandas as pd
 import pyarrow as pa
 
 from segcli.model.schema import (
-    ACCOUNT_CODE,
-    ACCOUNT_NAME,
-    COMPANY,
-    CONTACT_ID,
-    EMAIL,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
-    NAME,
     ORDER_COUNT,
-    PHONE,
     PURCHASE_FREQUENCY,
     RFM_COLUMNS,
     RFM_FREQUENCY,
@@ -35,27 +28,15 @@ from segcli.model.schema import (
 )
 from segcli.model.settings import Settings
 from segcli.output.escapes import CONTROL_ESCAPES
-
-TOTAL_SPEND = "totalSpend"
-
-LAST_ORDER_DATE = "lastOrderDate"
+from segcli.output.fields import (  # the API's names and key order, light to import
+    LAST_ORDER_DATE,
+    LIST_KEYS,
+    METRIC_KEYS,
+    SHOW_KEYS,
+    TOTAL_SPEND,
+)
 
 METRICS = "metrics"
-
-# The customer API's key order (SPEC §5).
-LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
-
-SHOW_KEYS: tuple[str, ...] = (*LIST_KEYS, PHONE, ACCOUNT_NAME, ACCOUNT_CODE)
-
-METRIC_KEYS: tuple[str, ...] = (
-    ORDER_COUNT,
-    TOTAL_SPEND,
-    LAST_ORDER_DATE,
-    LAST_ORDER_REFERENCE,
-    SEGMENT,
-    LAST_ORDER_DAYS_AGO,
-    PURCHASE_FREQUENCY,
-)
 
 RFM = "rfm"
 
@@ -120,6 +101,17 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
     for key in (*keys, LAST_ORDER_DATE, LAST_ORDER_REFERENCE):
         frame[key] = frame[key].astype("str")  # keeps missing values missing (null in JSON)
     return frame
+
+
+def record_frame(
+    customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, fields: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The flat records as CSV and markdown write them: `keys` then the metrics (and the RFM
+    columns when scored), or exactly `fields`, in their order, from every field a record has."""
+    if fields:
+        return api_frame(customers, SHOW_KEYS)[list(fields)]
+    columns = [*keys, *METRIC_KEYS, *(RFM_COLUMNS if has_rfm(customers) else ())]
+    return api_frame(customers, keys)[columns]
 
 
 def text_of(parts: Sequence[pa.Buffer | bytes]) -> str:
