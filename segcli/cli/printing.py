@@ -71,7 +71,13 @@ def print_list(
     match fmt:
         case ListFormat.table:
             table = tables.list_table(
-                page, result.total, result.offset, width=out.width, fields=fields, hint=WIDTH_HINT
+                page,
+                result.total,
+                result.offset,
+                width=out.width,
+                fields=fields,
+                hint=WIDTH_HINT,
+                currency=result.meta.get("currency"),
             )
             out.show(table)
         case ListFormat.json if pretty:
@@ -118,7 +124,11 @@ def print_breakdown(
         case Format.table:
             out.show(
                 tables.breakdown_tables(
-                    result.tables, result.total, result.as_of_ms, width=out.width
+                    result.tables,
+                    result.total,
+                    result.as_of_ms,
+                    width=out.width,
+                    currency=result.meta.get("currency"),
                 )
             )
         case Format.json:

@@ -108,8 +108,10 @@ def list_table(
     width: int | None = None,
     fields: Sequence[str] | None = None,
     hint: str = "",
+    currency: str | None = None,
 ) -> Group:
-    """The customers on one page, then a `showing 50 of 2,583` line.
+    """The customers on one page, then a `showing 50 of 2,583` line (`; amounts in NZD` when the
+    orders' currency is known).
 
     `fields` picks and orders the columns (default: the customer's name, else the company, as
     "Customer", the id and the metrics). Given the screen `width`, numbers, dates and category
@@ -148,10 +150,14 @@ def list_table(
     styled = {SEGMENT: _segment_text}
     for row in zip(*(columns[field] for field in widths), strict=True):
         table.add_row(*(styled.get(f, Text)(cell) for f, cell in zip(widths, row, strict=True)))
-    footer = [Text(_showing(len(page), total, offset))]
+    footer = [Text(_showing(len(page), total, offset) + in_currency(currency))]
     if hidden:
         footer.append(Text(fit.hidden_note(hidden, hint)))
     return Group(table, *footer)
+
+
+def in_currency(currency: str | None) -> str:
+    return f"; amounts in {currency}" if currency else ""
 
 
 def _showing(shown: int, total: int, offset: int) -> str:
@@ -221,7 +227,12 @@ def _bar(share: float, scale: float = BAR_WIDTH) -> str:
 
 
 def breakdown_tables(
-    tables: Mapping[str, pd.DataFrame], total: int, as_of_ms: int, *, width: int | None = None
+    tables: Mapping[str, pd.DataFrame],
+    total: int,
+    as_of_ms: int,
+    *,
+    width: int | None = None,
+    currency: str | None = None,
 ) -> Group:
     """A table per breakdown: count, share, a bar, total and average spend per category. In a
     narrow `width` the bar shrinks first, then columns leave (the line below says which)."""
@@ -273,7 +284,8 @@ def breakdown_tables(
                 row["bar"] = Text(row["bar"], style=SEGMENT_STYLES.get(label, "blue"))
             table.add_row(*row.values())
         when = format_instant(as_of_ms)
-        rendered += [Text(f"{title} — {total:,} customers as of {when}", style="italic"), table]
+        heading = f"{title} — {total:,} customers as of {when}{in_currency(currency)}"
+        rendered += [Text(heading, style="italic"), table]
         if hidden:
             rendered.append(Text(fit.hidden_note(hidden)))
     return Group(*rendered)
@@ -354,7 +366,7 @@ def config_tables(
         table.add_column(name)
     for key, value in settings.thresholds().items():
         shown = (
-            format_cents(np.array([value]), grouped=True).iloc[0]
+            format_cents(np.array([value]), grouped=True).iloc[0] + " (in the orders' currency)"
             if key == "vip-threshold"
             else f"{value} days"
         )
