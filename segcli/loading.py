@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli import cache
-from segcli.core import metrics, normalise, segments
+from segcli.core import metrics, normalise, segments, select
 from segcli.core.instants import parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
@@ -79,6 +79,16 @@ class Loaded:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
         return self.aggregate is not None and (self.newest_ms is None or as_of_ms >= self.newest_ms)
 
+    @property
+    def order_count(self) -> int | None:
+        """How many orders were loaded (None when only the cached aggregate was)."""
+        return None if self.orders is None else self.orders.num_rows
+
+    @property
+    def customer_count(self) -> int | None:
+        """How many customers the orders hold (None when the aggregate was not built)."""
+        return None if self.aggregate is None else len(self.aggregate)
+
     def as_of(self, as_of_ms: int | None) -> int:
         """The as-of instant to use when the user gave `as_of_ms` (or None)."""
         if as_of_ms is not None:
@@ -103,6 +113,7 @@ def load_orders(
     as_of_ms: int | None = None,
     rejects_path: str | Path | None = None,
     delimiter: str | None = None,
+    keep_orders: bool = False,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -110,7 +121,11 @@ def load_orders(
 
     With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
     inputs and options serves `as_of_ms` (None: now), and stored there after a cold load (the
-    least recently used entries making way beyond `cache_limits`)."""
+    least recently used entries making way beyond `cache_limits`).
+
+    With `keep_orders`, the result always holds the orders and their aggregate both (a cache
+    entry alone is not enough; the cold path still fills it): what a long-running front end
+    needs to answer at any instant."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -160,7 +175,7 @@ def load_orders(
                 aggregate=entry.customers,
                 newest_ms=entry.newest_ms,
             )
-            if cached.serves(cached.as_of(as_of_ms)):
+            if cached.serves(cached.as_of(as_of_ms)) and not keep_orders:
                 return cached
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
@@ -185,13 +200,14 @@ def load_orders(
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
-    if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
+    if key is None and not keep_orders:  # a command that shows no details shows no reference
         return Loaded(orders, tuple(notices), default_as_of_ms, contacts, latest=bool(details))
-    aggregate = metrics.per_customer(orders)
+    aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
-    labels = [s.label for s in found]
-    cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
+    if key is not None:
+        entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms)
+        labels = [s.label for s in found]
+        cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
         orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
     )
@@ -364,10 +380,16 @@ class Classified:
 
 
 def classify_at(
-    loaded: Loaded, as_of_ms: int | None = None, settings: Settings | None = None
+    loaded: Loaded,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    *,
+    only: str | None = None,
 ) -> Classified:
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
-    step's own (orders excluded by the cut); loading's are in `loaded.notices`."""
+    step's own (orders excluded by the cut); loading's are in `loaded.notices`. With `only` (a
+    contactID), just that customer is classified (NotFoundError when there is none): the rules
+    look at one customer at a time, and one row is classified in microseconds."""
     as_of_ms = loaded.as_of(as_of_ms)
     notices = []
     if loaded.serves(as_of_ms):
@@ -393,5 +415,7 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
+    if only is not None:
+        per_customer = select.find(per_customer, only)
     table = segments.classify(per_customer, as_of_ms, settings or Settings())
     return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
