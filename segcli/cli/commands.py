@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import housekeeping
+from segcli.cli import housekeeping, serving
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
@@ -351,6 +351,9 @@ def transitions_command(
             print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
 
     run(options.quiet, fmt.value, work)
+
+
+app.command("serve")(serving.serve)
 
 
 def main() -> None:
