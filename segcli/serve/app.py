@@ -2,8 +2,9 @@
 request's as-of (default: the moment of the request), and sends the very bytes the CLI prints
 for the same question. The app only reads; errors use the CLI's JSON envelope."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, and some
+# name values local to create_app (the RFM labels of the settings served).
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from segcli import __version__, api
-from segcli.model.schema import format_instant
+from segcli.model.schema import DEFAULT_SORT, FREQUENCIES, SEGMENTS, SORT_FIELDS, format_instant
 from segcli.serve import models, params
 from segcli.serve.errors import JSON, BadParameter, envelope, from_error
 from segcli.serve.snapshots import Snapshot, Snapshots, now_ms
@@ -22,9 +23,11 @@ MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
 NDJSON = "application/x-ndjson"
 CSV = "text/csv; charset=utf-8"
+# Every refusal is the CLI's error envelope: 400 INVALID_INPUT for a bad parameter (never
+# FastAPI's 422, which is therefore not documented), 401 without the token, 404 NOT_FOUND, 405,
+# 413 and 414 for what a read-only API does not take.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": models.ErrorDocument, "description": "a bad parameter (INVALID_INPUT)"},
-    401: {"model": models.ErrorDocument, "description": "no or a wrong bearer token"},
+    "4XX": {"model": models.ErrorDocument, "description": "the CLI's error envelope"},
 }
 
 
@@ -101,18 +104,18 @@ def create_app(served: Served) -> FastAPI:
     )
     def list_customers(
         request: Request,
-        segment: Annotated[list[str] | None, Query(description="VIP, Active, New, Dormant")] = None,
-        frequency: Annotated[list[str] | None, Query()] = None,
+        segment: Annotated[list[str], _labels(SEGMENTS)],
+        frequency: Annotated[list[str], _labels(FREQUENCIES)],
+        rfm_segment: Annotated[list[str], _labels(settings.rfm_labels(), alias="rfmSegment")],
         min_days: Annotated[int | None, Query(alias="minDays", ge=0)] = None,
         max_days: Annotated[int | None, Query(alias="maxDays", ge=0)] = None,
         min_spend: Annotated[str | None, Query(alias="minSpend")] = None,
         max_spend: Annotated[str | None, Query(alias="maxSpend")] = None,
-        sort: str = "totalSpend",
+        sort: Annotated[str, Query(json_schema_extra={"enum": list(SORT_FIELDS)})] = DEFAULT_SORT,
         order: Literal["asc", "desc"] = "desc",
         limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
         rfm: bool = False,
-        rfm_segment: Annotated[list[str] | None, Query(alias="rfmSegment")] = None,
         as_of_text: AsOf = None,
         output: Annotated[
             Literal["json", "ndjson", "csv"] | None,
@@ -153,7 +156,7 @@ def create_app(served: Served) -> FastAPI:
     @app.get(
         "/api/customers/{contactID}",
         response_model=models.CustomerDocument,
-        responses={**ERRORS, 404: {"model": models.ErrorDocument, "description": "NOT_FOUND"}},
+        responses=ERRORS,
     )
     def show(
         contact_id: Annotated[str, Path(alias="contactID")], as_of_text: AsOf = None
@@ -168,7 +171,7 @@ def create_app(served: Served) -> FastAPI:
         responses=ERRORS,
     )
     def breakdown(
-        by: Annotated[list[str] | None, Query(description="segment, frequency")] = None,
+        by: Annotated[list[str], _labels(api.BREAKDOWN_BY)],
         cross: bool = False,
         as_of_text: AsOf = None,
     ) -> Response:
@@ -198,7 +201,7 @@ def create_app(served: Served) -> FastAPI:
         )
         return Response(result.json_text().encode(), media_type=JSON)
 
-    @app.get("/api/health", response_model=models.HealthDocument)
+    @app.get("/api/health", response_model=models.HealthDocument, responses=ERRORS)
     def health() -> Response:
         """Whether the server is serving, from what, and the last reload's error if any."""
         snapshot, failure = current(), served.snapshots.failure
@@ -218,6 +221,17 @@ def create_app(served: Served) -> FastAPI:
         return Response(document.model_dump_json().encode(), media_type=JSON)
 
     return app
+
+
+def _labels(labels: Sequence[str], alias: str | None = None) -> Any:
+    """A repeatable parameter whose values are labels: documented as an enum, accepted in any
+    case (as the CLI accepts them), refused with the CLI's words."""
+    return Query(
+        default_factory=list,
+        alias=alias,
+        description="Repeat for several; any case.",
+        json_schema_extra={"items": {"type": "string", "enum": list(labels)}},
+    )
 
 
 def _accepted(accept: str) -> str:
