@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -23,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from test_readme import run_jq
 
 from segcli import api
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CSV = ROOT / "sample_data" / "orders.csv"
 TOKEN = "s3cret-token-for-tests"
 START_S = 60  # a loaded CI machine may take long to start a server
 
@@ -73,28 +74,20 @@ class Server:
             self.process.wait()
 
 
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory) -> Path:
-    """The sample as an export of one's own (so that the default as-of is now, not its date)."""
-    path = tmp_path_factory.mktemp("serve") / "orders.csv"
-    shutil.copy(SAMPLE_CSV, path)
-    return path
-
-
 FIRST = [order("a", 1_750_000_000_000, "10.00"), order("b", 1_750_000_000_000, "20.00")]
 DASHBOARD = "https://dash.example.com"
 
 
 @pytest.fixture(scope="module")
-def servers(orders, tmp_path_factory) -> Iterator[tuple[Server, Server, Path]]:
-    """Two servers, started side by side: one plain (on a copy of the sample, through a cache
-    of its own), and one with a token (from the environment), CORS for one origin, and a file
-    that the tests change under it (each test leaves it as it found it)."""
+def servers(tmp_path_factory) -> Iterator[tuple[Server, Server, Path]]:
+    """Two servers, started side by side: one plain, on the bundled sample (as of its date, as
+    the README shows it) through a cache of its own; and one with a token (from the
+    environment), CORS for one origin, and a file that the tests change under it (each test
+    leaves it as it found it)."""
     folder = tmp_path_factory.mktemp("serving")
     live = folder / "live.csv"
     live.write_text(csv_text(FIRST), encoding="utf-8")
-    plain = Server("--orders", str(orders), env={"XDG_CACHE_HOME": str(folder / "cache")},
-                   log=folder / "plain.log")  # fmt: skip
+    plain = Server(env={"XDG_CACHE_HOME": str(folder / "cache")}, log=folder / "plain.log")
     guarded = Server("--orders", str(live), "--reload-interval", "0.2", "--no-cache",
                      "--cors-origin", DASHBOARD, env={"SEGCLI_TOKEN": TOKEN},
                      log=folder / "guarded.log")  # fmt: skip
@@ -115,9 +108,9 @@ def guarded(servers) -> tuple[Server, Path]:
     return servers[1], servers[2]
 
 
-def cli_bytes(orders: Path, *args: str) -> bytes:
-    done = Cli()(*args, "--orders", str(orders), "--as-of", AS_OF, "--no-cache")
-    return done.stdout_bytes
+def cli_bytes(*args: str) -> bytes:
+    """What the CLI prints, on the bundled sample as the plain server reads it."""
+    return Cli()(*args, "--as-of", AS_OF, "--no-cache").stdout_bytes
 
 
 EQUAL = [
@@ -165,35 +158,36 @@ EQUAL = [
 
 
 @pytest.mark.parametrize(("command", "path"), EQUAL, ids=[p for _, p in EQUAL])
-def test_a_response_is_what_the_cli_prints(server, orders, command, path):
+def test_a_response_is_what_the_cli_prints(server, command, path):
     sep = "&" if "?" in path else "?"
     response = httpx.get(f"{server.url}{path}{sep}asOf={AS_OF}")
     assert response.status_code == (404 if "nobody" in path else 200)
-    assert response.content == cli_bytes(orders, *command)
+    assert response.content == cli_bytes(*command)
 
 
-def test_transitions_are_what_the_cli_prints(server, orders):
+def test_transitions_are_what_the_cli_prints(server):
     response = httpx.get(f"{server.url}/api/transitions?from=2025-06-01&to={AS_OF}")
-    done = Cli()("transitions", "--from", "2025-06-01", "--to", AS_OF, "--json", "--orders",
-                 str(orders), "--no-cache")  # fmt: skip
+    done = Cli()("transitions", "--from", "2025-06-01", "--to", AS_OF, "--json", "--no-cache")
     assert response.status_code == 200
     assert response.content == done.stdout_bytes
 
 
-def test_the_accept_header_chooses_the_format(server, orders):
+def test_the_accept_header_chooses_the_format(server):
     lines = httpx.get(f"{server.url}/api/customers?asOf={AS_OF}&limit=4",
                       headers={"Accept": "application/x-ndjson"})  # fmt: skip
     assert lines.headers["content-type"] == "application/x-ndjson"
-    assert lines.content == cli_bytes(orders, "list", "--limit", "4", "--nl")
+    assert lines.content == cli_bytes("list", "--limit", "4", "--nl")
     table = httpx.get(f"{server.url}/api/customers?asOf={AS_OF}&limit=4",
                       headers={"Accept": "text/csv"})  # fmt: skip
     assert table.headers["content-type"].startswith("text/csv")
-    assert table.content == cli_bytes(orders, "list", "--limit", "4", "--csv")
+    assert table.content == cli_bytes("list", "--limit", "4", "--csv")
 
 
-def test_the_default_as_of_is_the_moment_of_the_request(server):
+def test_the_default_as_of_is_the_moment_of_the_request(guarded):
+    server, _ = guarded
     before = time.time_ns() // 1_000_000
-    document = httpx.get(f"{server.url}/api/customers/c-1018").json()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    document = httpx.get(f"{server.url}/api/customers/a", headers=auth).json()
     after = time.time_ns() // 1_000_000
     assert before <= api.parse_as_of(document["meta"]["asOf"]) <= after
     days = (before - api.parse_as_of(document["data"]["metrics"]["lastOrderDate"])) // 86_400_000
@@ -232,7 +226,7 @@ def test_a_bad_parameter_is_400_in_the_cli_envelope(server, path, name):
     assert "Traceback" not in response.text and "pydantic" not in response.text
 
 
-def test_refusals_are_in_the_envelope_too(server, orders):
+def test_refusals_are_in_the_envelope_too(server):
     for method, path, status in [
         ("GET", "/nowhere", 404),
         ("POST", "/api/customers", 413),  # a body, to a read-only API
@@ -243,27 +237,29 @@ def test_refusals_are_in_the_envelope_too(server, orders):
         response = httpx.request(method, server.url + path, content=content)
         assert response.status_code == status, path
         assert response.json()["success"] is False
-        assert str(orders.parent) not in response.text
+        assert "/" not in response.json()["error"]["message"]  # no path, no traceback
 
 
-def test_health_reports_what_is_served(server, orders):
+def test_health_reports_what_is_served(server, guarded):
     data = httpx.get(f"{server.url}/api/health").json()["data"]
-    loaded = api.snapshot(api.Inputs(paths=(str(orders),)))
+    loaded = api.snapshot(api.Inputs())
     assert data["status"] == "ok"
-    assert data["sources"] == [str(orders)]
+    assert data["sources"] == ["(bundled sample)"]
     assert data["orders"] == loaded.order_count and data["customers"] == loaded.customer_count
     assert data["newestOrder"] == "2025-10-23T22:42:45.077Z"
     assert data["lastReloadError"] is None
+    live_server, live = guarded
+    assert httpx.get(f"{live_server.url}/api/health").json()["data"]["sources"] == [str(live)]
 
 
 def test_the_log_has_one_line_per_request_without_customer_data(server):
     httpx.get(f"{server.url}/api/customers/c-1018?asOf={AS_OF}")
     httpx.get(f"{server.url}/api/customers?segment=VIP&limit=1")
     time.sleep(0.2)
-    log = server.log.read_text()
-    assert "GET /api/customers/{contactID}?asOf= 200 " in log
-    assert "GET /api/customers?segment=&limit= 200 " in log
-    assert "c-1018" not in log and "VIP" not in log and AS_OF not in log
+    requests = [line for line in server.log.read_text().splitlines() if line.startswith("GET ")]
+    assert any(line.startswith("GET /api/customers/{contactID}?asOf= 200 ") for line in requests)
+    assert any(line.startswith("GET /api/customers?segment=&limit= 200 ") for line in requests)
+    assert not [line for line in requests if "c-1018" in line or "VIP" in line or AS_OF in line]
 
 
 def test_openapi_describes_the_real_shapes(server):
@@ -470,3 +466,47 @@ def test_fuzzed_requests_get_no_500_and_match_the_schema(server):
 def test_fuzzed_requests_at_length(server):
     """The longer run: `pytest -m fuzz -k fuzzed_requests`."""
     fuzz(server.url, examples=2000)
+
+
+# --- the README's recipes, against a real server ------------------------------------------
+
+README_BASE = "http://127.0.0.1:8000"
+
+
+def curl_examples() -> list[tuple[str, list[str]]]:
+    """(command, expected lines) for every `$ curl` line of the README's shell-session blocks."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```shell-session\n(.*?)```", readme, flags=re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            else:
+                examples[-1][1].append(line.rstrip())
+    return examples
+
+
+CURL = curl_examples()
+
+
+@pytest.mark.parametrize(("command", "expected"), CURL, ids=[c for c, _ in CURL])
+def test_readme_recipe_prints_what_the_readme_shows(server, command, expected):
+    lexer = shlex.shlex(command, posix=True, punctuation_chars="|")
+    lexer.whitespace_split = True
+    stages: list[list[str]] = [[]]
+    for token in lexer:
+        if token == "|":
+            stages.append([])
+        else:
+            stages[-1].append(token)
+    curl, *jq_stages = stages
+    assert curl[:2] == ["curl", "-s"] and curl[2].startswith(README_BASE), command
+    text = httpx.get(server.url + curl[2].removeprefix(README_BASE)).text
+    for stage in jq_stages:
+        assert stage[0] == "jq", command
+        text = run_jq(stage[1:], text)
+    assert [line.rstrip() for line in text.splitlines()] == expected
+
+
+def test_the_readme_shows_the_recipes():
+    assert len(CURL) >= 8
