@@ -112,7 +112,10 @@ def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.
 def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:
     """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded."""
     contact_id = contact_id.strip()
-    match = customers[customers[CONTACT_ID].to_numpy() == contact_id]
+    # Compared as the column's own type (Arrow's kernel for Arrow strings): converting 100k ids
+    # to Python objects first took 12 ms, the comparison itself 1 ms.
+    hits = (customers[CONTACT_ID] == contact_id).to_numpy(dtype=bool, na_value=False)
+    match = customers[hits]
     if match.empty:
         raise NotFoundError(f"no customer with contactID '{contact_id}'")
     return match
