@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,6 +44,7 @@ from segcli.model.schema import (
 )
 from segcli.model.settings import Settings
 
+MEMO_SETTINGS = 8  # classifications a memo keeps (one per settings asked for)
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
@@ -74,6 +75,9 @@ class Loaded:
     aggregate: pd.DataFrame | None = None  # metrics.per_customer over every order
     newest_ms: int | None = None  # the newest order's instant, when the aggregate is known
     latest: bool = True  # whether customers need their latest reference and details
+    # For a long-lived front end (api.snapshot): the last classification per settings, reused
+    # while it holds (classify_at). None: nothing is kept.
+    memo: dict | None = field(default=None, compare=False, repr=False)
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
@@ -209,7 +213,13 @@ def load_orders(
         labels = [s.label for s in found]
         cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
-        orders, tuple(notices), default_as_of_ms, contacts, aggregate=aggregate, newest_ms=newest
+        orders,
+        tuple(notices),
+        default_as_of_ms,
+        contacts,
+        aggregate=aggregate,
+        newest_ms=newest,
+        memo={} if keep_orders else None,
     )
 
 
@@ -389,8 +399,16 @@ def classify_at(
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
     step's own (orders excluded by the cut); loading's are in `loaded.notices`. With `only` (a
     contactID), just that customer is classified (NotFoundError when there is none): the rules
-    look at one customer at a time, and one row is classified in microseconds."""
+    look at one customer at a time, and one row costs a fraction of all of them.
+
+    A long-lived `loaded` (one with a `memo`) keeps the last table per settings with the span
+    of instants in which it holds (segments.stable_span) and answers from it there."""
     as_of_ms = loaded.as_of(as_of_ms)
+    settings = settings or Settings()
+    memo = loaded.memo if loaded.memo is not None and only is None else None
+    kept = memo.get(settings) if memo is not None and loaded.serves(as_of_ms) else None
+    if kept is not None and kept[0] <= as_of_ms < kept[1]:
+        return replace(kept[2], as_of_ms=as_of_ms)
     notices = []
     if loaded.serves(as_of_ms):
         per_customer = loaded.aggregate
@@ -417,5 +435,10 @@ def classify_at(
             )
     if only is not None:
         per_customer = select.find(per_customer, only)
-    table = segments.classify(per_customer, as_of_ms, settings or Settings())
-    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
+    table = segments.classify(per_customer, as_of_ms, settings)
+    classified = Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices))
+    if memo is not None and loaded.serves(as_of_ms):
+        if len(memo) >= MEMO_SETTINGS:
+            memo.clear()
+        memo[settings] = (*segments.stable_span(per_customer, as_of_ms), classified)
+    return classified
