@@ -32,7 +32,10 @@ def serve(
         str, typer.Option(help="Address to bind.", metavar="HOST", rich_help_panel=_SERVING)
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port to bind.", rich_help_panel=_SERVING)
+        int,
+        typer.Option(
+            min=0, max=65535, metavar="PORT", help="Port to bind.", rich_help_panel=_SERVING
+        ),
     ] = 8000,
     token: Annotated[
         str | None,
