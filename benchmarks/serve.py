@@ -5,13 +5,14 @@ async load generator (httpx), a fixed number of requests per case, then it stops
     python benchmarks/serve.py /tmp/bench/orders-1M.parquet --requests 2000
 
 Cases: `show` by a random contactID, `list?segment=VIP&limit=50` and `breakdown`, each at 1, 16
-and 64 concurrent clients; requests/s and p50/p99 latency as the client saw them, and errors
-(any status but 200, or a failed connection). Then a reload during a run: the file is replaced
-by a copy with one more customer while 16 clients list, and every answer must come whole from
-one snapshot or the other (its total one of the two, its page as long as it says).
+and 64 concurrent clients; requests/s and p50/p99 latency as the client saw them, errors (any
+status but 200, or a failed connection), and the server's own CPU time per request. Then a
+reload during a run: the file is replaced by a copy with one more customer while 16 clients
+list, and every answer must come whole from one snapshot or the other (its total one of the
+two, its page as long as it says).
 
-The client runs on the same 2 cores as the server, so the figures are the pair's, not the
-server's alone.
+The client runs on the same 2 cores as the server, so the latencies are the pair's, not the
+server's alone; the CPU time per request is the server's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CONCURRENCY = (1, 16, 64)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far (Linux /proc): a measure of the server's
+    own work per request that other load on a shared machine does not distort."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -128,15 +136,18 @@ def main() -> None:
             "list?segment=VIP&limit=50": lambda: "/api/customers?segment=VIP&limit=50",
             "breakdown": lambda: "/api/breakdown",
         }
-        print("| case | clients | requests | requests/s | p50 | p99 | errors |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| case | clients | requests | requests/s | p50 | p99 | errors | server CPU |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, path in mixes.items():
             asyncio.run(drive(url, [path() for _ in range(50)], 4))  # warm-up
             for clients in CONCURRENCY:
                 paths = [path() for _ in range(args.requests)]
+                cpu = cpu_seconds(server.pid)
                 r = asyncio.run(drive(url, paths, clients))
+                cpu_ms = (cpu_seconds(server.pid) - cpu) / r["requests"] * 1000
                 cells = [name, clients, f"{r['requests']:,}", f"{r['rps']:,.0f}",
-                         f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms", r["errors"]]  # fmt: skip
+                         f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms", r["errors"],
+                         f"{cpu_ms:.1f} ms/request"]  # fmt: skip
                 print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
         reload_during_load(url, args.orders, served, folder, args.requests)
     finally:
