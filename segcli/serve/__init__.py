@@ -12,9 +12,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from segcli import api
 from segcli.serve.snapshots import Snapshots
+
+if TYPE_CHECKING:
+    from segcli.serve.guard import Guard
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,9 @@ class Config:
     reload_interval: float = 10.0
 
 
-def build(snapshots: Snapshots, settings: api.Settings, as_of_ms: int | None, config: Config):
+def build(
+    snapshots: Snapshots, settings: api.Settings, as_of_ms: int | None, config: Config
+) -> Guard:
     """The ASGI application: the app behind its guard (and CORS, when origins are given)."""
     from starlette.middleware.cors import CORSMiddleware
 
