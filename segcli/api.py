@@ -74,6 +74,8 @@ __all__ = [
     "parse_as_of",
     "parse_money",
     "rfm",
+    "snapshot",
+    "source_state",
     "transitions",
     "tune_for_cli",
 ]
@@ -159,6 +161,46 @@ def load(
     )
 
 
+def snapshot(
+    inputs: Inputs | None = None, *, progress: Callable[[str, int, int], None] | None = None
+) -> Loaded:
+    """The orders with every customer detail, and their per-customer aggregate, for a
+    long-running front end (`segcli serve`) that answers at any instant: at or after the newest
+    order from the aggregate, earlier (and `transitions`) from the orders. With `inputs.cache`
+    the aggregate is stored for later runs, but the orders are always read."""
+    from segcli import cache, loading
+
+    inputs = inputs or Inputs()
+    cache_root = None
+    if inputs.cache and inputs.rejects is None:
+        cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
+    return loading.load_orders(
+        inputs.paths,
+        input_format=inputs.input_format,
+        encoding=inputs.encoding,
+        strict=inputs.strict,
+        stdin=inputs.stdin,
+        export_options=inputs.export,
+        parse_options=inputs.parse,
+        customers_path=inputs.contacts,
+        progress=progress,
+        cache_root=cache_root,
+        cache_limits=inputs.cache_limits,
+        rejects_path=inputs.rejects,
+        delimiter=inputs.delimiter,
+        keep_orders=True,
+    )
+
+
+def source_state(inputs: Inputs) -> tuple[tuple[str, int, int, int, int], ...]:
+    """What tells whether the sources changed since they were read, without reading them: each
+    file the paths name now (folders and globs expanded) with its size, modification time,
+    inode and status-change time. Raises SegcliError when a path names nothing readable."""
+    from segcli.input.sources import file_states
+
+    return file_states(inputs.paths, inputs.input_format)
+
+
 def customers(
     loaded: Loaded,
     settings: Settings | None = None,
@@ -194,13 +236,11 @@ def customer(
     loaded: Loaded, contact_id: str, settings: Settings | None = None, as_of: AsOf = None
 ) -> Customer:
     """One customer by contactID (compared trimmed); NotFoundError when there is none."""
-    from segcli.core import select
     from segcli.results import Customer
 
     settings = settings or Settings()
-    at = _classify(loaded, settings, as_of)
-    found = select.find(at.customers, contact_id)
-    return Customer(found, at.as_of_ms, settings, at.notices, at.meta)
+    at = _classify(loaded, settings, as_of, only=contact_id)
+    return Customer(at.customers, at.as_of_ms, settings, at.notices, at.meta)
 
 
 def breakdown(
@@ -356,10 +396,10 @@ def tune_for_cli() -> None:
     memory.use_jemalloc()
 
 
-def _classify(loaded: Loaded, settings: Settings, as_of: AsOf):  # -> loading.Classified
-    from segcli import loading
+def _classify(loaded: Loaded, settings: Settings, as_of: AsOf, *, only: str | None = None):
+    from segcli import loading  # -> loading.Classified
 
-    return loading.classify_at(loaded, as_of_ms(as_of), settings)
+    return loading.classify_at(loaded, as_of_ms(as_of), settings, only=only)
 
 
 def __getattr__(name: str) -> object:

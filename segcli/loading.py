@@ -18,17 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli import cache, reports
-from segcli.core import metrics, normalise, segments
+from segcli.core import metrics, normalise, segments, select
 from segcli.core.instants import infer_date_order, parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import readers, rejects, sources
-from segcli.input.headers import match_columns
-from segcli.input.plan import plan, read_as
+from segcli.input.plan import plan
 from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
-from segcli.model.errors import Hint, InvalidInputError, SegcliError, UsageError
+from segcli.model.errors import Hint, InvalidInputError, SegcliError
 from segcli.model.notices import Notice, count
 from segcli.model.options import (
     DAY_FIRST,
@@ -49,6 +48,7 @@ from segcli.model.schema import (
 from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
 
+MEMO_SETTINGS = 8  # classifications a memo keeps (one per settings asked for)
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
@@ -81,10 +81,23 @@ class Loaded:
     latest: bool = True  # whether customers need their latest reference and details
     currency: str | None = None  # the orders' currency code, where known
     timings: Timings = field(default=NO_TIMINGS, compare=False, repr=False)  # stages to time
+    # For a long-lived front end (api.snapshot): the last classification per settings, reused
+    # while it holds (classify_at). None: nothing is kept.
+    memo: dict | None = field(default=None, compare=False, repr=False)
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
         return self.aggregate is not None and (self.newest_ms is None or as_of_ms >= self.newest_ms)
+
+    @property
+    def order_count(self) -> int | None:
+        """How many orders were loaded (None when only the cached aggregate was)."""
+        return None if self.orders is None else self.orders.num_rows
+
+    @property
+    def customer_count(self) -> int | None:
+        """How many customers the orders hold (None when the aggregate was not built)."""
+        return None if self.aggregate is None else len(self.aggregate)
 
     def as_of(self, as_of_ms: int | None) -> int:
         """The as-of instant to use when the user gave `as_of_ms` (or None)."""
@@ -111,6 +124,7 @@ def load_orders(
     rejects_path: str | Path | None = None,
     delimiter: str | None = None,
     timings: Timings = NO_TIMINGS,
+    keep_orders: bool = False,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -118,7 +132,11 @@ def load_orders(
 
     With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
     inputs and options serves `as_of_ms` (None: now), and stored there after a cold load (the
-    least recently used entries making way beyond `cache_limits`)."""
+    least recently used entries making way beyond `cache_limits`).
+
+    With `keep_orders`, the result always holds the orders and their aggregate both (a cache
+    entry alone is not enough; the cold path still fills it): what a long-running front end
+    needs to answer at any instant."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -138,7 +156,7 @@ def load_orders(
         )
     contacts, contact_notices = None, []
     if customers_path is not None:
-        contacts, contact_notices = read_contacts(
+        contacts, contact_notices = contacts_stage.read_file(
             customers_path, encoding=encoding, delimiter=delimiter
         )
     key, asked = None, details
@@ -172,7 +190,7 @@ def load_orders(
                 currency=entry.currency,
                 timings=timings,
             )
-            if cached.serves(cached.as_of(as_of_ms)):
+            if cached.serves(cached.as_of(as_of_ms)) and not keep_orders:
                 return cached
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
@@ -204,7 +222,7 @@ def load_orders(
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
-    if key is None:  # a command that shows no details (breakdown, rfm) shows no reference
+    if key is None and not keep_orders:  # a command that shows no details shows no reference
         return Loaded(
             orders,
             tuple(notices),
@@ -215,11 +233,12 @@ def load_orders(
             timings=timings,
         )
     with timings.stage("aggregate"):
-        aggregate = metrics.per_customer(orders)
+        aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
-    labels = [s.label for s in found]
-    cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
+    if key is not None:
+        entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
+        labels = [s.label for s in found]
+        cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
         orders,
         tuple(notices),
@@ -229,6 +248,7 @@ def load_orders(
         newest_ms=newest,
         currency=currency,
         timings=timings,
+        memo={} if keep_orders else None,
     )
 
 
@@ -348,53 +368,6 @@ def _date_order(
     return replace(given, date_order=order)
 
 
-def read_contacts(
-    path: str | Path, *, encoding: str = DEFAULT_ENCODING, delimiter: str | None = None
-) -> tuple[contacts_stage.Contacts, list[Notice]]:
-    """The contacts file, and notices about the records it could not use."""
-    found = sources.resolve_sources([path], encoding=encoding, delimiter=delimiter)
-    if len(found) != 1:
-        raise UsageError(
-            "customers", f"'{path}' names {len(found)} files; contacts come from one file"
-        )
-    source, said = readers.settle_delimiter(found[0])
-    header = readers.read_header(source)
-    roles = match_columns(
-        header,
-        source.label,
-        required=(CONTACT_ID,),
-        optional=DETAIL_COLUMNS,
-        email_key=True,
-    )
-    raw = readers.read_orders([source], [read_as(roles)])
-    found = contacts_stage.from_table(raw.tables[0], roles, source.label)
-    notices = [Notice(said, hint=Hint.DELIMITER)] if said else []
-    malformed = raw.malformed[0]
-    if len(malformed):
-        where = raw.locate_malformed(0, int(malformed[0]))
-        first = "first: " if len(malformed) > 1 else ""
-        notices.append(
-            Notice(
-                f"{source.label}: skipped {count(len(malformed), 'contact')} with the wrong "
-                f"number of fields ({first}{where})"
-            )
-        )
-    if found.keyed_by_email:
-        notices.append(Notice(f"{source.label}: no contactID column; contacts are keyed by email"))
-    if found.without_id:
-        notices.append(
-            Notice(f"{source.label}: skipped {count(found.without_id, 'contact')} with no id")
-        )
-    if found.repeated:
-        notices.append(
-            Notice(
-                f"{source.label}: {count(found.repeated, 'repeated contact')} "
-                "ignored (the first record of each id is used)"
-            )
-        )
-    return found, notices
-
-
 @dataclass(frozen=True)
 class Classified:
     """Every customer as of one instant (one row each), and this step's own notices."""
@@ -406,11 +379,25 @@ class Classified:
 
 
 def classify_at(
-    loaded: Loaded, as_of_ms: int | None = None, settings: Settings | None = None
+    loaded: Loaded,
+    as_of_ms: int | None = None,
+    settings: Settings | None = None,
+    *,
+    only: str | None = None,
 ) -> Classified:
     """Every customer as of `as_of_ms`: orders after it do not exist yet. The notices are this
-    step's own (orders excluded by the cut); loading's are in `loaded.notices`."""
+    step's own (orders excluded by the cut); loading's are in `loaded.notices`. With `only` (a
+    contactID), just that customer is classified (NotFoundError when there is none): the rules
+    look at one customer at a time, and one row costs a fraction of all of them.
+
+    A long-lived `loaded` (one with a `memo`) keeps the last table per settings with the span
+    of instants in which it holds (segments.stable_span) and answers from it there."""
     given, as_of_ms = as_of_ms, loaded.as_of(as_of_ms)
+    settings = settings or Settings()
+    memo = loaded.memo if loaded.memo is not None and only is None else None
+    kept = memo.get(settings) if memo is not None and loaded.serves(as_of_ms) else None
+    if kept is not None and kept[0] <= as_of_ms < kept[1]:
+        return replace(kept[2], as_of_ms=as_of_ms)
     notices = []
     if loaded.serves(as_of_ms):
         per_customer = loaded.aggregate
@@ -436,10 +423,16 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
-    settings = settings or Settings()
+    meta = reports.extent(per_customer, loaded.currency)  # of every customer, `only` or not
+    if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
+        notices.extend(reports.stale(per_customer, as_of_ms, settings.dormant_days))
+    if only is not None:
+        per_customer = select.find(per_customer, only)
     with loaded.timings.stage("classify"):
         table = segments.classify(per_customer, as_of_ms, settings)
-    meta = reports.extent(table, loaded.currency)
-    if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
-        notices.extend(reports.stale(table, as_of_ms, settings.dormant_days))
-    return Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices), meta=meta)
+    classified = Classified(customers=table, as_of_ms=as_of_ms, notices=tuple(notices), meta=meta)
+    if memo is not None and loaded.serves(as_of_ms):
+        if len(memo) >= MEMO_SETTINGS:
+            memo.clear()
+        memo[settings] = (*segments.stable_span(per_customer, as_of_ms), classified)
+    return classified

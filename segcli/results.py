@@ -18,6 +18,7 @@ import pandas as pd
 from segcli.model.notices import Notice
 from segcli.model.settings import Settings
 from segcli.output import json as json_out
+from segcli.output.dialect import CSV, Dialect
 from segcli.output.values import SHOW_KEYS, text_of
 
 
@@ -52,6 +53,16 @@ class CustomerList:
             extra=self.meta,
             pretty=True,
         )
+
+    def ndjson_parts(self) -> list[Any]:
+        """The page as JSON lines, parts of UTF-8 bytes: what `list --format ndjson` writes."""
+        return json_out.list_ndjson_bytes(self.frame)
+
+    def csv_text(self, dialect: Dialect = CSV) -> str:
+        """The page as CSV (TSV with a tab dialect): what `list --format csv` writes."""
+        from segcli.output.csv import list_csv
+
+        return list_csv(self.frame, dialect)
 
     def to_dict(self) -> dict[str, Any]:
         """`{"success": true, "data": [...], "meta": {"count", "total", "asOf", "settings"}}`."""

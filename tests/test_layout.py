@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
         "loading",
         "results",
     },  # fmt: skip
-    "cli": {"model", "output", "api"},
+    "cli": {"model", "output", "api", "serve"},
+    "serve": {"model", "output", "api"},
     "__main__": {"cli"},
     "__init__": {"api"},
 }

@@ -67,6 +67,9 @@ def test_format_cents():
     assert got == ["0.00", "0.05", "-0.05", "1.00", "-12.00", "1245.50", "-0.99"]
     grouped = format_cents(np.array([-123456789, 99, 100000]), grouped=True).tolist()
     assert grouped == ["-1,234,567.89", "0.99", "1,000.00"]
+    empty = np.array([], dtype=np.int64)
+    assert format_cents(empty).tolist() == format_cents(empty, grouped=True).tolist() == []
+    assert format_cents(np.array([7])).dtype == "str"
 
 
 def test_records_json_survives_hostile_text():

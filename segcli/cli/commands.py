@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import completion, housekeeping
+from segcli.cli import completion, housekeeping, serving
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
@@ -388,6 +388,9 @@ def transitions_command(
                 )
 
     run(options.quiet, fmt.value, work, options.timings)
+
+
+app.command("serve")(serving.serve)
 
 
 def main() -> None:

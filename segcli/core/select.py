@@ -41,7 +41,8 @@ class Filters:
     rfm_segments: tuple[str, ...] = ()  # needs RFM scores (rfm.score)
 
 
-def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def kept(customers: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Which customers the filters keep, as a boolean mask."""
     keep = np.ones(len(customers), dtype=bool)
     if filters.segments:
         keep &= customers[SEGMENT].isin(filters.segments).to_numpy()
@@ -59,21 +60,27 @@ def filter_customers(customers: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         keep &= spend >= filters.min_spend_cents
     if filters.max_spend_cents is not None:
         keep &= spend <= filters.max_spend_cents
-    return customers[keep]
+    return keep
 
 
 def sort_customers(
     customers: pd.DataFrame, field: str = DEFAULT_SORT, *, descending: bool = True
 ) -> pd.DataFrame:
-    """Sort by one field (missing values last), ties by contactID ascending.
+    """The customers sorted as `sort_order` says."""
+    return customers.iloc[sort_order(customers, field, descending=descending)]
+
+
+def sort_order(
+    customers: pd.DataFrame, field: str = DEFAULT_SORT, *, descending: bool = True
+) -> np.ndarray:
+    """The positions that sort by one field (missing values last), ties by contactID ascending.
 
     One np.lexsort over integer keys: text becomes its rank in Arrow's sort (code-point order,
     as Python compares strings; name, email and company ignoring case), a category its code."""
     column = SORT_FIELDS[field]
     ids = _ranks(customers[CONTACT_ID])
     if column == CONTACT_ID:
-        order = np.argsort(-ids if descending else ids, kind="stable")
-        return customers.iloc[order]
+        return np.argsort(-ids if descending else ids, kind="stable")
     values = customers[column]
     if isinstance(values.dtype, pd.CategoricalDtype):
         key = values.cat.codes.to_numpy().astype(np.int64)
@@ -85,8 +92,7 @@ def sort_customers(
     else:
         missing = values.isna().to_numpy()
         key = values.to_numpy(dtype=np.int64, na_value=0)
-    order = np.lexsort((ids, -key if descending else key, missing))
-    return customers.iloc[order]
+    return np.lexsort((ids, -key if descending else key, missing))
 
 
 def _ranks(text: pd.Series) -> np.ndarray:
@@ -105,18 +111,15 @@ def _ranks(text: pd.Series) -> np.ndarray:
     return ranks
 
 
-def paginate(customers: pd.DataFrame, limit: int | None, offset: int = 0) -> pd.DataFrame:
-    stop = None if limit is None else offset + limit
-    return customers.iloc[offset:stop]
-
-
 def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:
     """The one-row frame of a customer, or NotFoundError. Ids are compared trimmed, as loaded;
     an id not found as typed is looked for as an email or phone key is stored (`Amy@X.com`
     finds `amy@x.com`, `+880 1678-126000` finds `+8801678126000`)."""
-    ids = customers[CONTACT_ID].to_numpy()
+    ids = customers[CONTACT_ID]
     for form in lookup_forms(contact_id):
-        match = customers[ids == form]
+        # Compared as the column's own type (Arrow's kernel for Arrow strings): converting 100k
+        # ids to Python objects first took 12 ms, the comparison itself 1 ms.
+        match = customers[(ids == form).to_numpy(dtype=bool, na_value=False)]
         if not match.empty:
             return match
     raise NotFoundError(f"no customer with contactID '{contact_id.strip()}'")
@@ -131,6 +134,11 @@ def select(
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[pd.DataFrame, int]:
-    """Filter, sort and paginate; also return how many matched before pagination."""
-    matched = sort_customers(filter_customers(customers, filters), sort, descending=descending)
-    return paginate(matched, limit, offset), len(matched)
+    """Filter, sort and paginate; also return how many matched before pagination. Only the
+    sort's columns of the matches are taken before the page is known, and the page's rows
+    once (taking every column of 12k matches, twice, was most of a 27 ms `list` at 87k)."""
+    matched = np.flatnonzero(kept(customers, filters))
+    columns = list(dict.fromkeys((CONTACT_ID, SORT_FIELDS[sort])))
+    order = sort_order(customers[columns].iloc[matched], sort, descending=descending)
+    stop = None if limit is None else offset + limit
+    return customers.iloc[matched[order][offset:stop]], len(matched)

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from segcli.engines.arrow import text_column
+from segcli.input import readers, sources
+from segcli.input.headers import match_columns
+from segcli.input.plan import read_as
+from segcli.model.errors import Hint, UsageError
+from segcli.model.notices import Notice, count
+from segcli.model.options import DEFAULT_ENCODING
 from segcli.model.schema import (
     CONTACT_ID,
     DETAIL_COLUMNS,
@@ -99,3 +106,50 @@ def attach(customers: pd.DataFrame, contacts: Contacts) -> tuple[pd.DataFrame, i
     no_orders = no_orders.astype(dict.fromkeys((CONTACT_ID, *DETAIL_COLUMNS), "str"))
     combined = pd.concat([merged, no_orders[list(merged.columns)]], ignore_index=True)
     return combined, int((~found).sum())
+
+
+def read_file(
+    path: str | Path, *, encoding: str = DEFAULT_ENCODING, delimiter: str | None = None
+) -> tuple[Contacts, list[Notice]]:
+    """The contacts file, and notices about the records it could not use."""
+    found = sources.resolve_sources([path], encoding=encoding, delimiter=delimiter)
+    if len(found) != 1:
+        raise UsageError(
+            "customers", f"'{path}' names {len(found)} files; contacts come from one file"
+        )
+    source, said = readers.settle_delimiter(found[0])
+    header = readers.read_header(source)
+    roles = match_columns(
+        header,
+        source.label,
+        required=(CONTACT_ID,),
+        optional=DETAIL_COLUMNS,
+        email_key=True,
+    )
+    raw = readers.read_orders([source], [read_as(roles)])
+    found = from_table(raw.tables[0], roles, source.label)
+    notices = [Notice(said, hint=Hint.DELIMITER)] if said else []
+    malformed = raw.malformed[0]
+    if len(malformed):
+        where = raw.locate_malformed(0, int(malformed[0]))
+        first = "first: " if len(malformed) > 1 else ""
+        notices.append(
+            Notice(
+                f"{source.label}: skipped {count(len(malformed), 'contact')} with the wrong "
+                f"number of fields ({first}{where})"
+            )
+        )
+    if found.keyed_by_email:
+        notices.append(Notice(f"{source.label}: no contactID column; contacts are keyed by email"))
+    if found.without_id:
+        notices.append(
+            Notice(f"{source.label}: skipped {count(found.without_id, 'contact')} with no id")
+        )
+    if found.repeated:
+        notices.append(
+            Notice(
+                f"{source.label}: {count(found.repeated, 'repeated contact')} "
+                "ignored (the first record of each id is used)"
+            )
+        )
+    return found, notices

@@ -106,6 +106,30 @@ def resolve_sources(
     return sources
 
 
+FileState = tuple[str, int, int, int, int]  # path, size, mtime_ns, inode, ctime_ns
+
+
+def file_states(
+    paths: Sequence[str | Path], input_format: str | None = None
+) -> tuple[FileState, ...]:
+    """Each file the paths name now (folders and globs expanded, standard input left out) with
+    its size, modification time, inode and status-change time: a change to any of them, or a
+    file added to a folder, changes the result. Reads no file's content."""
+    states = []
+    for raw in paths:
+        if str(raw) == STDIN:
+            continue
+        for path in _expand(str(raw), input_format):
+            try:
+                found = path.stat()
+            except OSError as exc:
+                raise UnreadableError(f"{path}: cannot be read ({exc.strerror})") from None
+            states.append(
+                (str(path), found.st_size, found.st_mtime_ns, found.st_ino, found.st_ctime_ns)
+            )
+    return tuple(states)
+
+
 def _default_delimiter(name: str) -> str | None:
     """A tab for `.tsv` and `.tab` files (compressed or not); else None (the header tells)."""
     lower = name.lower()
