@@ -306,7 +306,7 @@ def line_skips(rows: list[dict]) -> tuple[list[str | None], int, int | None]:
             if own[i] is None and len(contacts) > 1:
                 reasons[i] = "conflicting contactID"
             elif own[i] is None and lost:
-                reasons[i] = "lines of an order with a skipped line"
+                reasons[i] = "rows of an order with a skipped row"
     orders = {refs[i] if refs[i] is not None else f"#{i}" for i, r in enumerate(reasons) if r}
     return reasons, sum(duplicate), len(orders)
 

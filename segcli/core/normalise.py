@@ -54,7 +54,7 @@ MALFORMED = "with the wrong number of fields"
 
 CONFLICTING_CONTACT = f"conflicting {CONTACT_ID}"  # lines of one order naming several customers
 
-SKIPPED_LINE = "lines of an order with a skipped line"
+SKIPPED_LINE = "rows of an order with a skipped row"  # "line" is a physical line only
 
 SKIP_REASONS: tuple[str, ...] = (
     MALFORMED,
