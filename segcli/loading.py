@@ -49,6 +49,7 @@ from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
 
 MEMO_SETTINGS = 8  # classifications a memo keeps (one per settings asked for)
+EXTENT = "extent"  # a long-lived Loaded's memo: its aggregate's reports.extent
 END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
@@ -423,9 +424,16 @@ def classify_at(
                     f"{loaded.contacts.label}"
                 )
             )
-    meta = reports.extent(per_customer, loaded.currency)  # of every customer, `only` or not
-    if given is None and loaded.default_as_of_ms is None and "ordersTo" in meta:
-        notices.extend(reports.stale(per_customer, as_of_ms, settings.dormant_days))
+    # of every customer, `only` or not; a long-lived `loaded` computes it once for its aggregate
+    lasting = loaded.memo is not None and loaded.serves(as_of_ms)
+    extent = loaded.memo.get(EXTENT) if lasting else None
+    if extent is None:
+        extent = reports.extent(per_customer, loaded.currency)
+        if lasting:
+            loaded.memo[EXTENT] = extent
+    meta, newest = dict(extent[0]), extent[1]
+    if given is None and loaded.default_as_of_ms is None and newest is not None:
+        notices.extend(reports.stale(newest, as_of_ms, settings.dormant_days))
     if only is not None:
         per_customer = select.find(per_customer, only)
     with loaded.timings.stage("classify"):

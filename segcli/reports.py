@@ -39,26 +39,25 @@ def mapping_notices(found: Sequence[Source], plans: Sequence[Plan]) -> list[Noti
     return notices
 
 
-def extent(customers: pd.DataFrame, currency: str | None) -> dict[str, object]:
+def extent(customers: pd.DataFrame, currency: str | None) -> tuple[dict[str, object], int | None]:
     """JSON meta about the orders counted: the oldest and newest order instants (`ordersFrom`,
-    `ordersTo`) and the currency, where known."""
+    `ordersTo`) and the currency, where known; and the newest order's instant (None: none)."""
     meta: dict[str, object] = {}
+    newest = None
     counted = customers[ORDER_COUNT].to_numpy() > 0
     if counted.any():
         first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
-        last = customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+        newest = int(customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted].max())
         meta["ordersFrom"] = format_instant(int(first.min()))
-        meta["ordersTo"] = format_instant(int(last.max()))
+        meta["ordersTo"] = format_instant(newest)
     if currency is not None:
         meta["currency"] = currency
-    return meta
+    return meta, newest
 
 
-def stale(customers: pd.DataFrame, now_ms: int, dormant_days: int) -> list[Notice]:
+def stale(newest: int, now_ms: int, dormant_days: int) -> list[Notice]:
     """When the newest order is more than `dormant_days` before now (the default as-of), every
     customer but the VIPs is Dormant: say so, and which day to look from instead."""
-    counted = customers[ORDER_COUNT].to_numpy() > 0
-    newest = int(customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted].max())
     days = (now_ms - newest) // DAY_MS
     if days <= dormant_days:
         return []
