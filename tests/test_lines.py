@@ -211,3 +211,22 @@ def test_rows_of_an_order_level_file_stay_orders():
     rows = [order("c-1", AS_OF_MS - k * DAY, "1.00") for k in range(3)]
     result = api.load(api.Inputs(paths=("-",), stdin=io.BytesIO(csv_text(rows).encode())))
     assert not [n for n in result.notices if "lines" in n.text or "duplicate" in n.text]
+
+
+def test_identical_rows_are_found_in_parquet_with_list_columns(tmp_path):
+    """Rows are compared in every column, a nested one too (its values are not hashable)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "orderReference": ["A", "A", "A"],
+            "contactID": ["c", "c", "c"],
+            "orderDate": ["2025-10-01"] * 3,
+            "total": ["1.00", "1.00", "2.00"],
+            "tags": pa.array([[1], [1], [2]]),
+        }
+    )
+    pq.write_table(table, tmp_path / "nested.parquet")
+    got = api_customers([tmp_path / "nested.parquet"])
+    assert got["c"]["metrics"]["orderCount"] == 1 and got["c"]["metrics"]["totalSpend"] == "3.00"

@@ -189,7 +189,10 @@ def repeated_rows(table: pa.Table, numbers: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(candidates)
         frame = table.take(pa.array(rows)).to_pandas()
         frame.columns = range(frame.shape[1])  # headers may repeat
-        twins[rows] = frame.duplicated(keep="first").to_numpy()
+        try:
+            twins[rows] = frame.duplicated(keep="first").to_numpy()
+        except TypeError:  # a Parquet list or struct column: compared as its text
+            twins[rows] = frame.astype("str").duplicated(keep="first").to_numpy()
     return twins
 
 
