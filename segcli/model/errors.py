@@ -83,6 +83,12 @@ class NotFoundError(SegcliError):
     code = "NOT_FOUND"
 
 
+class MissingDependencyError(SegcliError):
+    """An optional part of segcli whose packages are not installed: the message says how."""
+
+    code = "MISSING_DEPENDENCY"
+
+
 class UsageError(SegcliError):
     """A bad argument to a library function; `option` names it (`from`, `to`, ...)."""
 
