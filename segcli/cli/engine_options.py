@@ -23,11 +23,12 @@ EngineName = StrEnum(  # type: ignore[misc]  # built from the one list in model/
 )
 
 EngineOpt = Annotated[
-    EngineName,
+    EngineName | None,
     typer.Option(
         "--engine",
+        show_default=False,
         help="Compute per-customer metrics in this process (pandas), or on a Dask cluster "
-        "(dask; pip install 'segcli[dask]').",
+        "(dask; pip install 'segcli[dask]'). Default: the config file's engine, else pandas.",
         rich_help_panel=_ENGINE,
     ),
 ]
@@ -66,29 +67,33 @@ WorkerMemoryOpt = Annotated[
 
 
 def engine_from_flags(
-    engine: EngineOpt = EngineName(PANDAS),  # noqa: B008  # an enum member, not a call per use
+    engine: EngineOpt = None,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
     worker_memory: WorkerMemoryOpt = None,
+    *,
+    configured: str | None = None,
 ) -> api.Engine:
-    return api.Engine(engine.value, scheduler or None, workers, worker_memory)
+    """The engine the flags choose, else the config file's (`configured`), else pandas."""
+    name = engine.value if engine is not None else configured or PANDAS
+    return api.Engine(name, scheduler or None, workers, worker_memory)
 
 
-_ENGINE_FLAGS = tuple(inspect.signature(engine_from_flags).parameters)
+_ENGINE_FLAGS = [
+    p for p in inspect.signature(engine_from_flags).parameters.values() if p.name != "configured"
+]
 
 
 def options_from_flags(**values: Any) -> Options:
     """The shared options, with the engine in their inputs."""
-    engine = engine_from_flags(**{name: values.pop(name) for name in _ENGINE_FLAGS})
+    flags = {p.name: values.pop(p.name) for p in _ENGINE_FLAGS}
     options = shared_options_from_flags(**values)
+    engine = engine_from_flags(**flags, configured=options.resolved.engine)
     return replace(options, inputs=replace(options.inputs, engine=engine))
 
 
 options_from_flags.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [
-        *inspect.signature(shared_options_from_flags).parameters.values(),
-        *inspect.signature(engine_from_flags).parameters.values(),
-    ]
+    [*inspect.signature(shared_options_from_flags).parameters.values(), *_ENGINE_FLAGS]
 )
 options_from_flags.__annotations__ = {
     **typing.get_type_hints(shared_options_from_flags, include_extras=True),
