@@ -27,7 +27,7 @@ from segcli.input import readers, rejects, sources
 from segcli.input.plan import plan
 from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
-from segcli.model.errors import Hint, InvalidInputError, SegcliError
+from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, SegcliError
 from segcli.model.notices import Notice, count
 from segcli.model.options import (
     DAY_FIRST,
@@ -324,7 +324,7 @@ def read_orders(
             if report.skipped == report.rows_read
             else f"{report.skipped:,} of {count(report.rows_read, 'row')}"
         )
-        raise InvalidInputError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
+        raise NoValidOrdersError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
     if summary and strict:
         raise InvalidInputError(summary, hint=Hint.STRICT)
     derived = [s.label for s, p in zip(found, plans, strict=True) if p.line_amounts]

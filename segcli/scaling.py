@@ -31,7 +31,7 @@ from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import sources
 from segcli.model.engine import Engine
-from segcli.model.errors import Hint, InvalidInputError, UsageError
+from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, UsageError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import (
@@ -64,6 +64,7 @@ class Part:
     notices: tuple[Notice, ...]
     currency: str | None
     orders: int
+    failure: str | None = None  # why no row of the file counts
 
 
 def load_orders(
@@ -126,6 +127,8 @@ def load_orders(
         aggregate, sums, parts = dask_engine.aggregate(
             connected, load, len(found), _frame_meta(), CONTACT_ID, group, summary
         )
+    if all(part.failure for part in parts):
+        raise NoValidOrdersError(parts[0].failure or "no valid orders")
     currencies: dict[str, int] = {}
     for part in parts:
         notices.extend(part.notices)
@@ -166,11 +169,19 @@ def _load_part(
     details: tuple[str, ...],
     k: int,
 ) -> tuple[pd.DataFrame, Part]:
-    """On a worker: file `k`'s orders, as the pandas engine normalises them, as a frame."""
+    """On a worker: file `k`'s orders, as the pandas engine normalises them, as a frame. A
+    file none of whose rows counts is an error only when it is the only file (or under strict
+    reading); among others it adds no orders, and says so."""
     said: list[Notice] = []
-    orders, currency = loading.read_orders(
-        [found[k]], said, export_options, parse_options, strict, details
-    )
+    try:
+        orders, currency = loading.read_orders(
+            [found[k]], said, export_options, parse_options, strict, details
+        )
+    except NoValidOrdersError as error:
+        if len(found) == 1 or strict:
+            raise
+        failure = f"{found[k].label}: {error.message}"
+        return _frame_meta(), Part((Notice(failure),), None, 0, failure)
     frame = {
         CONTACT_ID: pc.cast(orders[CONTACT_ID], pa.string()),
         ORDER_REFERENCE: orders[ORDER_REFERENCE],
@@ -203,19 +214,21 @@ def _frame_meta() -> pd.DataFrame:
 
 
 def _orders(frame: pd.DataFrame, several: bool) -> tuple[pa.Table, overlaps_stage.Overlaps]:
-    """A partition's orders back in input order, as a table, de-overlapped as loading does."""
+    """A partition's orders back in input order, as a table, de-overlapped as loading does.
+    The text stays in Arrow's buffers (no Python strings); a detail no order has is null."""
     frame = frame.sort_values([SOURCE, ROW], kind="stable")
     place = (frame[SOURCE].to_numpy() << _ROW_BITS) | frame[ROW].to_numpy()
-    columns = {
-        name: pa.array(frame[name].to_numpy(object), pa.string(), from_pandas=True)
-        for name in _TEXT
-    }
-    columns[ORDER_MS] = pa.array(frame[ORDER_MS].to_numpy())
-    columns[TOTAL_CENTS] = pa.array(frame[TOTAL_CENTS].to_numpy())
-    columns[CREDIT] = pa.array(frame[CREDIT].to_numpy())
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = {}
+    for name in _TEXT:
+        column = table[name]
+        empty = name in DETAIL_COLUMNS and column.null_count == len(column)
+        columns[name] = pa.nulls(len(column)) if empty else column
+    for name in (ORDER_MS, TOTAL_CENTS, CREDIT):
+        columns[name] = table[name]
     columns[FIRST] = pa.array(place)
     if several:
-        columns[SOURCE] = pa.array(frame[SOURCE].to_numpy().astype(np.int32))
+        columns[SOURCE] = pc.cast(table[SOURCE], pa.int32())
     return overlaps_stage.drop_repeats(pa.table(columns))
 
 
@@ -225,11 +238,13 @@ def _group(frame: pd.DataFrame, *, cut_ms: int, latest: bool, several: bool) -> 
     orders, _ = _orders(frame, several)
     orders, _ = metrics.cut_at(orders, cut_ms)
     customers = metrics.per_customer(orders, latest=latest)
+    # per_customer lists customers by their first counted order (credit notes are not orders):
+    # the first place of each code of those rows' keys, encoded in that same order.
     counted = ~orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
-    places = pd.Series(orders[FIRST].to_numpy()[counted])
-    contact = pd.Series(orders[CONTACT_ID].to_pandas().to_numpy()[counted], dtype="str")
-    first = places.groupby(contact, sort=False).min()
-    customers[FIRST] = first.reindex(customers[CONTACT_ID].to_numpy()).to_numpy(np.int64)
+    kept = orders.filter(pa.array(counted))
+    codes = pc.dictionary_encode(kept[CONTACT_ID]).combine_chunks().indices
+    _, first_rows = np.unique(codes.to_numpy(zero_copy_only=False), return_index=True)
+    customers[FIRST] = kept[FIRST].to_numpy()[first_rows]
     return customers
 
 

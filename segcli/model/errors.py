@@ -53,6 +53,10 @@ class InvalidInputError(SegcliError):
     code = "INVALID_INPUT"
 
 
+class NoValidOrdersError(InvalidInputError):
+    """Every row of the input was skipped: nothing is left to count."""
+
+
 class MissingColumnError(SegcliError):
     """A required column is not in a file's header. `proposal` ({role: header, or None when no
     header looks like it}) is the mapping that would most likely read the file, for the front end
