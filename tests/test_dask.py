@@ -163,6 +163,24 @@ def test_real_worker_processes_give_the_same_answer(cli):
     assert dask.stdout == pandas.stdout
 
 
+def test_an_error_on_a_worker_process_is_one_line_as_with_pandas(tmp_path, cli):
+    path = tmp_path / "orders.csv"
+    path.write_text("id,date,amount\n1,2025-01-01,3\n", encoding="utf-8")
+    pandas = cli("list", "--orders", path, "--no-cache")
+    segcli = str(Path(sys.executable).with_name("segcli"))
+    env = {k: v for k, v in CLI_ENV.items() if v is not None}
+    dask = subprocess.run(  # a real process: the workers' own stderr is its stderr too
+        [segcli, "list", "--orders", str(path), "--engine", "dask", "--workers", "1"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
+    assert dask.returncode == pandas.exit_code == 1
+    assert dask.stderr == pandas.stderr
+    assert len(dask.stderr.splitlines()) == 1
+
+
 def test_a_missing_extra_is_one_line_naming_the_install_command(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     result = cli("list", "--engine", "dask", "--format", "json")

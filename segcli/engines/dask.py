@@ -91,7 +91,7 @@ def client(engine: Engine) -> Iterator[Client]:
                     local_directory=spill,
                     dashboard_address=":0",  # any free port: 8787 may be taken
                     scheduler_kwargs={"dashboard": False},
-                    silence_logs=logging.ERROR,
+                    silence_logs=logging.CRITICAL,  # a failed part is the error, not a log
                 )
             )
             connected = stack.enter_context(Client(cluster, set_as_default=False))
