@@ -103,6 +103,23 @@ def test_the_engines_print_the_same_bytes(tmp_path, cli, scheduler, command):
     assert "1 order of the same customer differ between files (first: 'B-1')" in dask.stderr
 
 
+def test_a_glob_of_parquet_files_in_hive_style_folders(tmp_path, cli, scheduler):
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    for k, path in enumerate(files_with_ties(tmp_path)):
+        folder = tmp_path / "orders" / "year=2025" / f"month={k + 1:02d}"
+        folder.mkdir(parents=True)
+        strings = pa_csv.ConvertOptions(strings_can_be_null=False, column_types={"total": "string"})
+        table = pa_csv.read_csv(path, convert_options=strings)
+        pq.write_table(table, folder / "part-0.parquet")
+    pattern = str(tmp_path / "orders" / "year=*" / "month=*" / "*.parquet")
+    pandas, dask = both(cli, scheduler, "list", "--orders", pattern, "--json", "--as-of", AS_OF)
+    assert dask.exit_code == 0, dask.stderr
+    assert dask.stdout == pandas.stdout
+    assert json.loads(dask.stdout)["meta"]["total"] == 4
+
+
 def test_one_file_gives_the_same_notices_too(tmp_path, cli, scheduler):
     rows = [order(f"c-{k % 7}", START + (k % 5) * DAY, f"{k}.25") for k in range(60)]
     rows[3] = {**rows[3], "orderDate": "not a date"}
