@@ -143,7 +143,10 @@ def aggregate(
         del loaded  # each part's frame and report are held apart; the pair is let go
         frame = dd.from_delayed(frames, meta=meta, verify_meta=False)
         workers = max(1, len(connected.scheduler_info().get("workers", {})))
-        together = frame.shuffle(on=on, npartitions=max(parts, 2 * workers))
+        # One part holds every row already: it is aggregated where it was loaded.
+        together = (
+            frame if parts == 1 else frame.shuffle(on=on, npartitions=max(parts, 2 * workers))
+        )
         grouped = together.map_partitions(group, meta=group(meta))
         summed = together.map_partitions(summary, meta=summary(meta))
         result, sums = dask.compute(grouped, summed, scheduler=connected)
