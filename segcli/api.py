@@ -32,6 +32,7 @@ from segcli.config import resolve as resolve_settings
 from segcli.input.presets import PRESET_NAMES
 from segcli.input.sources import STDIN
 from segcli.model.cache_limits import CacheLimits
+from segcli.model.engine import Engine
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
@@ -56,6 +57,7 @@ __all__ = [
     "Breakdown",
     "CacheLimits",
     "Customer",
+    "Engine",
     "CustomerList",
     "ExportOptions",
     "Filters",
@@ -105,6 +107,7 @@ class Inputs:
     cache_dir: str | None = None
     rejects: str | None = None  # write every skipped row here, as CSV (reading bypasses the cache)
     cache_limits: CacheLimits = field(default_factory=CacheLimits)
+    engine: Engine = field(default_factory=Engine)  # where the per-customer aggregate is computed
     stdin: BinaryIO | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +141,24 @@ def load(
         from segcli import cache, loading
 
     inputs = inputs or Inputs()
+    if inputs.engine.is_dask:
+        from segcli import scaling  # the aggregate as of `as_of`, computed on a cluster
+
+        return scaling.load_orders(
+            inputs.paths,
+            engine=inputs.engine,
+            as_of_ms=as_of_ms(as_of),
+            keep_orders=keep_orders,
+            rejects=inputs.rejects,
+            input_format=inputs.input_format,
+            encoding=inputs.encoding,
+            strict=inputs.strict,
+            export_options=inputs.export,
+            parse_options=inputs.parse,
+            customers_path=inputs.contacts,
+            details=details,
+            delimiter=inputs.delimiter,
+        )
     cache_root = None
     if inputs.cache and not keep_orders and inputs.rejects is None:
         cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
@@ -171,6 +192,8 @@ def snapshot(
     from segcli import cache, loading
 
     inputs = inputs or Inputs()
+    if inputs.engine.is_dask:
+        raise UsageError("engine", "the dask engine answers at one instant; use pandas to serve")
     cache_root = None
     if inputs.cache and inputs.rejects is None:
         cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segcli.model.cache_limits import CACHE_LIMIT_KEYS, MAX_BYTES_KEY, CacheLimits, parse_size
+from segcli.model.engine import ENGINES
 from segcli.model.errors import ConfigError, SettingsError
 from segcli.model.settings import (
     RFM_SEGMENTS_KEY,
@@ -28,6 +29,7 @@ LOCAL_CONFIG = "segcli.toml"
 USER_CONFIG = Path("segcli") / "config.toml"
 XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
 MONEY_KEY = "vip-threshold"
+ENGINE_KEY = "engine"  # which engine computes the per-customer aggregate (model/engine.py)
 RFM_MEASURES = ("recency", "frequency", "monetary")
 
 FROM_FLAG = "flag"
@@ -43,6 +45,7 @@ class Resolved:
     path: Path | None
     origins: Mapping[str, str]  # public key -> "flag", "default" or the file's path
     cache_limits: CacheLimits = field(default_factory=CacheLimits)
+    engine: str | None = None  # the file's `engine` (pandas or dask); None: not set there
 
 
 def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -78,8 +81,12 @@ def read_config(path: Path) -> dict[str, object]:
             values["rfm_segments"] = _rfm_segments(path, value)
         elif key in CACHE_LIMIT_KEYS:
             values[CACHE_LIMIT_KEYS[key]] = _cache_limit(path, key, value)
+        elif key == ENGINE_KEY:
+            if value not in ENGINES:
+                raise ConfigError(path, key, f"choose one of {', '.join(ENGINES)}")
+            values[ENGINE_KEY] = value
         else:
-            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY, *CACHE_LIMIT_KEYS])
+            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY, *CACHE_LIMIT_KEYS, ENGINE_KEY])
             raise ConfigError(path, key, f"unknown setting; the settings are {known}")
     return values
 
@@ -95,6 +102,7 @@ def resolve(
     from_file = read_config(path) if path is not None else {}
     values = dict(from_file)
     limits = {name: values.pop(name) for name in CACHE_LIMIT_KEYS.values() if name in values}
+    engine = values.pop(ENGINE_KEY, None)
     origins = {}
     for key, name in THRESHOLD_KEYS.items():
         if flags.get(key) is not None:
@@ -118,7 +126,9 @@ def resolve(
         cache_limits = CacheLimits(**limits)
     except SettingsError as exc:  # every limit that is not a default comes from the file
         raise ConfigError(path, exc.key, exc.message) from None
-    return Resolved(settings=settings, path=path, origins=origins, cache_limits=cache_limits)
+    return Resolved(
+        settings=settings, path=path, origins=origins, cache_limits=cache_limits, engine=engine
+    )
 
 
 def _blamed(error: SettingsError, origins: Mapping[str, str]) -> SettingsError:

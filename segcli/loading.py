@@ -27,7 +27,7 @@ from segcli.input import readers, rejects, sources
 from segcli.input.plan import plan
 from segcli.input.shape import shape
 from segcli.model.cache_limits import CacheLimits
-from segcli.model.errors import Hint, InvalidInputError, SegcliError
+from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, SegcliError
 from segcli.model.notices import Notice, count
 from segcli.model.options import (
     DAY_FIRST,
@@ -85,9 +85,14 @@ class Loaded:
     # For a long-lived front end (api.snapshot): the last classification per settings, reused
     # while it holds (classify_at). None: nothing is kept.
     memo: dict | None = field(default=None, compare=False, repr=False)
+    # Where the aggregate was cut at an as-of instant when it was computed (the dask engine):
+    # it answers at that instant, and stands for "now" when no as-of is given.
+    cut_ms: int | None = None
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
+        if self.cut_ms is not None and as_of_ms > self.cut_ms:
+            return False
         return self.aggregate is not None and (self.newest_ms is None or as_of_ms >= self.newest_ms)
 
     @property
@@ -104,6 +109,8 @@ class Loaded:
         """The as-of instant to use when the user gave `as_of_ms` (or None)."""
         if as_of_ms is not None:
             return as_of_ms
+        if self.default_as_of_ms is None and self.cut_ms is not None:
+            return self.cut_ms
         return self.default_as_of_ms if self.default_as_of_ms is not None else now_ms()
 
 
@@ -197,7 +204,7 @@ def load_orders(
 
     memory.hand_back(at_once=bool(details))
     read = functools.partial(  # read(details): the orders, with those customer details
-        _read_orders,
+        read_orders,
         found,
         notices,
         export_options,
@@ -253,7 +260,7 @@ def load_orders(
     )
 
 
-def _read_orders(
+def read_orders(
     found: Sequence[sources.Source],
     notices: list[Notice],
     export_options: ExportOptions,
@@ -318,7 +325,7 @@ def _read_orders(
             if report.skipped == report.rows_read
             else f"{report.skipped:,} of {count(report.rows_read, 'row')}"
         )
-        raise InvalidInputError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
+        raise NoValidOrdersError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
     if summary and strict:
         raise InvalidInputError(summary, hint=Hint.STRICT)
     derived = [s.label for s, p in zip(found, plans, strict=True) if p.line_amounts]

@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "reports": {"model", "input", "core"},
     "loading": {"model", "engines", "input", "core", "cache", "reports"},
     "results": {"model", "output"},
+    "scaling": {"model", "engines", "input", "core", "reports", "loading"},
     "api": {
         "model",
         "engines",
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "loading",
         "results",
+        "scaling",
     },  # fmt: skip
     "cli": {"model", "output", "api", "serve"},
     "serve": {"model", "output", "api"},

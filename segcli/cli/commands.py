@@ -13,10 +13,10 @@ import typer
 from segcli import __version__, api
 from segcli.cli import completion, housekeeping, serving
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
+from segcli.cli.engine_options import shared_options
 from segcli.cli.options import (
     By,
     Options,
-    shared_options,
 )
 from segcli.cli.output_options import (
     ColumnsOpt,

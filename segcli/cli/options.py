@@ -445,5 +445,4 @@ def shared_options_from_flags(
     )
 
 
-shared_options = with_options(shared_options_from_flags, "options")
 settings_options = with_options(settings_from_flags, "resolved")

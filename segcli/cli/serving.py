@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from segcli.cli.boundary import fail, run, tell
-from segcli.cli.options import Options, shared_options
+from segcli.cli.engine_options import shared_options
+from segcli.cli.options import Options
 from segcli.output.console import Output
 
 INSTALL = "pip install 'segcli[serve]'"

@@ -53,6 +53,10 @@ class InvalidInputError(SegcliError):
     code = "INVALID_INPUT"
 
 
+class NoValidOrdersError(InvalidInputError):
+    """Every row of the input was skipped: nothing is left to count."""
+
+
 class MissingColumnError(SegcliError):
     """A required column is not in a file's header. `proposal` ({role: header, or None when no
     header looks like it}) is the mapping that would most likely read the file, for the front end
@@ -81,6 +85,12 @@ class NotFoundError(SegcliError):
     """An unknown contactID."""
 
     code = "NOT_FOUND"
+
+
+class MissingDependencyError(SegcliError):
+    """An optional part of segcli whose packages are not installed: the message says how."""
+
+    code = "MISSING_DEPENDENCY"
 
 
 class UsageError(SegcliError):

@@ -1,0 +1,155 @@
+"""The Dask engine's plumbing: a client for a running cluster or a local one, and one pass that
+loads parts on the workers, brings each customer's rows together and aggregates them there.
+
+Dask and distributed come with the `dask` extra and are imported by these functions only, so that
+the pandas engine never pays for them. What a part holds and how a customer is aggregated are the
+caller's (segcli/scaling.py); this module knows frames and callables, nothing of orders.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
+
+from segcli import __version__
+from segcli.model.engine import MEMORY_SHARE, Engine
+from segcli.model.errors import InvalidInputError, MissingDependencyError, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
+INSTALL = "pip install 'segcli[dask]'"
+CONNECT_TIMEOUT_S = 10
+
+
+def require() -> None:
+    """Raise MissingDependencyError, naming the install command, unless the extra is installed."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as error:
+        missing = error.name or "dask"
+        raise MissingDependencyError(
+            f"the dask engine needs {missing.split('.')[0]}: {INSTALL}"
+        ) from None
+
+
+def even_share(workers: int) -> int:
+    """Bytes per worker: an even share of MEMORY_SHARE of this machine's memory."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(total * MEMORY_SHARE) // workers
+
+
+def worker_version() -> str:
+    """segcli's version where this runs (a worker); importing it proves segcli is there."""
+    return __version__
+
+
+@contextmanager
+def client(engine: Engine) -> Iterator[Client]:
+    """A client of the cluster at `engine.scheduler`, else of a local cluster started for the
+    duration (spilling to a temporary folder), with segcli's version checked on every worker."""
+    require()
+    from dask.utils import parse_bytes
+    from distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if engine.scheduler:
+            try:
+                connected = stack.enter_context(
+                    Client(engine.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                )
+            except (OSError, TimeoutError, ValueError) as error:
+                raise InvalidInputError(
+                    f"cannot reach the Dask scheduler at {engine.scheduler}: {error}"
+                ) from None
+        else:
+            workers = engine.workers or os.cpu_count() or 1
+            try:
+                memory = (
+                    parse_bytes(engine.worker_memory)
+                    if engine.worker_memory
+                    else even_share(workers)
+                )
+            except (ValueError, TypeError):
+                raise UsageError(
+                    "worker-memory", f"'{engine.worker_memory}' is not a size such as 1.5GB"
+                ) from None
+            spill = stack.enter_context(tempfile.TemporaryDirectory(prefix="segcli-dask-"))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=engine.processes,
+                    memory_limit=memory,
+                    local_directory=spill,
+                    dashboard_address=":0",  # any free port: 8787 may be taken
+                    scheduler_kwargs={"dashboard": False},
+                    silence_logs=logging.CRITICAL,  # a failed part is the error, not a log
+                )
+            )
+            connected = stack.enter_context(Client(cluster, set_as_default=False))
+        check_versions(connected)
+        yield connected
+
+
+def check_versions(connected: Client) -> None:
+    """Refuse a cluster whose workers lack segcli, or run another version of it."""
+    try:
+        versions = connected.run(worker_version)
+    except (ImportError, AttributeError):  # the workers cannot import segcli.engines.dask
+        raise InvalidInputError(
+            f"segcli is not installed on the Dask workers; install segcli {__version__} on each"
+        ) from None
+    other = sorted({v for v in versions.values() if v != __version__})
+    if other:
+        raise InvalidInputError(
+            f"the Dask workers run segcli {other[0]}, this is segcli {__version__}; "
+            "install the same version on each"
+        )
+    if not versions:
+        raise InvalidInputError("the Dask cluster has no workers")
+
+
+def aggregate(
+    connected: Client,
+    load: Callable[[int], tuple[pd.DataFrame, Any]],
+    parts: int,
+    meta: pd.DataFrame,
+    on: str,
+    group: Callable[[pd.DataFrame], pd.DataFrame],
+    summary: Callable[[pd.DataFrame], pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Any]]:
+    """Load `parts` parts on the workers (`load(k)`: rows shaped like `meta`, and a small
+    report), shuffle the rows so that all those with one value of `on` meet in one partition,
+    and apply `group` and `summary` to each such partition there. Only their results and the
+    reports come back: `group`'s rows, `summary`'s rows, and the reports in part order."""
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    # Dask's own string conversion would turn the frames' text into its string type, whose
+    # missing values differ from pandas' (an empty value becomes pd.NA): the parts keep theirs.
+    with dask.config.set({"dataframe.convert-string": False}):
+        loaded = connected.map(load, range(parts), pure=False)
+        frames = connected.map(operator.itemgetter(0), loaded)
+        said = connected.map(operator.itemgetter(1), loaded)
+        del loaded  # each part's frame and report are held apart; the pair is let go
+        frame = dd.from_delayed(frames, meta=meta, verify_meta=False)
+        workers = max(1, len(connected.scheduler_info().get("workers", {})))
+        # One part holds every row already: it is aggregated where it was loaded.
+        together = (
+            frame if parts == 1 else frame.shuffle(on=on, npartitions=max(parts, 2 * workers))
+        )
+        grouped = together.map_partitions(group, meta=group(meta))
+        summed = together.map_partitions(summary, meta=summary(meta))
+        result, sums = dask.compute(grouped, summed, scheduler=connected)
+        del frames
+        reports: list[Any] = connected.gather(said)
+    return pd.DataFrame(result), pd.DataFrame(sums), reports

@@ -1,0 +1,306 @@
+"""Loading with the Dask engine: the same answers as loading.py's, computed on a cluster.
+
+Each input file is one part. A worker reads, shapes and normalises it with the very code the
+pandas engine runs (loading.read_orders), so presets, mappings, line folding and a file's exact
+duplicates behave as they do there: a file's rows never leave its part before they are orders.
+The orders are then shuffled by contactID, so that each customer's orders meet in one
+partition, put back in input order there (file, then row: the tie rule's "later in the input"),
+and aggregated by metrics.per_customer after the same de-overlap and as-of cut. Only the
+per-customer aggregate and each file's notices come back to this process, never the orders.
+
+What the pandas engine says once over all files (skipped rows, folding), this engine says per
+file; with one file the notices are the same.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli import loading, reports
+from segcli.core import metrics
+from segcli.engines import dask as dask_engine
+from segcli.input import contacts as contacts_stage
+from segcli.input import overlaps as overlaps_stage
+from segcli.input import sources
+from segcli.model.engine import Engine
+from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, UsageError
+from segcli.model.notices import Notice, count
+from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.schema import (
+    CONTACT_ID,
+    CREDIT,
+    CUSTOMER_COLUMNS,
+    DETAIL_COLUMNS,
+    LAST_ORDER_REFERENCE,
+    ORDER_MS,
+    ORDER_REFERENCE,
+    SOURCE,
+    TOTAL_CENTS,
+    format_instant,
+)
+
+ROW = "_row"  # an order's position among its file's orders
+FIRST = "_first"  # a customer's first order's place in the input, to list customers in that order
+_ROW_BITS = 40  # a place in the input is (file << 40) | row: files of up to a trillion orders
+ONE_INSTANT = (
+    "the dask engine brings back the customers at one as-of instant, not the orders that "
+    "comparing two instants needs; use the pandas engine"
+)
+_TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a worker says about the file it read."""
+
+    notices: tuple[Notice, ...]
+    currency: str | None
+    orders: int
+    failure: str | None = None  # why no row of the file counts
+
+
+def load_orders(
+    paths: Sequence[str | Path],
+    *,
+    engine: Engine,
+    as_of_ms: int | None,
+    keep_orders: bool = False,
+    rejects: str | None = None,
+    input_format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
+    strict: bool = False,
+    export_options: ExportOptions | None = None,
+    parse_options: ParseOptions | None = None,
+    customers_path: str | Path | None = None,
+    details: Collection[str] = DETAIL_COLUMNS,
+    delimiter: str | None = None,
+) -> loading.Loaded:
+    """The per-customer aggregate of the orders at `paths` as of `as_of_ms` (None: now, or the
+    sample's snapshot), computed on the cluster `engine` names. The result answers at that
+    instant only (it holds no orders): `keep_orders` and `rejects` are refused."""
+    if keep_orders:
+        raise UsageError("engine", ONE_INSTANT)
+    if rejects is not None:
+        raise UsageError("engine", "the dask engine writes no rejects file; use pandas for that")
+    export_options = export_options or ExportOptions()
+    parse_options = parse_options or ParseOptions()
+    notices: list[Notice] = []
+    default_as_of_ms = None
+    if not paths:
+        found = [sources.sample_source()]
+        default_as_of_ms = loading.sample_as_of_ms()
+        notices.append(
+            Notice(
+                f"using the bundled sample data (as of {sources.SAMPLE_AS_OF})",
+                hint=Hint.OWN_ORDERS,
+            )
+        )
+    elif sources.STDIN in [str(p) for p in paths]:
+        raise InvalidInputError("the dask engine reads files the workers can open, not stdin")
+    else:
+        found = sources.resolve_sources(
+            paths, input_format=input_format, encoding=encoding, delimiter=delimiter
+        )
+    contacts, contact_notices = None, []
+    if customers_path is not None:
+        contacts, contact_notices = contacts_stage.read_file(
+            customers_path, encoding=encoding, delimiter=delimiter
+        )
+    cut = as_of_ms if as_of_ms is not None else default_as_of_ms
+    cut = cut if cut is not None else loading.now_ms()
+    latest = bool(details)
+    load = functools.partial(
+        _load_part, tuple(found), export_options, parse_options, strict, tuple(details)
+    )
+    several = len(found) > 1
+    group = functools.partial(_group, cut_ms=cut, latest=latest, several=several)
+    summary = functools.partial(_summary, cut_ms=cut, several=several)
+    with dask_engine.client(engine) as connected:
+        aggregate, sums, parts = dask_engine.aggregate(
+            connected, load, len(found), _frame_meta(), CONTACT_ID, group, summary
+        )
+    if all(part.failure for part in parts):
+        raise NoValidOrdersError(parts[0].failure or "no valid orders")
+    currencies: dict[str, int] = {}
+    for part in parts:
+        notices.extend(part.notices)
+        if part.currency:
+            currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
+    if len(currencies) > 1:  # never sum two currencies
+        raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+    notices.extend(_overlap_notices(sums, strict))
+    excluded = int(sums["excluded"].sum())
+    if excluded:
+        notices.append(
+            Notice(
+                f"excluded {count(excluded, 'order')} dated after the as-of instant "
+                f"{format_instant(cut)}"
+            )
+        )
+    notices.extend(contact_notices)
+    newest = sums["newest"].dropna()
+    aggregate = aggregate.sort_values(FIRST, kind="stable").drop(columns=[FIRST])
+    return loading.Loaded(
+        None,
+        tuple(notices),
+        default_as_of_ms,
+        contacts,
+        aggregate=_as_pandas_engine_does(aggregate),
+        newest_ms=int(newest.max()) if len(newest) else None,
+        latest=latest,
+        currency=next(iter(currencies), None),
+        cut_ms=cut,
+    )
+
+
+def _load_part(
+    found: tuple[sources.Source, ...],
+    export_options: ExportOptions,
+    parse_options: ParseOptions,
+    strict: bool,
+    details: tuple[str, ...],
+    k: int,
+) -> tuple[pd.DataFrame, Part]:
+    """On a worker: file `k`'s orders, as the pandas engine normalises them, as a frame. A
+    file none of whose rows counts is an error only when it is the only file (or under strict
+    reading); among others it adds no orders, and says so."""
+    said: list[Notice] = []
+    try:
+        orders, currency = loading.read_orders(
+            [found[k]], said, export_options, parse_options, strict, details
+        )
+    except NoValidOrdersError as error:
+        if len(found) == 1 or strict:
+            raise
+        failure = f"{found[k].label}: {error.message}"
+        return _frame_meta(), Part((Notice(failure),), None, 0, failure)
+    frame = {
+        CONTACT_ID: pc.cast(orders[CONTACT_ID], pa.string()),
+        ORDER_REFERENCE: orders[ORDER_REFERENCE],
+    }
+    frame.update({name: orders[name] for name in DETAIL_COLUMNS})
+    columns = {name: pd.Series(_text(frame[name]), dtype="str") for name in _TEXT}
+    columns[ORDER_MS] = orders[ORDER_MS].to_numpy().astype(np.int64)
+    columns[TOTAL_CENTS] = orders[TOTAL_CENTS].to_numpy().astype(np.int64)
+    credit = np.zeros(orders.num_rows, dtype=bool)
+    if CREDIT in orders.column_names:
+        credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
+    columns[CREDIT] = credit
+    columns[SOURCE] = np.full(orders.num_rows, k, dtype=np.int64)
+    columns[ROW] = np.arange(orders.num_rows, dtype=np.int64)
+    return pd.DataFrame(columns), Part(tuple(said), currency, orders.num_rows)
+
+
+def _text(column: pa.ChunkedArray) -> pd.Series:
+    if pa.types.is_null(column.type):
+        column = pa.nulls(len(column), pa.string())
+    return column.to_pandas()
+
+
+def _frame_meta() -> pd.DataFrame:
+    columns: dict[str, object] = {name: pd.Series([], dtype="str") for name in _TEXT}
+    for name in (ORDER_MS, TOTAL_CENTS, SOURCE, ROW):
+        columns[name] = np.zeros(0, dtype=np.int64)
+    columns[CREDIT] = np.zeros(0, dtype=bool)
+    return pd.DataFrame(columns)
+
+
+def _orders(frame: pd.DataFrame, several: bool) -> tuple[pa.Table, overlaps_stage.Overlaps]:
+    """A partition's orders back in input order, as a table, de-overlapped as loading does.
+    The text stays in Arrow's buffers (no Python strings); a detail no order has is null."""
+    frame = frame.sort_values([SOURCE, ROW], kind="stable")
+    place = (frame[SOURCE].to_numpy() << _ROW_BITS) | frame[ROW].to_numpy()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = {}
+    for name in _TEXT:
+        column = table[name]
+        empty = name in DETAIL_COLUMNS and column.null_count == len(column)
+        columns[name] = pa.nulls(len(column)) if empty else column
+    for name in (ORDER_MS, TOTAL_CENTS, CREDIT):
+        columns[name] = table[name]
+    columns[FIRST] = pa.array(place)
+    if several:
+        columns[SOURCE] = pc.cast(table[SOURCE], pa.int32())
+    return overlaps_stage.drop_repeats(pa.table(columns))
+
+
+def _group(frame: pd.DataFrame, *, cut_ms: int, latest: bool, several: bool) -> pd.DataFrame:
+    """On a worker: the customers whose orders are in `frame`, as metrics.per_customer has
+    them, and the place of each one's first order in the input."""
+    orders, _ = _orders(frame, several)
+    orders, _ = metrics.cut_at(orders, cut_ms)
+    customers = metrics.per_customer(orders, latest=latest)
+    # per_customer lists customers by their first counted order (credit notes are not orders):
+    # the first place of each code of those rows' keys, encoded in that same order.
+    counted = ~orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
+    kept = orders.filter(pa.array(counted))
+    codes = pc.dictionary_encode(kept[CONTACT_ID]).combine_chunks().indices
+    _, first_rows = np.unique(codes.to_numpy(zero_copy_only=False), return_index=True)
+    customers[FIRST] = kept[FIRST].to_numpy()[first_rows]
+    return customers
+
+
+def _summary(frame: pd.DataFrame, *, cut_ms: int, several: bool) -> pd.DataFrame:
+    """On a worker: the repeats across files, the orders after the cut and the newest order
+    before it, in a partition."""
+    orders, overlaps = _orders(frame, several)
+    kept, excluded = metrics.cut_at(orders, cut_ms)
+    first = None
+    if overlaps.first_replaced is not None:
+        mine = pc.equal(orders[ORDER_REFERENCE], overlaps.first_replaced)
+        first = int(pc.min(pc.filter(orders[FIRST], mine)).as_py())
+    newest = pc.max(kept[ORDER_MS]).as_py() if kept.num_rows else None
+    return pd.DataFrame(
+        {
+            "repeats": [overlaps.repeats],
+            "replaced": [overlaps.replaced],
+            "first_replaced": pd.Series([overlaps.first_replaced], dtype="str"),
+            "first_place": pd.Series([first], dtype="Int64"),
+            "excluded": [excluded],
+            "newest": pd.Series([newest], dtype="Int64"),
+        }
+    )
+
+
+def _overlap_notices(sums: pd.DataFrame, strict: bool) -> list[Notice]:
+    """loading.read_orders' notices about orders in several files, over every partition."""
+    notices = []
+    repeats, replaced = int(sums["repeats"].sum()), int(sums["replaced"].sum())
+    if repeats:
+        notices.append(
+            Notice(
+                f"counted {count(repeats, 'order')} once that appeared identically "
+                "in more than one file"
+            )
+        )
+    if replaced:
+        named = sums.dropna(subset=["first_place"]).sort_values("first_place")
+        message = (
+            f"{count(replaced, 'order')} of the same customer differ between files "
+            f"(first: '{named['first_replaced'].iloc[0]}')"
+        )
+        if strict:
+            raise InvalidInputError(message, hint=Hint.STRICT)
+        notices.append(Notice(f"{message}; the latest file's copy counts"))
+    return notices
+
+
+def _as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:
+    """The aggregate with metrics.per_customer's index and column types."""
+    columns = {}
+    for name in CUSTOMER_COLUMNS:
+        values = customers[name]
+        columns[name] = (
+            pd.Series(values.to_numpy(object), dtype="str")
+            if name in (*_TEXT, LAST_ORDER_REFERENCE)
+            else pd.Series(values.to_numpy(np.int64))
+        )
+    return pd.DataFrame(columns)[list(CUSTOMER_COLUMNS)]

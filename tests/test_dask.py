@@ -1,0 +1,309 @@
+"""--engine dask: the same bytes as the pandas engine, with the aggregate computed on a Dask
+cluster (in-process workers for speed, one test with real worker processes), and a one-line
+error naming the install command when the extra is missing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import AS_OF, CLI_ENV, DAY, Cli, csv_text, order, said
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segcli import api
+from segcli.engines import dask as dask_engine
+
+START = api.parse_as_of("2025-01-01") - DAY + 1  # midnight, 2025-01-01
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """One in-process cluster (two worker threads) for the module's tests."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=":0",  # any free port: 8787 may be taken
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def both(cli: Cli, scheduler: str, *args: str):
+    """The command through the pandas engine and through the dask engine."""
+    pandas = cli(*args, "--no-cache")
+    dask = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    return pandas, dask
+
+
+def files_with_ties(tmp_path: Path) -> list[Path]:
+    """Three files: the same instant for one customer's orders in different files (the later
+    file's wins), an order repeated exactly and one whose copies differ, a refund, a credit
+    note, a later-dated order cut by the as-of, a detail empty in the latest order, a skipped
+    row, and a customer whose orders are all after the as-of."""
+    t = START + 200 * DAY
+    first = [
+        order("c-1", t, "10.00", "A-1", name="Ann", email="ann@example.com"),
+        order("c-2", t - DAY, "7.50", "B-1", name="Bob"),
+        order("c-3", t, "1.10", "R-1", name="Cy"),
+        order("c-4", t - 5 * DAY, "-3.00", "N-1", name="Di"),
+        {**order("c-5", t, "oops", "X-1"), "total": "oops"},
+    ]
+    second = [
+        order("c-1", t, "20.00", "A-2", name="Ann B", email=""),
+        order("c-3", t, "1.10", "R-1", name="Cy"),  # repeated exactly
+        order("c-2", t - DAY, "9.50", "B-1", name="Bob"),  # differs: this copy counts
+        order("c-6", t + 400 * DAY, "99.00", "F-1", name="Future"),
+    ]
+    third = [
+        order("c-1", t, "30.00", "A-3", name="", email="ann3@example.com"),
+        order("c-2", t + 300 * DAY, "1.00", "B-9", name="Late Bob"),
+        order("c-4", t - 400 * DAY, "5000.01", "N-0", name="Di Old"),
+    ]
+    paths = []
+    for k, rows in enumerate((first, second, third)):
+        path = tmp_path / f"orders-{k}.csv"
+        path.write_text(csv_text(rows), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("list", "--format", "json"),
+        ("list", "--format", "ndjson"),
+        ("list", "--format", "csv"),
+        ("list", "--sort", "lastOrderDate", "--asc", "--format", "json", "--limit", "2"),
+        ("breakdown", "--format", "json"),
+        ("show", "c-1", "--format", "json"),
+        ("rfm", "--format", "json"),
+    ],
+    ids=lambda c: "-".join(c[:2]),
+)
+def test_the_engines_print_the_same_bytes(tmp_path, cli, scheduler, command):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    pandas, dask = both(cli, scheduler, *command, *orders, "--as-of", "2025-12-01")
+    assert pandas.exit_code == 0, pandas.stderr
+    assert dask.exit_code == 0, dask.stderr
+    assert dask.stdout == pandas.stdout
+    assert "excluded 2 orders dated after" in dask.stderr
+    assert "1 order of the same customer differ between files (first: 'B-1')" in dask.stderr
+
+
+def test_a_glob_of_parquet_files_in_hive_style_folders(tmp_path, cli, scheduler):
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    for k, path in enumerate(files_with_ties(tmp_path)):
+        folder = tmp_path / "orders" / "year=2025" / f"month={k + 1:02d}"
+        folder.mkdir(parents=True)
+        strings = pa_csv.ConvertOptions(strings_can_be_null=False, column_types={"total": "string"})
+        table = pa_csv.read_csv(path, convert_options=strings)
+        pq.write_table(table, folder / "part-0.parquet")
+    pattern = str(tmp_path / "orders" / "year=*" / "month=*" / "*.parquet")
+    pandas, dask = both(cli, scheduler, "list", "--orders", pattern, "--json", "--as-of", AS_OF)
+    assert dask.exit_code == 0, dask.stderr
+    assert dask.stdout == pandas.stdout
+    assert json.loads(dask.stdout)["meta"]["total"] == 4
+
+
+def test_one_file_gives_the_same_notices_too(tmp_path, cli, scheduler):
+    rows = [order(f"c-{k % 7}", START + (k % 5) * DAY, f"{k}.25") for k in range(60)]
+    rows[3] = {**rows[3], "orderDate": "not a date"}
+    path = tmp_path / "orders.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    pandas, dask = both(cli, scheduler, "list", "--orders", path, "--json", "--as-of", AS_OF)
+    assert dask.exit_code == 0, dask.stderr
+    assert (dask.stdout, dask.stderr) == (pandas.stdout, pandas.stderr)
+    assert "1 unparseable orderDate (line 5)" in dask.stderr
+
+
+_rows = st.lists(
+    st.tuples(
+        st.integers(0, 5),  # customer
+        st.integers(0, 8),  # reference: shared across customers and files now and then
+        st.integers(0, 4),  # day: few, so that instants tie
+        st.integers(-500, 100_000),  # cents
+        st.sampled_from(["", "Ann", "Bob"]),  # a name, empty now and then
+        st.integers(0, 2),  # which file
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_rows, cut=st.integers(0, 5))
+def test_property_the_engines_agree_customer_by_customer(tmp_path, scheduler, rows, cut):
+    files: list[list[dict]] = [[], [], []]
+    for contact, ref, day, cents, name, k in rows:
+        total = f"{cents / 100:.2f}"
+        files[k].append(order(f"c-{contact}", START + day * DAY, total, f"R-{ref}", name=name))
+    paths = []
+    for k, found in enumerate(files):
+        if found:
+            path = tmp_path / f"part-{len(rows)}-{k}.csv"
+            path.write_text(csv_text(found), encoding="utf-8")
+            paths.append(str(path))
+    as_of = START + cut * DAY - 1  # the end of the day before `cut`
+    inputs = api.Inputs(paths=tuple(paths))
+    on_cluster = api.Inputs(paths=tuple(paths), engine=api.Engine("dask", scheduler=scheduler))
+    try:  # a reference shared by two customers in one file is a line-level order in conflict
+        expected = api.customers(api.load(inputs), as_of=as_of)
+    except api.SegcliError as error:  # every row skipped: the dask engine says the same
+        with pytest.raises(api.SegcliError) as refused:
+            api.load(on_cluster, as_of=as_of)
+        assert refused.value.code == error.code
+        return
+    got = api.customers(api.load(on_cluster, as_of=as_of), as_of=as_of)
+    assert json.dumps(got.to_dict()) == json.dumps(expected.to_dict())
+
+
+def test_real_worker_processes_give_the_same_answer(cli):
+    args = ("breakdown", "--format", "json", "--as-of", AS_OF)
+    pandas = cli(*args, "--no-cache")
+    dask = cli(*args, "--engine", "dask", "--workers", "1", "--worker-memory", "500MB")
+    assert dask.exit_code == 0, dask.stderr
+    assert dask.stdout == pandas.stdout
+
+
+def test_an_error_on_a_worker_process_is_one_line_as_with_pandas(tmp_path, cli):
+    path = tmp_path / "orders.csv"
+    path.write_text("id,date,amount\n1,2025-01-01,3\n", encoding="utf-8")
+    pandas = cli("list", "--orders", path, "--no-cache")
+    segcli = str(Path(sys.executable).with_name("segcli"))
+    env = {k: v for k, v in CLI_ENV.items() if v is not None}
+    dask = subprocess.run(  # a real process: the workers' own stderr is its stderr too
+        [segcli, "list", "--orders", str(path), "--engine", "dask", "--workers", "1"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
+    assert dask.returncode == pandas.exit_code == 1
+    assert dask.stderr == pandas.stderr
+    assert len(dask.stderr.splitlines()) == 1
+
+
+def test_a_missing_extra_is_one_line_naming_the_install_command(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    result = cli("list", "--engine", "dask", "--format", "json")
+    assert result.exit_code == 1
+    assert said(result) == "error: the dask engine needs distributed: pip install 'segcli[dask]'"
+    assert json.loads(result.stdout)["error"]["code"] == "MISSING_DEPENDENCY"
+
+
+def test_the_pandas_engine_never_imports_dask():
+    code = (
+        "import sys; from segcli.cli import main; sys.argv=['segcli','breakdown','--json'];\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'imported'"
+    )
+    env = {k: v for k, v in CLI_ENV.items() if v is not None}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_worker_with_another_segcli_is_refused(cli, scheduler, monkeypatch):
+    monkeypatch.setattr(dask_engine, "worker_version", lambda: "0.0.1")
+    result = cli("list", "--engine", "dask", "--scheduler", scheduler)
+    assert result.exit_code == 1
+    assert "the Dask workers run segcli 0.0.1, this is segcli" in said(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("transitions", "--from", "2025-01-01"), "one as-of instant"),
+        (("list", "--rejects", "rejects.csv"), "writes no rejects file"),
+        (("list", "--orders", "-"), "not stdin"),
+    ],
+)
+def test_what_the_dask_engine_cannot_do_is_refused(tmp_path, cli, scheduler, args, words):
+    result = cli(*args, "--engine", "dask", "--scheduler", scheduler, input="a,b\n")
+    assert result.exit_code in (1, 2)
+    assert words in said(result)
+    assert not (tmp_path / "rejects.csv").exists()
+
+
+def test_a_worker_memory_that_is_not_a_size_is_a_usage_error(cli):
+    result = cli("list", "--engine", "dask", "--worker-memory", "lots")
+    assert result.exit_code == 2
+    assert "'lots' is not a size such as 1.5GB" in said(result)
+
+
+def test_a_cluster_of_separate_processes_on_loopback(tmp_path, cli):
+    """`dask scheduler` and `dask worker` started as the README shows, and a command run
+    through them with --scheduler."""
+    dask_command = str(Path(sys.executable).with_name("dask"))
+    address_file = tmp_path / "scheduler.json"
+    started = [
+        subprocess.Popen(
+            [dask_command, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(address_file)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]  # fmt: skip
+    try:
+        for _ in range(300):
+            if address_file.exists() and address_file.read_text(encoding="utf-8").strip():
+                break
+            time.sleep(0.1)
+        address = json.loads(address_file.read_text(encoding="utf-8"))["address"]
+        started.append(
+            subprocess.Popen(
+                [dask_command, "worker", address, "--nworkers", "2", "--nthreads", "1",
+                 "--no-dashboard", "--memory-limit", "500MB", "--local-directory", str(tmp_path)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        args = ("list", "--json", "--as-of", AS_OF, "--segment", "VIP")
+        pandas = cli(*args, "--no-cache")
+        dask = cli(*args, "--engine", "dask", env={"DASK_SCHEDULER_ADDRESS": address})
+        assert dask.exit_code == 0, dask.stderr
+        assert dask.stdout == pandas.stdout
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_the_config_file_chooses_the_engine_and_a_flag_overrides_it(tmp_path, cli, monkeypatch):
+    config = tmp_path / "segcli.toml"
+    config.write_text('engine = "dask"\n', encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "distributed", None)  # so the dask engine fails at once
+    chosen = cli("breakdown", "--config", config, "--json")
+    assert json.loads(chosen.stdout)["error"]["code"] == "MISSING_DEPENDENCY"
+    overridden = cli("breakdown", "--config", config, "--engine", "pandas", "--json")
+    assert overridden.exit_code == 0, overridden.stderr
+
+
+def test_an_unknown_engine_in_the_config_file_is_an_error(tmp_path, cli):
+    config = tmp_path / "segcli.toml"
+    config.write_text('engine = "spark"\n', encoding="utf-8")
+    result = cli("breakdown", "--config", config)
+    assert result.exit_code == 2
+    assert "choose one of pandas, dask" in said(result)
