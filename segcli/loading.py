@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from segcli import cache, reports
 from segcli.core import metrics, normalise, segments, select
-from segcli.core.instants import infer_date_order, parse_instant
+from segcli.core.instants import parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
@@ -30,7 +30,6 @@ from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, SegcliError
 from segcli.model.notices import Notice, count
 from segcli.model.options import (
-    DAY_FIRST,
     DEFAULT_ENCODING,
     LINE_SUM,
     ExportOptions,
@@ -41,7 +40,6 @@ from segcli.model.schema import (
     DAY_MS,
     DETAIL_COLUMNS,
     LAST_ORDER_REFERENCE,
-    ORDER_DATE,
     ORDER_MS,
     format_instant,
 )
@@ -308,7 +306,7 @@ def read_orders(
         currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
         line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
                        for p in plans]  # fmt: skip
-        parsing = [_date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k],
+        parsing = [reports.date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k],
                                notices) for k, p in enumerate(plans)]  # fmt: skip
         orders, report = normalise.normalise(raw, parsing, line_totals)
     if rejects_path is not None:  # written before any error below, --strict's included
@@ -357,23 +355,6 @@ def read_orders(
             raise InvalidInputError(message, hint=Hint.STRICT)
         notices.append(Notice(f"{message}; the latest file's copy counts"))
     return orders, currency or None
-
-
-def _date_order(
-    given: ParseOptions, table: pa.Table, label: str, notices: list[Notice]
-) -> ParseOptions:
-    """The parse options of one file, with the order of its day/month/year dates where neither
-    was given and its values prove one (`23/10/2025`: day first), said in a notice."""
-    if given.date_format is not None or given.date_order is not None:
-        return given
-    order, example = infer_date_order(table[ORDER_DATE])
-    if order is None:
-        return given
-    fields = "day/month/year" if order == DAY_FIRST else "month/day/year"
-    notices.append(
-        Notice(f"{label}: read dates such as {example} as {fields}", hint=Hint.DATE_ORDER)
-    )
-    return replace(given, date_order=order)
 
 
 @dataclass(frozen=True)

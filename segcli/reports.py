@@ -1,20 +1,24 @@
 """What loading says on stderr about how it read the files: the columns it mapped, the rows it
-shaped, folded, set aside or counted once. Words only; the stages count, this module tells."""
+shaped, folded, set aside or counted once, the order of day and month it read dates in, and
+the extent of the orders. The stages count; this module tells."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from segcli.core.instants import infer_date_order
 from segcli.core.normalise import NormaliseReport
 from segcli.input.plan import Plan
 from segcli.input.shape import ShapeReport
 from segcli.input.sources import Source
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice, count
-from segcli.model.options import LINE_SUM
+from segcli.model.options import DAY_FIRST, LINE_SUM, ParseOptions
 from segcli.model.schema import (
     CONTACT_ID,
     DAY_MS,
@@ -175,3 +179,20 @@ def shape_notices(shaped: ShapeReport) -> list[Notice]:
     if shaped.credits:
         notices.append(Notice(f"counted {count(shaped.credits, 'credit note')} as negative spend"))
     return notices
+
+
+def date_order(
+    given: ParseOptions, table: pa.Table, label: str, notices: list[Notice]
+) -> ParseOptions:
+    """The parse options of one file, with the order of its day/month/year dates where neither
+    was given and its values prove one (`23/10/2025`: day first), said in a notice."""
+    if given.date_format is not None or given.date_order is not None:
+        return given
+    order, example = infer_date_order(table[ORDER_DATE])
+    if order is None:
+        return given
+    fields = "day/month/year" if order == DAY_FIRST else "month/day/year"
+    notices.append(
+        Notice(f"{label}: read dates such as {example} as {fields}", hint=Hint.DATE_ORDER)
+    )
+    return replace(given, date_order=order)
