@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from segcli.cache import Stored
     from segcli.core.select import Filters
     from segcli.loading import Loaded
-    from segcli.results import Breakdown, Customer, CustomerList, Matrix
+    from segcli.results import Breakdown, Customer, CustomerList, Matrix, Prediction
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -63,6 +63,7 @@ __all__ = [
     "Loaded",
     "Matrix",
     "NotFoundError",
+    "Prediction",
     "ParseOptions",
     "SegcliError",
     "Settings",
@@ -73,6 +74,7 @@ __all__ = [
     "load",
     "parse_as_of",
     "parse_money",
+    "predict",
     "rfm",
     "snapshot",
     "source_state",
@@ -342,6 +344,28 @@ def transitions(
     )
 
 
+def predict(loaded: Loaded, as_of: AsOf = None) -> Prediction:
+    """Fit BG/NBD (repeat orders) and Gamma-Gamma (spend per order) to the customers as of
+    `as_of`, by maximum a posteriori with flat priors (the maximum-likelihood estimates). Loaded
+    with `keep_orders=True`: the summary counts distinct order days. Needs the `predict` extra
+    (pymc-marketing); without it, MissingDependencyError."""
+    from segcli.analytics import predict as models
+    from segcli.core import metrics
+    from segcli.results import Prediction
+
+    with loaded.timings.stage("import models"):  # pymc-marketing, PyMC, PyTensor: seconds
+        models.require()
+    if loaded.orders is None:
+        raise ValueError("the orders were not loaded: predictions need them (keep_orders=True)")
+    at_ms = loaded.as_of(as_of_ms(as_of))
+    with loaded.timings.stage("summary"):
+        summary = metrics.repeat_summary(loaded.orders, at_ms)
+    with loaded.timings.stage("fit"):
+        fitted, notices = models.fit_customers(summary)
+    meta = {"currency": loaded.currency} if loaded.currency else {}
+    return Prediction(fitted, summary, at_ms, notices, meta)
+
+
 def parse_as_of(text: str) -> int:
     """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
     milliseconds. Raises ValueError."""
@@ -404,7 +428,7 @@ def _classify(loaded: Loaded, settings: Settings, as_of: AsOf, *, only: str | No
 
 def __getattr__(name: str) -> object:
     """Result and filter types, imported (with pandas) on first use."""
-    if name in {"Breakdown", "Customer", "CustomerList", "Matrix"}:
+    if name in {"Breakdown", "Customer", "CustomerList", "Matrix", "Prediction"}:
         from segcli import results
 
         return getattr(results, name)

@@ -184,3 +184,44 @@ class Matrix:
 
 
 CROSS_KEYS = ("segment", "purchaseFrequency")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The fitted BG/NBD and Gamma-Gamma models (`predict`): `fit` holds the parameters, the
+    customers used, the log-likelihood and the goodness-of-fit table; `summary` the per-customer
+    frequency, recency, T (days) and mean repeat spend the models were fitted to."""
+
+    fit: Any  # analytics.predict.Fit
+    summary: pd.DataFrame
+    as_of_ms: int
+    notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def model(self) -> dict[str, Any]:
+        """`{"bgnbd": {r, alpha, a, b}, "gammaGamma": {p, q, v}, "timeUnit": "day", ...}`."""
+        return {
+            "bgnbd": {k: round(v, 6) for k, v in self.fit.bgnbd.items()},
+            "gammaGamma": {k: round(v, 6) for k, v in self.fit.gamma_gamma.items()} or None,
+            "timeUnit": "day",
+            "customers": self.fit.customers,
+            "fitted": self.fit.fitted,
+        }
+
+    def json_text(self, *, pretty: bool = False) -> str:
+        return json_out.prediction_json(
+            self.model,
+            self.fit.frequencies,
+            self.fit.log_likelihood,
+            self.as_of_ms,
+            extra=self.meta,
+            pretty=pretty,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self.json_text())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The goodness-of-fit rows: repeatOrders, actual, expected."""
+        return self.to_dict()["data"]["repeatOrders"]

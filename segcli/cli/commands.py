@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import completion, housekeeping, serving
+from segcli.cli import completion, housekeeping, predicting, serving
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.options import (
     By,
@@ -391,6 +391,7 @@ def transitions_command(
 
 
 app.command("serve")(serving.serve)
+app.command("predict", cls=housekeeping.Command)(predicting.predict)
 
 
 def main() -> None:

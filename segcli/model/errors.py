@@ -77,6 +77,13 @@ class UnreadableError(SegcliError):
     code = "UNREADABLE"
 
 
+class MissingDependencyError(SegcliError):
+    """An optional extra that a feature needs is not installed; the message names the install
+    command."""
+
+    code = "MISSING_DEPENDENCY"
+
+
 class NotFoundError(SegcliError):
     """An unknown contactID."""
 

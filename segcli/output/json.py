@@ -358,3 +358,32 @@ def cache_json(
         },
     }
     return _dumps(document, pretty)
+
+
+def prediction_json(
+    model: Mapping[str, object],
+    frequencies: pd.DataFrame,
+    log_likelihood: float,
+    as_of_ms: int,
+    *,
+    extra: Mapping[str, object] | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {"model": {...}, "logLikelihood": x, "repeatOrders": [{"repeat
+    Orders": "0", "actual": n, "expected": x}, ...]}, "meta": {...}}`: the fit of `predict`."""
+    rows = [
+        {"repeatOrders": label, "actual": int(actual), "expected": round(float(expected), 2)}
+        for label, actual, expected in zip(
+            frequencies["repeatOrders"], frequencies["actual"], frequencies["expected"], strict=True
+        )
+    ]
+    document = {
+        "success": True,
+        "data": {
+            "model": dict(model),
+            "logLikelihood": round(log_likelihood, 2),
+            "repeatOrders": rows,
+        },
+        "meta": _meta({}, as_of_ms, None, extra),
+    }
+    return _dumps(document, pretty)
