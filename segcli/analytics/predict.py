@@ -27,6 +27,15 @@ GAMMA_GAMMA_PARAMETERS = ("p", "q", "v")
 TOP_FREQUENCY = 7  # the goodness-of-fit table's last row is "7 or more repeat orders"
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """PyMC's and PyTensor's warnings (deprecations, compile notes) during a fit: not the
+    user's concern. Scoped to the fit; the process's own filters are left as they were."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 INSTALL = "pip install 'segcli[predict]'"
 
 
@@ -42,7 +51,8 @@ def requirements_missing() -> list[str]:
     missing = []
     for name in PACKAGES:
         try:
-            importlib.import_module(name)
+            with _quiet():  # ArviZ warns of its coming refactor on import
+                importlib.import_module(name)
         except ImportError:
             missing.append(name.replace("_", "-"))
     return missing
@@ -60,15 +70,6 @@ class Fit:
     log_likelihood: float  # BG/NBD's, at the estimates
     frequencies: pd.DataFrame = field(repr=False)  # repeatOrders, actual, expected
     models: tuple = field(default=(), repr=False, compare=False)  # pymc-marketing's, for reuse
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """PyMC's and PyTensor's warnings (deprecations, compile notes) during a fit: not the
-    user's concern. Scoped to the fit; the process's own filters are left as they were."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _flat(names: tuple[str, ...]) -> dict:
