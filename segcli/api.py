@@ -33,7 +33,7 @@ from segcli.input.presets import PRESET_NAMES
 from segcli.input.sources import STDIN
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
-from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.options import DEFAULT_ENCODING, ExportOptions, Forecast, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
 from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
@@ -59,6 +59,7 @@ __all__ = [
     "CustomerList",
     "ExportOptions",
     "Filters",
+    "Forecast",
     "Inputs",
     "Loaded",
     "Matrix",
@@ -214,9 +215,11 @@ def customers(
     limit: int | None = None,
     offset: int = 0,
     rfm: bool = False,
+    forecast: Forecast | None = None,
 ) -> CustomerList:
     """Customers as of `as_of`, filtered, sorted (ties by contactID) and paginated; with `rfm`,
-    each carries RFM scores and segment (implied by `filters.rfm_segments`)."""
+    each carries RFM scores and segment (implied by `filters.rfm_segments`); with `forecast`
+    (loaded with `keep_orders=True`; the predict extra), predictions (see `predict`)."""
     from segcli.analytics import rfm as rfm_stage
     from segcli.core import select
     from segcli.results import CustomerList
@@ -224,14 +227,19 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame = at.customers
+    frame, notices = at.customers, at.notices
+    if forecast is not None:
+        from segcli import predictions
+
+        frame, more = predictions.forecast(loaded, at.as_of_ms, frame, forecast)
+        notices += more
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
         page, total = select.select(
             frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
         )
-    return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices, at.meta)
+    return CustomerList(page, total, at.as_of_ms, settings, offset, notices, at.meta)
 
 
 def customer(
@@ -349,21 +357,9 @@ def predict(loaded: Loaded, as_of: AsOf = None) -> Prediction:
     `as_of`, by maximum a posteriori with flat priors (the maximum-likelihood estimates). Loaded
     with `keep_orders=True`: the summary counts distinct order days. Needs the `predict` extra
     (pymc-marketing); without it, MissingDependencyError."""
-    from segcli.analytics import predict as models
-    from segcli.core import metrics
-    from segcli.results import Prediction
+    from segcli import predictions
 
-    with loaded.timings.stage("import models"):  # pymc-marketing, PyMC, PyTensor: seconds
-        models.require()
-    if loaded.orders is None:
-        raise ValueError("the orders were not loaded: predictions need them (keep_orders=True)")
-    at_ms = loaded.as_of(as_of_ms(as_of))
-    with loaded.timings.stage("summary"):
-        summary = metrics.repeat_summary(loaded.orders, at_ms)
-    with loaded.timings.stage("fit"):
-        fitted, notices = models.fit_customers(summary)
-    meta = {"currency": loaded.currency} if loaded.currency else {}
-    return Prediction(fitted, summary, at_ms, notices, meta)
+    return predictions.fit(loaded, loaded.as_of(as_of_ms(as_of)))
 
 
 def parse_as_of(text: str) -> int:

@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "reports": {"model", "input", "core"},
     "loading": {"model", "engines", "input", "core", "cache", "reports"},
     "results": {"model", "output"},
+    "predictions": {"model", "core", "analytics", "loading", "results"},
     "api": {
         "model",
         "engines",
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "loading",
         "results",
+        "predictions",
     },  # fmt: skip
     "cli": {"model", "output", "api", "serve"},
     "serve": {"model", "output", "api"},

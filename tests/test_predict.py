@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -248,3 +249,94 @@ def test_other_commands_never_import_the_models():
         check=False,
     )
     assert result.stderr.splitlines()[-1] == "[]"
+
+
+# --- list --predict ------------------------------------------------------------------------
+
+CONTACTS = Path(__file__).resolve().parent.parent / "sample_data" / "exports" / "contacts.csv"
+
+
+@pytest.fixture(scope="module")
+def predicted_list():
+    return cli.json("list", "--predict", "--customers", CONTACTS)["data"]
+
+
+def test_list_predict_adds_a_prediction_to_every_customer(predicted_list):
+    with_orders = [c for c in predicted_list if c["metrics"]["orderCount"]]
+    assert len(with_orders) == 305
+    for record in with_orders:
+        p = record["metrics"]["prediction"]
+        assert list(p) == [
+            "pAlive",
+            "churnProbability",
+            "expectedOrders",
+            "expectedOrderValue",
+            "clv",
+            "horizonDays",
+        ]
+        assert 0 <= p["pAlive"] <= 1 and p["churnProbability"] == pytest.approx(1 - p["pAlive"])
+        assert p["horizonDays"] == 365 and p["expectedOrders"] >= 0
+        for money in ("expectedOrderValue", "clv"):
+            whole, cents = p[money].split(".")
+            assert whole.isdigit() and len(cents) == 2
+        # no discount: CLV is expected orders times expected spend per order (both rounded)
+        # expected orders are shown to 2 decimals: off by 0.005 at most, times the value
+        value = float(p["expectedOrderValue"])
+        clv = float(p["expectedOrders"]) * value
+        assert float(p["clv"]) == pytest.approx(clv, rel=1e-3, abs=0.005 * value + 0.01)
+
+
+def test_customers_without_orders_get_nulls(predicted_list):
+    without = [c for c in predicted_list if not c["metrics"]["orderCount"]]
+    assert without, "the contacts file has customers with no orders"
+    for record in without:
+        assert set(record["metrics"]["prediction"].values()) == {None}
+
+
+def test_the_sort_and_the_filters_use_the_predictions(predicted_list):
+    by_clv = cli.json("list", "--sort", "clv", "--limit", "20")["data"]  # the sort implies it
+    clvs = [float(c["metrics"]["prediction"]["clv"]) for c in by_clv]
+    assert clvs == sorted(clvs, reverse=True)
+    everyone = {c["contactID"]: c["metrics"]["prediction"] for c in predicted_list}
+    assert clvs[0] == max(float(p["clv"]) for p in everyone.values() if p["clv"] is not None)
+    risky = cli.json("list", "--min-churn", "0.5", "--max-churn", "0.9", "--limit", "0")
+    expected = [
+        k
+        for k, p in everyone.items()
+        if p["churnProbability"] is not None and 0.5 <= p["churnProbability"] <= 0.9
+    ]
+    assert risky["meta"]["total"] == len(expected) > 0
+    rich = cli.json("list", "--min-clv", "5000", "--limit", "0")
+    assert rich["meta"]["total"] == sum(
+        1 for p in everyone.values() if p["clv"] is not None and float(p["clv"]) >= 5000
+    )
+
+
+def test_the_discount_rate_and_the_horizon_change_what_is_expected():
+    def top(*args):
+        data = cli.json("list", "--predict", "--sort", "contactID", "--asc", "--limit", "5", *args)
+        return [c["metrics"]["prediction"] for c in data["data"]]
+
+    plain, discounted, short = top(), top("--discount-rate", "0.2"), top("--horizon", "90")
+    for p, d, s in zip(plain, discounted, short, strict=True):
+        assert float(d["clv"]) < float(p["clv"])
+        # every step discounted by at most 1.2 (a whole year), at least by its first month's
+        assert float(p["clv"]) / 1.2 <= float(d["clv"]) * 1.0001
+        assert s["expectedOrders"] < p["expectedOrders"] and s["horizonDays"] == 90
+
+
+def test_csv_and_the_table_show_the_predictions():
+    text = cli("list", "--predict", "--csv", "--limit", "3").stdout
+    header = text.splitlines()[0].split(",")
+    assert header[-6:] == [
+        "pAlive",
+        "churnProbability",
+        "expectedOrders",
+        "expectedOrderValue",
+        "clv",
+        "horizonDays",
+    ]
+    table = cli("list", "--predict", "--limit", "3", env={"COLUMNS": "200"}).stdout
+    assert "Churn" in table and "CLV" in table and "Exp. orders" in table
+    picked = cli("list", "--columns", "contactID,pAlive,clv", "--csv", "--limit", "2").stdout
+    assert picked.splitlines()[0] == "contactID,pAlive,clv"

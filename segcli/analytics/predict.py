@@ -20,6 +20,16 @@ import pandas as pd
 
 from segcli.model.errors import InvalidInputError, MissingDependencyError
 from segcli.model.notices import Notice
+from segcli.model.schema import (
+    CHURN_PROBABILITY,
+    CLV_CENTS,
+    CONTACT_ID,
+    EXPECTED_ORDER_VALUE_CENTS,
+    EXPECTED_ORDERS,
+    HORIZON_DAYS,
+    P_ALIVE,
+    PREDICTION_COLUMNS,
+)
 
 PACKAGES = ("pymc_marketing",)  # what the `predict` extra brings (with PyMC and PyTensor)
 BGNBD_PARAMETERS = ("r", "alpha", "a", "b")
@@ -182,3 +192,62 @@ def frequency_fit(summary: pd.DataFrame, values: dict[str, float]) -> pd.DataFra
     return pd.DataFrame(
         {"repeatOrders": labels, "actual": counted[: TOP_FREQUENCY + 1], "expected": expected}
     )
+
+
+STEP_DAYS = 30  # discounting steps: the horizon in 30-day periods (the last one shorter)
+YEAR_DAYS = 365
+
+
+def per_customer(
+    fitted: Fit, summary: pd.DataFrame, horizon_days: int, discount_rate: float = 0.0
+) -> pd.DataFrame:
+    """Each customer's predictions over the next `horizon_days`, in `summary`'s order:
+    P(alive) and its complement, expected orders E[X(h)], expected spend per order (Gamma-Gamma's
+    conditional mean; the population's mean for a customer without positive repeat spend), and
+    CLV in cents.
+
+    CLV = m * sum_k (E[X(t_k)] - E[X(t_{k-1})]) / (1 + d)^(t_k / 365), with t_k = min(30 k, h),
+    t_0 = 0, m the expected spend per order and d the annual discount rate: the expected orders
+    of each 30-day step, valued at its end. With d = 0 it is m * E[X(h)]."""
+    bgnbd, gamma = fitted.models
+    data = _model_data(summary)
+    ends = np.unique(
+        np.minimum(np.arange(1, horizon_days // STEP_DAYS + 2) * STEP_DAYS, horizon_days)
+    )
+    with _quiet():
+        alive = bgnbd.expected_probability_alive(data).values.ravel()
+        cumulative = np.stack(
+            [bgnbd.expected_purchases(data, future_t=int(t)).values.ravel() for t in ends]
+        )
+        if gamma is not None:
+            positive = data["monetary_value"].to_numpy() > 0
+            spend_data = data.assign(frequency=np.where(positive, data["frequency"], 0))
+            value = gamma.expected_customer_spend(spend_data).values.ravel()
+        else:
+            value = np.full(len(data), np.nan)
+    steps = np.diff(cumulative, axis=0, prepend=0.0)
+    factors = (1.0 + discount_rate) ** (-ends / YEAR_DAYS)
+    discounted = (steps * factors[:, None]).sum(axis=0)
+    return pd.DataFrame(
+        {
+            CONTACT_ID: summary[CONTACT_ID].to_numpy(),
+            P_ALIVE: alive,
+            CHURN_PROBABILITY: 1.0 - alive,
+            EXPECTED_ORDERS: cumulative[-1],
+            EXPECTED_ORDER_VALUE_CENTS: value * 100,
+            CLV_CENTS: value * 100 * discounted,
+            HORIZON_DAYS: float(horizon_days),
+        }
+    )
+
+
+def attach(customers: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """The customers with their predictions, matched by contactID; missing (NaN) for a customer
+    with no orders by the as-of instant (a contacts file's)."""
+    where = pd.Index(predictions[CONTACT_ID]).get_indexer(customers[CONTACT_ID])
+    found = where >= 0
+    columns = {
+        name: np.where(found, predictions[name].to_numpy()[np.maximum(where, 0)], np.nan)
+        for name in PREDICTION_COLUMNS
+    }
+    return customers.assign(**columns)

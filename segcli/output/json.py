@@ -38,6 +38,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
+from segcli.output import predicted
 from segcli.output.values import (
     BREAKDOWN_KEYS,
     LAST_ORDER_DATE,
@@ -102,6 +103,11 @@ def record_texts(
         for i, (column, key) in enumerate(RFM_KEYS.items()):
             opening = f',"{RFM}":{{' if i == 0 else ","
             pieces += [f'{opening}"{key}":', rfm[column]]
+        pieces.append("}")
+    if predicted.has_prediction(customers):
+        for i, (key, literal) in enumerate(predicted.json_values(customers).items()):
+            opening = f',"{predicted.PREDICTION}":{{' if i == 0 else ","
+            pieces += [f'{opening}"{key}":', literal]
         pieces.append("}")
     pieces.append("}}" + end)
     if len(customers) == 0:

@@ -48,7 +48,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
-from segcli.output import fit
+from segcli.output import fit, predicted
 from segcli.output.escapes import shown
 from segcli.output.fields import (
     DEFAULT_LIST_FIELDS,
@@ -90,6 +90,8 @@ def _list_cells(page: pd.DataFrame, field: str) -> np.ndarray:
         return page[ORDER_COUNT].map("{:,}".format).to_numpy()
     if field == TOTAL_SPEND:
         return format_cents(page[SPEND_CENTS], grouped=True).to_numpy()
+    if field in predicted.FIELDS:
+        return predicted.cells(page, field)
     if field == LAST_ORDER_DATE:
         last = page[LAST_ORDER_MS]
         ms = last.fillna(0).to_numpy(dtype=np.int64)
@@ -121,6 +123,8 @@ def list_table(
     chosen = tuple(fields) if fields else DEFAULT_LIST_FIELDS
     if not fields and has_rfm(page):
         chosen += DEFAULT_RFM_FIELDS
+    if not fields and predicted.has_prediction(page):
+        chosen += predicted.TABLE_FIELDS
     columns = {field: _list_cells(page, field) for field in chosen}
     titles = {field: LIST_TITLES[field] for field in chosen}
     if not fields:

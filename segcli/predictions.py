@@ -1,0 +1,41 @@
+"""Predictions for `segcli.api`: the per-customer summary of the orders (core/metrics), the
+models fitted to it (analytics/predict, with pymc-marketing), and each customer's predictions
+joined to the classified customers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from segcli.analytics import predict as models
+from segcli.core import metrics
+from segcli.loading import Loaded
+from segcli.model.notices import Notice
+from segcli.model.options import Forecast
+from segcli.results import Prediction
+
+
+def fit(loaded: Loaded, at_ms: int) -> Prediction:
+    """The models fitted to the customers as of `at_ms` (MissingDependencyError without the
+    predict extra)."""
+    with loaded.timings.stage("import models"):  # pymc-marketing, PyMC, PyTensor: seconds
+        models.require()
+    if loaded.orders is None:
+        raise ValueError("the orders were not loaded: predictions need them (keep_orders=True)")
+    with loaded.timings.stage("summary"):
+        summary = metrics.repeat_summary(loaded.orders, at_ms)
+    with loaded.timings.stage("fit"):
+        fitted, notices = models.fit_customers(summary)
+    meta = {"currency": loaded.currency} if loaded.currency else {}
+    return Prediction(fitted, summary, at_ms, notices, meta)
+
+
+def forecast(
+    loaded: Loaded, at_ms: int, customers: pd.DataFrame, ahead: Forecast
+) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
+    """`customers` with each one's predictions `ahead`, and the fit's notices."""
+    prediction = fit(loaded, at_ms)
+    with loaded.timings.stage("predict"):
+        table = models.per_customer(
+            prediction.fit, prediction.summary, ahead.horizon_days, ahead.discount_rate
+        )
+        return models.attach(customers, table), prediction.notices
