@@ -352,14 +352,22 @@ def transitions(
     )
 
 
-def predict(loaded: Loaded, as_of: AsOf = None) -> Prediction:
+def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Prediction:
     """Fit BG/NBD (repeat orders) and Gamma-Gamma (spend per order) to the customers as of
     `as_of`, by maximum a posteriori with flat priors (the maximum-likelihood estimates). Loaded
-    with `keep_orders=True`: the summary counts distinct order days. Needs the `predict` extra
-    (pymc-marketing); without it, MissingDependencyError."""
+    with `keep_orders=True`: the summary counts distinct order days. With `holdout`, fitted to
+    the orders up to then, and its `.holdout` compares predicted and actual repeat orders after.
+    Needs the `predict` extra (pymc-marketing); without it, MissingDependencyError."""
+    from dataclasses import replace
+
     from segcli import predictions
 
-    return predictions.fit(loaded, loaded.as_of(as_of_ms(as_of)))
+    at_ms = loaded.as_of(as_of_ms(as_of))
+    if holdout is None:
+        return predictions.fit(loaded, at_ms)
+    start = as_of_ms(holdout)
+    fitted, compared = predictions.holdout(loaded, start, at_ms)
+    return replace(fitted, as_of_ms=at_ms, holdout=compared, holdout_ms=start)
 
 
 def parse_as_of(text: str) -> int:

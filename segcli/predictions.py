@@ -9,6 +9,7 @@ import pandas as pd
 from segcli.analytics import predict as models
 from segcli.core import metrics
 from segcli.loading import Loaded
+from segcli.model.errors import UsageError
 from segcli.model.notices import Notice
 from segcli.model.options import Forecast
 from segcli.results import Prediction
@@ -39,3 +40,17 @@ def forecast(
             prediction.fit, prediction.summary, ahead.horizon_days, ahead.discount_rate
         )
         return models.attach(customers, table), prediction.notices
+
+
+def holdout(loaded: Loaded, holdout_ms: int, at_ms: int) -> tuple[Prediction, models.Holdout]:
+    """The models fitted to the orders up to `holdout_ms`, and how their predictions of each
+    customer's repeat orders in (holdout, as-of] compare with what happened."""
+    if holdout_ms >= at_ms:
+        raise UsageError("holdout", "the holdout date must be before the as-of instant")
+    prediction = fit(loaded, holdout_ms)
+    assert loaded.orders is not None  # fit says so otherwise
+    later = metrics.repeat_summary(loaded.orders, at_ms)
+    days = at_ms // metrics.DAY_MS - holdout_ms // metrics.DAY_MS
+    with loaded.timings.stage("holdout"):
+        compared = models.holdout(prediction.fit, prediction.summary, later, days)
+    return prediction, compared

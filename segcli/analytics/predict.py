@@ -251,3 +251,48 @@ def attach(customers: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
         for name in PREDICTION_COLUMNS
     }
     return customers.assign(**columns)
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Predicted vs actual repeat order days in the holdout period, per calibration customer,
+    and the calibration table: customers grouped by their calibration-period repeat orders
+    (0 ... 7+), mean predicted vs mean actual holdout repeat orders."""
+
+    days: int  # the holdout period's length
+    predicted: float  # total over the customers
+    actual: int
+    mean_absolute_error: float  # per customer
+    table: pd.DataFrame = field(repr=False)  # repeatOrders, customers, predicted, actual
+
+
+def holdout(fitted: Fit, calibration: pd.DataFrame, later: pd.DataFrame, days: int) -> Holdout:
+    """`fitted` on the `calibration` summary (orders up to the holdout day) predicts each of its
+    customers' repeat order days over the next `days`; `later` (the summary at the as-of day)
+    says how many there were: its frequency less the calibration one. Customers first seen in
+    the holdout period are not predicted and not counted."""
+    bgnbd, _ = fitted.models
+    with _quiet():
+        data = _model_data(calibration)
+        predicted = bgnbd.expected_purchases(data, future_t=days).values.ravel()
+    where = pd.Index(later[CONTACT_ID]).get_indexer(calibration[CONTACT_ID])
+    actual = later["frequency"].to_numpy()[where] - calibration["frequency"].to_numpy()
+    group = np.minimum(calibration["frequency"].to_numpy(), TOP_FREQUENCY)
+    size = np.bincount(group, minlength=TOP_FREQUENCY + 1)
+    shown = np.maximum(size, 1)
+    labels = [str(x) for x in range(TOP_FREQUENCY)] + [f"{TOP_FREQUENCY}+"]
+    table = pd.DataFrame(
+        {
+            "repeatOrders": labels,
+            "customers": size,
+            "predicted": np.bincount(group, weights=predicted, minlength=len(size)) / shown,
+            "actual": np.bincount(group, weights=actual, minlength=len(size)) / shown,
+        }
+    )
+    return Holdout(
+        days=days,
+        predicted=float(predicted.sum()),
+        actual=int(actual.sum()),
+        mean_absolute_error=float(np.abs(predicted - actual).mean()),
+        table=table,
+    )

@@ -7,11 +7,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from segcli import api
 from segcli.cli.boundary import run, tell
 from segcli.cli.options import Options, shared_options
 from segcli.cli.output_options import FormatOpt
+from segcli.cli.parsers import parse_as_of
 from segcli.cli.printing import Format, print_prediction
 from segcli.output.console import Output
 
@@ -32,6 +36,15 @@ def quiet_models(verbose: bool) -> None:
 
 @shared_options
 def predict(
+    holdout: Annotated[
+        int | None,
+        typer.Option(
+            parser=parse_as_of,
+            metavar="DATE",
+            help="Fit to the orders up to DATE (its end, UTC) and compare each customer's "
+            "predicted repeat orders after it, up to the as-of, with what happened.",
+        ),
+    ] = None,
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
@@ -43,7 +56,7 @@ def predict(
 
         quiet_models(options.timings.enabled)
         loaded = _load(out, options, details=(), keep_orders=True)
-        result = api.predict(loaded, options.as_of)
+        result = api.predict(loaded, options.as_of, holdout=holdout)
         del loaded
         tell(out, result.notices)
         with options.timings.stage("render"):

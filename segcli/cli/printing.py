@@ -171,16 +171,17 @@ def print_prediction(
     out: Output, result: Prediction, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
     """The fitted parameters and the goodness-of-fit rows; records are those rows."""
-    from segcli.output.prediction import prediction_tables
+    from segcli.output.prediction import holdout_table, prediction_tables
 
     match fmt:
         case Format.table:
             fit = result.fit
+            fitted_at = result.holdout_ms or result.as_of_ms
             out.show(
-                prediction_tables(
-                    result.model, fit.frequencies, fit.log_likelihood, result.as_of_ms
-                )
+                prediction_tables(result.model, fit.frequencies, fit.log_likelihood, fitted_at)
             )
+            if result.holdout is not None:
+                out.show(holdout_table(result.holdout_dict(), format_instant(result.as_of_ms)))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv | Format.markdown:

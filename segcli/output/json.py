@@ -373,6 +373,7 @@ def prediction_json(
     as_of_ms: int,
     *,
     extra: Mapping[str, object] | None = None,
+    holdout: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
     """`{"success": true, "data": {"model": {...}, "logLikelihood": x, "repeatOrders": [{"repeat
@@ -389,6 +390,7 @@ def prediction_json(
             "model": dict(model),
             "logLikelihood": round(log_likelihood, 2),
             "repeatOrders": rows,
+            **({"holdout": dict(holdout)} if holdout is not None else {}),
         },
         "meta": _meta({}, as_of_ms, None, extra),
     }

@@ -70,3 +70,47 @@ def prediction_tables(
             Text(f"{actual - expected:+,.1f}"),
         )
     return Group(params, counts, Text(""), fit)
+
+
+BAR_WIDTH = 12
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _bar(value: float, peak: float) -> str:
+    eighths = round(value / peak * BAR_WIDTH * 8) if peak > 0 else 0
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def holdout_table(holdout: Mapping[str, object], until: str) -> Group:
+    """Predicted vs actual repeat orders after the holdout date, per calibration frequency,
+    with a bar for each (one scale for both, so that their lengths compare)."""
+    rows = holdout["calibration"]
+    assert isinstance(rows, list)
+    peak = max([max(r["predicted"], r["actual"]) for r in rows] + [0.0])
+    table = Table(
+        title=f"Holdout: {str(holdout['from'])[:10]} to {until[:10]} ({holdout['days']} days), "
+        "mean repeat orders per customer",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    table.add_column("Repeat orders before")
+    table.add_column("Customers", justify="right")
+    table.add_column("Predicted", justify="right")
+    table.add_column("")
+    table.add_column("Actual", justify="right")
+    table.add_column("")
+    for r in rows:
+        table.add_row(
+            Text(str(r["repeatOrders"])),
+            Text(f"{r['customers']:,}"),
+            Text(f"{r['predicted']:.2f}"),
+            Text(_bar(r["predicted"], peak), style="cyan"),
+            Text(f"{r['actual']:.2f}"),
+            Text(_bar(r["actual"], peak), style="green"),
+        )
+    total = Text(
+        f"total predicted {holdout['predicted']:,.1f}, actual {holdout['actual']:,}; "
+        f"mean absolute error {holdout['meanAbsoluteError']:.3f} orders per customer",
+        style="dim",
+    )
+    return Group(table, total)
