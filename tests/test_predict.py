@@ -110,10 +110,19 @@ def test_pymc_marketing_per_customer_numbers_match_the_reference(sample_fit):
     np.testing.assert_allclose(per_customer, bgnbd_log_likelihood(*data, **params), rtol=1e-8)
 
 
-def test_the_expected_frequencies_add_up_to_the_customers(sample_fit):
+def test_the_goodness_of_fit_counts_follow_the_model(sample_fit):
+    """P(X(t) = x), the goodness-of-fit table's formula (FHL 2005 eq. 8), sums to 1 over x and
+    has the mean pymc-marketing gives for a new customer's purchases in t (eq. 9)."""
+    bgnbd, _ = sample_fit.fit.models
+    params = sample_fit.fit.bgnbd
+    t = np.array([30.0, 365.0, 728.0])
+    pmf = np.stack([models.frequency_pmf(x, t, **params) for x in range(3000)])
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, atol=1e-6)
+    mean = (np.arange(3000)[:, None] * pmf).sum(axis=0)
+    expected = [float(bgnbd.expected_purchases_new_customer(t=v).values.mean()) for v in t]
+    np.testing.assert_allclose(mean, expected, rtol=1e-4)
     table = sample_fit.fit.frequencies
     assert table["actual"].sum() == sample_fit.fit.customers
-    assert table["expected"].sum() == pytest.approx(sample_fit.fit.customers)
     assert (table["expected"] > 0).all()
 
 
