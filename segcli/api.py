@@ -220,6 +220,7 @@ def customers(
     """Customers as of `as_of`, filtered, sorted (ties by contactID) and paginated; with `rfm`,
     each carries RFM scores and segment (implied by `filters.rfm_segments`); with `forecast`
     (loaded with `keep_orders=True`; the predict extra), predictions (see `predict`)."""
+    from segcli import predictions
     from segcli.analytics import rfm as rfm_stage
     from segcli.core import select
     from segcli.results import CustomerList
@@ -227,12 +228,7 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame, notices = at.customers, at.notices
-    if forecast is not None:
-        from segcli import predictions
-
-        frame, more = predictions.forecast(loaded, at.as_of_ms, frame, forecast)
-        notices += more
+    frame, notices = predictions.attached(loaded, at, forecast)
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
@@ -260,9 +256,12 @@ def breakdown(
     *,
     by: Sequence[str] = BREAKDOWN_BY,
     cross: bool = False,
+    forecast: Forecast | None = None,
 ) -> Breakdown | Matrix:
     """Count, share, total and average spend per segment and per purchase frequency (`by`); with
-    `cross`, the counts of each segment × frequency pair instead."""
+    `cross`, the counts of each segment × frequency pair instead; with `forecast` (as in
+    `customers`), expected orders and CLV per category too."""
+    from segcli import predictions
     from segcli.analytics import summary
     from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
     from segcli.results import Breakdown, Matrix
@@ -284,8 +283,9 @@ def breakdown(
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
+    frame, notices = predictions.attached(loaded, at, forecast)
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
-    return Breakdown(tables, len(frame), at.as_of_ms, settings, at.notices, at.meta)
+    return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta)
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
@@ -354,10 +354,9 @@ def transitions(
 
 def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Prediction:
     """Fit BG/NBD (repeat orders) and Gamma-Gamma (spend per order) to the customers as of
-    `as_of`, by maximum a posteriori with flat priors (the maximum-likelihood estimates). Loaded
-    with `keep_orders=True`: the summary counts distinct order days. With `holdout`, fitted to
-    the orders up to then, and its `.holdout` compares predicted and actual repeat orders after.
-    Needs the `predict` extra (pymc-marketing); without it, MissingDependencyError."""
+    `as_of` by MAP with flat priors (maximum likelihood); loaded with `keep_orders=True`. With
+    `holdout`, fitted to the orders up to then; `.holdout` compares predictions after it with what
+    happened. Needs the `predict` extra; without it, MissingDependencyError."""
     from dataclasses import replace
 
     from segcli import predictions

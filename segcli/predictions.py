@@ -8,7 +8,7 @@ import pandas as pd
 
 from segcli.analytics import predict as models
 from segcli.core import metrics
-from segcli.loading import Loaded
+from segcli.loading import Classified, Loaded
 from segcli.model.errors import UsageError
 from segcli.model.notices import Notice
 from segcli.model.options import Forecast
@@ -28,6 +28,17 @@ def fit(loaded: Loaded, at_ms: int) -> Prediction:
         fitted, notices = models.fit_customers(summary)
     meta = {"currency": loaded.currency} if loaded.currency else {}
     return Prediction(fitted, summary, at_ms, notices, meta)
+
+
+def attached(
+    loaded: Loaded, at: Classified, ahead: Forecast | None
+) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
+    """The classified customers, with their predictions when `ahead` is given, and the notices
+    of both."""
+    if ahead is None:
+        return at.customers, at.notices
+    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead)
+    return customers, at.notices + notices
 
 
 def forecast(

@@ -395,3 +395,21 @@ def test_the_holdout_table_and_a_holdout_after_the_as_of():
     late = cli("predict", "--holdout", "2025-10-24")
     assert late.exit_code == 2
     assert "before the as-of" in late.stderr
+
+
+def test_breakdown_predict_sums_the_customers_predictions(predicted_list):
+    document = cli.json("breakdown", "--predict")
+    everyone = [c for c in predicted_list if c["metrics"]["orderCount"]]
+    for by, key in (("segment", "segment"), ("purchaseFrequency", "purchaseFrequency")):
+        for category, row in document["data"][by].items():
+            members = [
+                c["metrics"]["prediction"] for c in everyone if c["metrics"][key] == category
+            ]
+            assert row["expectedOrders"] == pytest.approx(
+                sum(p["expectedOrders"] for p in members), abs=0.01 * len(members) + 0.01
+            ), (by, category)
+            assert float(row["clv"]) == pytest.approx(
+                sum(float(p["clv"]) for p in members), abs=0.01 * len(members) + 0.01
+            ), (by, category)
+    table = cli("breakdown", "--predict", env={"COLUMNS": "140"}).stdout
+    assert "CLV" in table and "Exp." in table

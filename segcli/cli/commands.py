@@ -205,12 +205,10 @@ def list_customers(
     fmt = options.chosen(output_format)
     fields = parse_columns(columns, list_fields(rfm=True) + prediction_fields(), fmt)
     wanted = predict or filters.predicted() or sort in PREDICTION_SORTS
-    forecast = po.forecast(wanted, fields, horizon, discount_rate)
+    forecast = po.forecast(wanted, fields, horizon, discount_rate, options.timings.enabled)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        if forecast is not None:
-            predicting.quiet_models(options.timings.enabled)
         loaded = _load(out, options, details_for(fields), keep_orders=forecast is not None)
         result = api.customers(
             loaded,
@@ -270,16 +268,24 @@ def breakdown(
         bool,
         typer.Option("--cross", metavar="", help="Count segment x purchase frequency instead."),
     ] = False,
+    predict: po.PredictOpt = False,
+    horizon: po.HorizonOpt = 365,
+    discount_rate: po.DiscountRateOpt = 0.0,
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
     fmt = options.chosen(output_format)
     wanted = [b.value for b in by or list(By)]
+    forecast = po.forecast(
+        predict and not cross, (), horizon, discount_rate, options.timings.enabled
+    )
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, details=())
-        result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
+        loaded = _load(out, options, details=(), keep_orders=forecast is not None)
+        result = api.breakdown(
+            loaded, options.settings, options.as_of, by=wanted, cross=cross, forecast=forecast
+        )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         with options.timings.stage("render"):

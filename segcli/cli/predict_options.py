@@ -17,8 +17,8 @@ PredictOpt = Annotated[
     typer.Option(
         "--predict",
         metavar="",
-        help="Add each customer's P(alive), churn probability, expected orders and CLV "
-        "(BG/NBD + Gamma-Gamma, fitted to these orders).",
+        help="Add predictions: P(alive), churn probability, expected orders and CLV (BG/NBD + "
+        "Gamma-Gamma fitted to these orders), per customer in list, per category in breakdown.",
         rich_help_panel=_PANEL,
     ),
 ]
@@ -71,9 +71,13 @@ MinClvOpt = Annotated[
 
 
 def forecast(
-    wanted: bool, fields: tuple[str, ...], horizon: int, discount_rate: float
+    wanted: bool, fields: tuple[str, ...], horizon: int, discount_rate: float, verbose: bool
 ) -> api.Forecast | None:
-    """The predictions to add: when asked for, or implied by a filter, the sort or a column."""
+    """The predictions to add: when asked for, or implied by a filter, the sort or a column.
+    Then PyTensor and PyMC are told to keep quiet (unless `verbose`) before they are imported."""
     if wanted or set(fields) & set(prediction_fields()):
+        from segcli.cli.predicting import quiet_models
+
+        quiet_models(verbose)
         return api.Forecast(horizon, discount_rate)
     return None

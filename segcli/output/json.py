@@ -20,6 +20,7 @@ from segcli.model.cache_limits import CacheLimits
 from segcli.model.schema import (
     AVG_SPEND_CENTS,
     COUNT,
+    EXPECTED_ORDERS,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
@@ -270,6 +271,7 @@ def breakdown_json(
                 "share": float(table[SHARE].iloc[i]),
                 "totalSpend": spend[i],
                 "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+                **(predicted.totals(table, i) if EXPECTED_ORDERS in table.columns else {}),
             }
             for i, label in enumerate(table.index)
         }

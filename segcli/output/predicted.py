@@ -36,6 +36,15 @@ DECIMALS = {P_ALIVE: 4, CHURN_PROBABILITY: 4, EXPECTED_ORDERS: 2}
 TABLE_FIELDS = (CHURN_PROBABILITY, EXPECTED_ORDERS, CLV)  # the list table's default additions
 
 
+def totals(table: pd.DataFrame, row: int) -> dict[str, object]:
+    """A breakdown category's expected orders and CLV (`breakdown --predict`)."""
+    cents = int(np.rint(table[CLV_CENTS].iloc[row]))
+    return {
+        EXPECTED_ORDERS: round(float(table[EXPECTED_ORDERS].iloc[row]), 2),
+        CLV: format_cents(np.array([cents])).iloc[0],
+    }
+
+
 def has_prediction(customers: pd.DataFrame) -> bool:
     return P_ALIVE in customers.columns
 

@@ -25,11 +25,13 @@ from segcli.model.schema import (
     ACCOUNT_NAME,
     ACTIVE,
     AVG_SPEND_CENTS,
+    CLV_CENTS,
     COMPANY,
     CONTACT_ID,
     COUNT,
     DORMANT,
     EMAIL,
+    EXPECTED_ORDERS,
     FIRST_ORDER_MS,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
@@ -255,7 +257,13 @@ def breakdown_tables(
             .where(avg.notna().to_numpy(), "—")
             .tolist(),
         }
+        if EXPECTED_ORDERS in frame.columns:  # breakdown --predict
+            cells["expectedOrders"] = frame[EXPECTED_ORDERS].map("{:,.1f}".format).tolist()
+            clv = np.rint(frame[CLV_CENTS].to_numpy()).astype(np.int64)
+            cells["clv"] = format_cents(clv, grouped=True).tolist()
         heads = {
+            "expectedOrders": "Exp. orders",
+            "clv": "CLV",
             "category": title,
             "count": "Customers",
             "share": "Share",
@@ -271,6 +279,11 @@ def breakdown_tables(
             fit.Column("bar", bar_width, min(bar_width, BAR_MIN_WIDTH), 10),
             fit.whole("totalSpend", cells["totalSpend"], heads["totalSpend"], 85),
             fit.whole("avgSpend", cells["avgSpend"], heads["avgSpend"], 60),
+            *(
+                fit.whole(k, cells[k], heads[k], 80)
+                for k in ("expectedOrders", "clv")
+                if k in cells
+            ),
         ]
         widths, hidden = fit.fit(needs, width or 10**6, gap=BOX_GAP, edges=BOX_EDGES)
         if "bar" in widths and widths["bar"] < bar_width:  # shorter bars, in proportion
