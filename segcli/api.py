@@ -34,16 +34,16 @@ from segcli.input.sources import STDIN
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.engine import Engine
 from segcli.model.errors import NotFoundError, SegcliError, UsageError
-from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
+from segcli.model.options import DEFAULT_ENCODING, ExportOptions, Forecast, ParseOptions
 from segcli.model.schema import DEFAULT_SORT, DETAIL_COLUMNS, LIST_DETAILS, format_instant
 from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
+from segcli.upkeep import cache_entries, clear_cache, tune_for_cli
 
 if TYPE_CHECKING:
-    from segcli.cache import Stored
     from segcli.core.select import Filters
     from segcli.loading import Loaded
-    from segcli.results import Breakdown, Customer, CustomerList, Matrix
+    from segcli.results import Breakdown, Customer, CustomerList, Matrix, Prediction
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -61,10 +61,12 @@ __all__ = [
     "CustomerList",
     "ExportOptions",
     "Filters",
+    "Forecast",
     "Inputs",
     "Loaded",
     "Matrix",
     "NotFoundError",
+    "Prediction",
     "ParseOptions",
     "SegcliError",
     "Settings",
@@ -75,6 +77,7 @@ __all__ = [
     "load",
     "parse_as_of",
     "parse_money",
+    "predict",
     "rfm",
     "snapshot",
     "source_state",
@@ -235,9 +238,12 @@ def customers(
     limit: int | None = None,
     offset: int = 0,
     rfm: bool = False,
+    forecast: Forecast | None = None,
 ) -> CustomerList:
     """Customers as of `as_of`, filtered, sorted (ties by contactID) and paginated; with `rfm`,
-    each carries RFM scores and segment (implied by `filters.rfm_segments`)."""
+    each carries RFM scores and segment (implied by `filters.rfm_segments`); with `forecast`
+    (loaded with `keep_orders=True`; the predict extra), predictions (see `predict`)."""
+    from segcli import predictions
     from segcli.analytics import rfm as rfm_stage
     from segcli.core import select
     from segcli.results import CustomerList
@@ -245,14 +251,14 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame = at.customers
+    frame, notices = predictions.attached(loaded, at, forecast)
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
         page, total = select.select(
             frame, filters, sort=sort, descending=descending, limit=limit, offset=offset
         )
-    return CustomerList(page, total, at.as_of_ms, settings, offset, at.notices, at.meta)
+    return CustomerList(page, total, at.as_of_ms, settings, offset, notices, at.meta)
 
 
 def customer(
@@ -273,9 +279,12 @@ def breakdown(
     *,
     by: Sequence[str] = BREAKDOWN_BY,
     cross: bool = False,
+    forecast: Forecast | None = None,
 ) -> Breakdown | Matrix:
     """Count, share, total and average spend per segment and per purchase frequency (`by`); with
-    `cross`, the counts of each segment × frequency pair instead."""
+    `cross`, the counts of each segment × frequency pair instead; with `forecast` (as in
+    `customers`), expected orders and CLV per category too."""
+    from segcli import predictions
     from segcli.analytics import summary
     from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
     from segcli.results import Breakdown, Matrix
@@ -297,8 +306,9 @@ def breakdown(
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
+    frame, notices = predictions.attached(loaded, at, forecast)
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
-    return Breakdown(tables, len(frame), at.as_of_ms, settings, at.notices, at.meta)
+    return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta)
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
@@ -365,6 +375,23 @@ def transitions(
     )
 
 
+def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Prediction:
+    """Fit BG/NBD (repeat orders) and Gamma-Gamma (spend per order) to the customers as of
+    `as_of` by MAP with flat priors (maximum likelihood); loaded with `keep_orders=True`. With
+    `holdout`, fitted to the orders up to then; `.holdout` compares predictions after it with what
+    happened. Needs the `predict` extra; without it, MissingDependencyError."""
+    from dataclasses import replace
+
+    from segcli import predictions
+
+    at_ms = loaded.as_of(as_of_ms(as_of))
+    if holdout is None:
+        return predictions.fit(loaded, at_ms)
+    start = as_of_ms(holdout)
+    fitted, compared = predictions.holdout(loaded, start, at_ms)
+    return replace(fitted, as_of_ms=at_ms, holdout=compared, holdout_ms=start)
+
+
 def parse_as_of(text: str) -> int:
     """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
     milliseconds. Raises ValueError."""
@@ -395,30 +422,6 @@ def as_of_ms(value: AsOf) -> int | None:
     return parse_as_of(value)
 
 
-def cache_entries(cache_dir: str | None = None) -> tuple[Path, list[Stored]]:
-    """The cache's folder and the entries in it."""
-    from segcli import cache
-
-    root = Path(cache_dir) if cache_dir else cache.directory()
-    return root, cache.entries(root)
-
-
-def clear_cache(cache_dir: str | None = None) -> tuple[Path, int]:
-    """Remove every cache entry: the folder, and how many entries there were."""
-    from segcli import cache
-
-    root = Path(cache_dir) if cache_dir else cache.directory()
-    return root, cache.clear(root)
-
-
-def tune_for_cli() -> None:
-    """Process-wide tuning for a one-shot command: Arrow's jemalloc memory pool (engines/
-    memory.py has the measured reason). A library user's process is left as it is."""
-    from segcli.engines import memory
-
-    memory.use_jemalloc()
-
-
 def _classify(loaded: Loaded, settings: Settings, as_of: AsOf, *, only: str | None = None):
     from segcli import loading  # -> loading.Classified
 
@@ -427,7 +430,7 @@ def _classify(loaded: Loaded, settings: Settings, as_of: AsOf, *, only: str | No
 
 def __getattr__(name: str) -> object:
     """Result and filter types, imported (with pandas) on first use."""
-    if name in {"Breakdown", "Customer", "CustomerList", "Matrix"}:
+    if name in {"Breakdown", "Customer", "CustomerList", "Matrix", "Prediction"}:
         from segcli import results
 
         return getattr(results, name)

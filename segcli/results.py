@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from segcli.model.notices import Notice
+from segcli.model.schema import format_instant
 from segcli.model.settings import Settings
 from segcli.output import json as json_out
 from segcli.output.dialect import CSV, Dialect
@@ -184,3 +185,64 @@ class Matrix:
 
 
 CROSS_KEYS = ("segment", "purchaseFrequency")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The fitted BG/NBD and Gamma-Gamma models (`predict`): `fit` holds the parameters, the
+    customers used, the log-likelihood and the goodness-of-fit table; `summary` the per-customer
+    frequency, recency, T (days) and mean repeat spend the models were fitted to."""
+
+    fit: Any  # analytics.predict.Fit
+    summary: pd.DataFrame
+    as_of_ms: int
+    notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+    holdout: Any = None  # analytics.predict.Holdout, when fitted on a calibration period
+    holdout_ms: int | None = None  # then: the calibration period's end (the fit's as-of)
+
+    @property
+    def model(self) -> dict[str, Any]:
+        """`{"bgnbd": {r, alpha, a, b}, "gammaGamma": {p, q, v}, "timeUnit": "day", ...}`."""
+        return {
+            "bgnbd": {k: round(v, 6) for k, v in self.fit.bgnbd.items()},
+            "gammaGamma": {k: round(v, 6) for k, v in self.fit.gamma_gamma.items()} or None,
+            "timeUnit": "day",
+            "customers": self.fit.customers,
+            "fitted": self.fit.fitted,
+        }
+
+    def json_text(self, *, pretty: bool = False) -> str:
+        return json_out.prediction_json(
+            self.model,
+            self.fit.frequencies,
+            self.fit.log_likelihood,
+            self.as_of_ms,
+            extra=self.meta,
+            holdout=self.holdout_dict(),
+            pretty=pretty,
+        )
+
+    def holdout_dict(self) -> dict[str, Any] | None:
+        """`{"from", "days", "predicted", "actual", "meanAbsoluteError", "calibration": [...]}`."""
+        if self.holdout is None:
+            return None
+        h = self.holdout
+        rows = h.table.round({"predicted": 3, "actual": 3}).to_dict(orient="records")
+        return {
+            "from": format_instant(self.holdout_ms or self.as_of_ms),
+            "days": int(h.days),
+            "predicted": round(h.predicted, 2),
+            "actual": h.actual,
+            "meanAbsoluteError": round(h.mean_absolute_error, 4),
+            "calibration": [
+                {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self.json_text())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The goodness-of-fit rows: repeatOrders, actual, expected."""
+        return self.to_dict()["data"]["repeatOrders"]

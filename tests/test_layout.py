@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "loading": {"model", "engines", "input", "core", "cache", "reports"},
     "results": {"model", "output"},
     "scaling": {"model", "engines", "input", "core", "reports", "loading"},
+    "predictions": {"model", "core", "analytics", "loading", "results"},
     "api": {
         "model",
         "engines",
@@ -40,7 +41,10 @@ ALLOWED: dict[str, set[str]] = {
         "loading",
         "results",
         "scaling",
+        "predictions",
+        "upkeep",
     },  # fmt: skip
+    "upkeep": {"model", "cache", "engines"},
     "cli": {"model", "output", "api", "serve"},
     "serve": {"model", "output", "api"},
     "__main__": {"cli"},

@@ -8,7 +8,9 @@ import pandas as pd
 
 from segcli.model.schema import (
     AVG_SPEND_CENTS,
+    CLV_CENTS,
     COUNT,
+    EXPECTED_ORDERS,
     FREQUENCIES,
     PURCHASE_FREQUENCY,
     SEGMENT,
@@ -28,7 +30,11 @@ BREAKDOWNS: dict[str, tuple[str, tuple[str, ...]]] = {
 def breakdown(customers: pd.DataFrame, by: str) -> pd.DataFrame:
     """One row per category of `by` ('segment' or 'frequency'), every category, in order."""
     column, categories = BREAKDOWNS[by]
-    return counts_by(customers, column, categories, name=by)
+    table = counts_by(customers, column, categories, name=by)
+    if EXPECTED_ORDERS in customers.columns:  # with predictions: what each category will bring
+        grouped = customers.groupby(column, observed=False)[[EXPECTED_ORDERS, CLV_CENTS]].sum()
+        table = table.join(grouped.reindex(list(categories), fill_value=0.0))
+    return table
 
 
 def counts_by(

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import completion, housekeeping, serving
+from segcli.cli import completion, housekeeping, predicting, serving
+from segcli.cli import predict_options as po
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
 from segcli.cli.engine_options import shared_options
 from segcli.cli.options import (
@@ -47,13 +48,14 @@ from segcli.model.schema import (
     DETAIL_COLUMNS,
     FREQUENCIES,
     LIST_DETAILS,
+    LIST_SORT_FIELDS,
     NOT_YET,
+    PREDICTION_SORTS,
     RFM_COLUMNS,
     SEGMENTS,
-    SORT_FIELDS,
 )
 from segcli.output.console import Output
-from segcli.output.fields import list_fields
+from segcli.output.fields import list_fields, prediction_fields
 
 app = typer.Typer(
     name="segcli",
@@ -165,7 +167,7 @@ def list_customers(
             parser=parse_sort_field,
             autocompletion=completion.sort_fields,
             metavar="FIELD",
-            help=f"Sort by one of {', '.join(SORT_FIELDS)}; ties by contactID.",
+            help=f"Sort by one of {', '.join(LIST_SORT_FIELDS)}; ties by contactID.",
         ),
     ] = DEFAULT_SORT,
     descending: Annotated[
@@ -176,6 +178,12 @@ def list_customers(
         typer.Option(min=0, help=f"At most N customers (table default {DEFAULT_TABLE_ROWS})."),
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N matches.")] = 0,
+    predict: po.PredictOpt = False,
+    horizon: po.HorizonOpt = 365,
+    discount_rate: po.DiscountRateOpt = 0.0,
+    min_churn: po.MinChurnOpt = None,
+    max_churn: po.MaxChurnOpt = None,
+    min_clv: po.MinClvOpt = None,
     output_format: ListFormatOpt = ListFormat.table,
     columns: ColumnsOpt = None,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
@@ -190,13 +198,18 @@ def list_customers(
         min_spend_cents=min_spend,
         max_spend_cents=max_spend,
         rfm_segments=tuple(rfm_labels(s) for s in rfm_segment or ()),
+        min_churn=min_churn,
+        max_churn=max_churn,
+        min_clv_cents=min_clv,
     )
     fmt = options.chosen(output_format)
-    fields = parse_columns(columns, list_fields(rfm=True), fmt)
+    fields = parse_columns(columns, list_fields(rfm=True) + prediction_fields(), fmt)
+    wanted = predict or filters.predicted() or sort in PREDICTION_SORTS
+    forecast = po.forecast(wanted, fields, horizon, discount_rate, options.timings.enabled)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, details_for(fields))
+        loaded = _load(out, options, details_for(fields), keep_orders=forecast is not None)
         result = api.customers(
             loaded,
             options.settings,
@@ -207,6 +220,7 @@ def list_customers(
             limit=limit if limit is not None else table_rows,
             offset=offset,
             rfm=rfm_scores or bool(set(fields) & set(RFM_COLUMNS)),
+            forecast=forecast,
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
@@ -254,16 +268,24 @@ def breakdown(
         bool,
         typer.Option("--cross", metavar="", help="Count segment x purchase frequency instead."),
     ] = False,
+    predict: po.PredictOpt = False,
+    horizon: po.HorizonOpt = 365,
+    discount_rate: po.DiscountRateOpt = 0.0,
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
     fmt = options.chosen(output_format)
     wanted = [b.value for b in by or list(By)]
+    forecast = po.forecast(
+        predict and not cross, (), horizon, discount_rate, options.timings.enabled
+    )
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, details=())
-        result = api.breakdown(loaded, options.settings, options.as_of, by=wanted, cross=cross)
+        loaded = _load(out, options, details=(), keep_orders=forecast is not None)
+        result = api.breakdown(
+            loaded, options.settings, options.as_of, by=wanted, cross=cross, forecast=forecast
+        )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         with options.timings.stage("render"):
@@ -391,6 +413,7 @@ def transitions_command(
 
 
 app.command("serve")(serving.serve)
+app.command("predict", cls=housekeeping.Command)(predicting.predict)
 
 
 def main() -> None:

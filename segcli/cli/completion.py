@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import typer
 
 from segcli import api
-from segcli.model.schema import FREQUENCIES, SEGMENTS, SORT_FIELDS
+from segcli.model.schema import FREQUENCIES, LIST_SORT_FIELDS, SEGMENTS
 
 
 def _starting(labels: Iterable[str], incomplete: str) -> list[str]:
@@ -29,7 +29,7 @@ def frequencies(incomplete: str) -> list[str]:
 
 
 def sort_fields(incomplete: str) -> list[str]:
-    return _starting(SORT_FIELDS, incomplete)
+    return _starting(LIST_SORT_FIELDS, incomplete)
 
 
 def presets(incomplete: str) -> list[str]:

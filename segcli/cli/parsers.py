@@ -18,7 +18,7 @@ import typer
 
 from segcli import api
 from segcli.model.options import MAPPABLE
-from segcli.model.schema import FREQUENCIES, SEGMENTS, SORT_FIELDS
+from segcli.model.schema import FREQUENCIES, LIST_SORT_FIELDS, SEGMENTS
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -55,7 +55,7 @@ parse_segment = choice("segment", SEGMENTS)
 
 parse_frequency = choice("purchase frequency", FREQUENCIES)
 
-parse_sort_field = choice("sort field", tuple(SORT_FIELDS))
+parse_sort_field = choice("sort field", tuple(LIST_SORT_FIELDS))
 
 
 def parse_as_of(value: str) -> int:

@@ -14,7 +14,7 @@ from segcli.output.console import Output
 from segcli.output.dialect import CSV, Dialect
 
 if TYPE_CHECKING:
-    from segcli.api import Breakdown, Customer, CustomerList, Matrix
+    from segcli.api import Breakdown, Customer, CustomerList, Matrix, Prediction
 
 
 class Format(StrEnum):
@@ -159,6 +159,29 @@ def print_matrix(
             when = format_instant(result.as_of_ms) if result.as_of_ms is not None else "now"
             title = f"Segment × purchase frequency — {result.total:,} customers as of {when}"
             out.show(tables.matrix_table(result.frame, title, "Segment", width=out.width))
+        case Format.json:
+            out.text(result.json_text(pretty=pretty))
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
+            _records(out, result.records(), fmt, dialect)
+        case _:
+            assert_never(fmt)
+
+
+def print_prediction(
+    out: Output, result: Prediction, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
+    """The fitted parameters and the goodness-of-fit rows; records are those rows."""
+    from segcli.output.prediction import holdout_table, prediction_tables
+
+    match fmt:
+        case Format.table:
+            fit = result.fit
+            fitted_at = result.holdout_ms or result.as_of_ms
+            out.show(
+                prediction_tables(result.model, fit.frequencies, fit.log_likelihood, fitted_at)
+            )
+            if result.holdout is not None:
+                out.show(holdout_table(result.holdout_dict(), format_instant(result.as_of_ms)))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv | Format.markdown:

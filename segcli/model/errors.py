@@ -81,16 +81,17 @@ class UnreadableError(SegcliError):
     code = "UNREADABLE"
 
 
+class MissingDependencyError(SegcliError):
+    """An optional extra that a feature needs is not installed; the message names the install
+    command."""
+
+    code = "MISSING_DEPENDENCY"
+
+
 class NotFoundError(SegcliError):
     """An unknown contactID."""
 
     code = "NOT_FOUND"
-
-
-class MissingDependencyError(SegcliError):
-    """An optional part of segcli whose packages are not installed: the message says how."""
-
-    code = "MISSING_DEPENDENCY"
 
 
 class UsageError(SegcliError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from segcli.model.errors import SettingsError
 from segcli.model.schema import DETAIL_COLUMNS, OPTIONAL_ROLES, REQUIRED_COLUMNS
 
 CSV = "csv"
@@ -51,3 +52,18 @@ class ExportOptions:
     include_cancelled: bool = False
     line_totals: str | None = None  # LINE_SUM or LINE_ONCE; None: decided per file
     currency: str | None = None  # keep the orders in this currency (a file may mix several)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What per-customer predictions look ahead to: `horizon_days` from the as-of day, with CLV
+    discounted at the annual `discount_rate` (0: none; 0.1 is 10% a year)."""
+
+    horizon_days: int = 365
+    discount_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.horizon_days < 1:
+            raise SettingsError("horizon", "must be at least 1 day")
+        if not 0 <= self.discount_rate < 10:
+            raise SettingsError("discount-rate", "must be a rate from 0 (none) to below 10")

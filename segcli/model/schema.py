@@ -92,6 +92,29 @@ DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # `list --sort FIELD`: the field name a user types -> the column that orders it.
+# Per-customer predictions (`list --predict`): probabilities and expected orders as floats,
+# money in (fractional) cents; missing for a customer with no orders.
+P_ALIVE = "pAlive"
+CHURN_PROBABILITY = "churnProbability"
+EXPECTED_ORDERS = "expectedOrders"
+EXPECTED_ORDER_VALUE_CENTS = "expectedOrderValueCents"
+CLV_CENTS = "clvCents"
+HORIZON_DAYS = "horizonDays"
+PREDICTION_COLUMNS = (
+    P_ALIVE,
+    CHURN_PROBABILITY,
+    EXPECTED_ORDERS,
+    EXPECTED_ORDER_VALUE_CENTS,
+    CLV_CENTS,
+    HORIZON_DAYS,
+)
+PREDICTION_SORTS: dict[str, str] = {
+    "pAlive": P_ALIVE,
+    "churnProbability": CHURN_PROBABILITY,
+    "expectedOrders": EXPECTED_ORDERS,
+    "clv": CLV_CENTS,
+}
+
 SORT_FIELDS: dict[str, str] = {
     "totalSpend": SPEND_CENTS,
     "orderCount": ORDER_COUNT,
@@ -105,6 +128,7 @@ SORT_FIELDS: dict[str, str] = {
     "company": COMPANY,
     "contactID": CONTACT_ID,
 }
+LIST_SORT_FIELDS = {**SORT_FIELDS, **PREDICTION_SORTS}  # `list --predict` sorts by these too
 DEFAULT_SORT = "totalSpend"
 DEFAULT_TABLE_ROWS = 50  # rows a `list` table shows unless --limit says otherwise
 

@@ -116,3 +116,28 @@ DEFAULT_LIST_FIELDS: tuple[str, ...] = (
     LAST_ORDER_DAYS_AGO,
 )
 DEFAULT_RFM_FIELDS: tuple[str, ...] = (RFM_SCORE, RFM_SEGMENT)
+
+# list --predict: the prediction fields (output/predicted.py), their titles and priorities.
+PREDICTION_TITLES: dict[str, str] = {
+    "pAlive": "P(alive)",
+    "churnProbability": "Churn",
+    "expectedOrders": "Exp. orders",
+    "expectedOrderValue": "Exp. order value",
+    "clv": "CLV",
+    "horizonDays": "Horizon",
+}
+LIST_TITLES |= PREDICTION_TITLES
+LIST_PRIORITY |= {
+    "churnProbability": 57,
+    "clv": 56,
+    "expectedOrders": 54,
+    "pAlive": 45,
+    "expectedOrderValue": 35,
+    "horizonDays": 5,
+}
+RIGHT_FIELDS |= frozenset(PREDICTION_TITLES)
+
+
+def prediction_fields() -> tuple[str, ...]:
+    """The fields `--columns` may also name with `--predict`."""
+    return tuple(PREDICTION_TITLES)

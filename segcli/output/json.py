@@ -20,6 +20,7 @@ from segcli.model.cache_limits import CacheLimits
 from segcli.model.schema import (
     AVG_SPEND_CENTS,
     COUNT,
+    EXPECTED_ORDERS,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
@@ -38,6 +39,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
+from segcli.output import predicted
 from segcli.output.values import (
     BREAKDOWN_KEYS,
     LAST_ORDER_DATE,
@@ -102,6 +104,11 @@ def record_texts(
         for i, (column, key) in enumerate(RFM_KEYS.items()):
             opening = f',"{RFM}":{{' if i == 0 else ","
             pieces += [f'{opening}"{key}":', rfm[column]]
+        pieces.append("}")
+    if predicted.has_prediction(customers):
+        for i, (key, literal) in enumerate(predicted.json_values(customers).items()):
+            opening = f',"{predicted.PREDICTION}":{{' if i == 0 else ","
+            pieces += [f'{opening}"{key}":', literal]
         pieces.append("}")
     pieces.append("}}" + end)
     if len(customers) == 0:
@@ -264,6 +271,7 @@ def breakdown_json(
                 "share": float(table[SHARE].iloc[i]),
                 "totalSpend": spend[i],
                 "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+                **(predicted.totals(table, i) if EXPECTED_ORDERS in table.columns else {}),
             }
             for i, label in enumerate(table.index)
         }
@@ -356,5 +364,36 @@ def cache_json(
             "bytes": sum(e.size for e in stored),
             "limits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
+    }
+    return _dumps(document, pretty)
+
+
+def prediction_json(
+    model: Mapping[str, object],
+    frequencies: pd.DataFrame,
+    log_likelihood: float,
+    as_of_ms: int,
+    *,
+    extra: Mapping[str, object] | None = None,
+    holdout: Mapping[str, object] | None = None,
+    pretty: bool = False,
+) -> str:
+    """`{"success": true, "data": {"model": {...}, "logLikelihood": x, "repeatOrders": [{"repeat
+    Orders": "0", "actual": n, "expected": x}, ...]}, "meta": {...}}`: the fit of `predict`."""
+    rows = [
+        {"repeatOrders": label, "actual": int(actual), "expected": round(float(expected), 2)}
+        for label, actual, expected in zip(
+            frequencies["repeatOrders"], frequencies["actual"], frequencies["expected"], strict=True
+        )
+    ]
+    document = {
+        "success": True,
+        "data": {
+            "model": dict(model),
+            "logLikelihood": round(log_likelihood, 2),
+            "repeatOrders": rows,
+            **({"holdout": dict(holdout)} if holdout is not None else {}),
+        },
+        "meta": _meta({}, as_of_ms, None, extra),
     }
     return _dumps(document, pretty)

@@ -25,11 +25,13 @@ from segcli.model.schema import (
     ACCOUNT_NAME,
     ACTIVE,
     AVG_SPEND_CENTS,
+    CLV_CENTS,
     COMPANY,
     CONTACT_ID,
     COUNT,
     DORMANT,
     EMAIL,
+    EXPECTED_ORDERS,
     FIRST_ORDER_MS,
     LAST_ORDER_DAYS_AGO,
     LAST_ORDER_MS,
@@ -48,7 +50,7 @@ from segcli.model.schema import (
     format_instants,
 )
 from segcli.model.settings import Settings
-from segcli.output import fit
+from segcli.output import fit, predicted
 from segcli.output.escapes import shown
 from segcli.output.fields import (
     DEFAULT_LIST_FIELDS,
@@ -90,6 +92,8 @@ def _list_cells(page: pd.DataFrame, field: str) -> np.ndarray:
         return page[ORDER_COUNT].map("{:,}".format).to_numpy()
     if field == TOTAL_SPEND:
         return format_cents(page[SPEND_CENTS], grouped=True).to_numpy()
+    if field in predicted.FIELDS:
+        return predicted.cells(page, field)
     if field == LAST_ORDER_DATE:
         last = page[LAST_ORDER_MS]
         ms = last.fillna(0).to_numpy(dtype=np.int64)
@@ -121,6 +125,8 @@ def list_table(
     chosen = tuple(fields) if fields else DEFAULT_LIST_FIELDS
     if not fields and has_rfm(page):
         chosen += DEFAULT_RFM_FIELDS
+    if not fields and predicted.has_prediction(page):
+        chosen += predicted.TABLE_FIELDS
     columns = {field: _list_cells(page, field) for field in chosen}
     titles = {field: LIST_TITLES[field] for field in chosen}
     if not fields:
@@ -251,7 +257,13 @@ def breakdown_tables(
             .where(avg.notna().to_numpy(), "—")
             .tolist(),
         }
+        if EXPECTED_ORDERS in frame.columns:  # breakdown --predict
+            cells["expectedOrders"] = frame[EXPECTED_ORDERS].map("{:,.1f}".format).tolist()
+            clv = np.rint(frame[CLV_CENTS].to_numpy()).astype(np.int64)
+            cells["clv"] = format_cents(clv, grouped=True).tolist()
         heads = {
+            "expectedOrders": "Exp. orders",
+            "clv": "CLV",
             "category": title,
             "count": "Customers",
             "share": "Share",
@@ -267,6 +279,11 @@ def breakdown_tables(
             fit.Column("bar", bar_width, min(bar_width, BAR_MIN_WIDTH), 10),
             fit.whole("totalSpend", cells["totalSpend"], heads["totalSpend"], 85),
             fit.whole("avgSpend", cells["avgSpend"], heads["avgSpend"], 60),
+            *(
+                fit.whole(k, cells[k], heads[k], 80)
+                for k in ("expectedOrders", "clv")
+                if k in cells
+            ),
         ]
         widths, hidden = fit.fit(needs, width or 10**6, gap=BOX_GAP, edges=BOX_EDGES)
         if "bar" in widths and widths["bar"] < bar_width:  # shorter bars, in proportion

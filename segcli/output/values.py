@@ -16,6 +16,7 @@ from segcli.model.schema import (
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
     ORDER_COUNT,
+    P_ALIVE,
     PURCHASE_FREQUENCY,
     RFM_COLUMNS,
     RFM_FREQUENCY,
@@ -106,6 +107,10 @@ def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.
     if has_rfm(customers):
         flat |= {column: customers[column].to_numpy() for column in RFM_COLUMNS}
         flat[RFM_SEGMENT] = customers[RFM_SEGMENT].astype("str").to_numpy()
+    if P_ALIVE in customers.columns:  # list --predict
+        from segcli.output import predicted
+
+        flat |= predicted.flat(customers)
     frame = pd.DataFrame(flat)
     for key in (*keys, LAST_ORDER_DATE, LAST_ORDER_REFERENCE):
         frame[key] = frame[key].astype("str")  # keeps missing values missing (null in JSON)
@@ -120,6 +125,10 @@ def record_frame(
     if fields:
         return api_frame(customers, SHOW_KEYS)[list(fields)]
     columns = [*keys, *METRIC_KEYS, *(RFM_COLUMNS if has_rfm(customers) else ())]
+    if P_ALIVE in customers.columns:
+        from segcli.output.predicted import FIELDS
+
+        columns += list(FIELDS)
     return api_frame(customers, keys)[columns]
 
 

@@ -1,0 +1,67 @@
+"""Predictions for `segcli.api`: the per-customer summary of the orders (core/metrics), the
+models fitted to it (analytics/predict, with pymc-marketing), and each customer's predictions
+joined to the classified customers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from segcli.analytics import predict as models
+from segcli.core import metrics
+from segcli.loading import Classified, Loaded
+from segcli.model.errors import UsageError
+from segcli.model.notices import Notice
+from segcli.model.options import Forecast
+from segcli.results import Prediction
+
+
+def fit(loaded: Loaded, at_ms: int) -> Prediction:
+    """The models fitted to the customers as of `at_ms` (MissingDependencyError without the
+    predict extra)."""
+    with loaded.timings.stage("import models"):  # pymc-marketing, PyMC, PyTensor: seconds
+        models.require()
+    if loaded.orders is None:
+        raise ValueError("the orders were not loaded: predictions need them (keep_orders=True)")
+    with loaded.timings.stage("summary"):
+        summary = metrics.repeat_summary(loaded.orders, at_ms)
+    with loaded.timings.stage("fit"):
+        fitted, notices = models.fit_customers(summary)
+    meta = {"currency": loaded.currency} if loaded.currency else {}
+    return Prediction(fitted, summary, at_ms, notices, meta)
+
+
+def attached(
+    loaded: Loaded, at: Classified, ahead: Forecast | None
+) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
+    """The classified customers, with their predictions when `ahead` is given, and the notices
+    of both."""
+    if ahead is None:
+        return at.customers, at.notices
+    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead)
+    return customers, at.notices + notices
+
+
+def forecast(
+    loaded: Loaded, at_ms: int, customers: pd.DataFrame, ahead: Forecast
+) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
+    """`customers` with each one's predictions `ahead`, and the fit's notices."""
+    prediction = fit(loaded, at_ms)
+    with loaded.timings.stage("predict"):
+        table = models.per_customer(
+            prediction.fit, prediction.summary, ahead.horizon_days, ahead.discount_rate
+        )
+        return models.attach(customers, table), prediction.notices
+
+
+def holdout(loaded: Loaded, holdout_ms: int, at_ms: int) -> tuple[Prediction, models.Holdout]:
+    """The models fitted to the orders up to `holdout_ms`, and how their predictions of each
+    customer's repeat orders in (holdout, as-of] compare with what happened."""
+    if holdout_ms >= at_ms:
+        raise UsageError("holdout", "the holdout date must be before the as-of instant")
+    prediction = fit(loaded, holdout_ms)
+    assert loaded.orders is not None  # fit says so otherwise
+    later = metrics.repeat_summary(loaded.orders, at_ms)
+    days = at_ms // metrics.DAY_MS - holdout_ms // metrics.DAY_MS
+    with loaded.timings.stage("holdout"):
+        compared = models.holdout(prediction.fit, prediction.summary, later, days)
+    return prediction, compared
