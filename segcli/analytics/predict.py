@@ -164,7 +164,7 @@ def _log_likelihood(model, values: dict[str, float]) -> float:
 
 def frequency_pmf(x: int, t: np.ndarray, r: float, alpha: float, a: float, b: float) -> np.ndarray:
     """P(X(t) = x) under BG/NBD, per element of `t` (Fader, Hardie & Lee 2005, equation 8)."""
-    from scipy.special import betaln, gammaln
+    from scipy.special import betainc, betaln, gammaln
 
     t = np.asarray(t, dtype=np.float64)
     log_ratio = np.log(alpha) - np.log(alpha + t)
@@ -177,7 +177,9 @@ def frequency_pmf(x: int, t: np.ndarray, r: float, alpha: float, a: float, b: fl
     first = np.exp(betaln(a, b + x) - betaln(a, b)) * nbd(x)
     if x == 0:
         return first
-    tail = 1 - sum(nbd(j) for j in range(x))
+    # 1 - sum of nbd(j) for j < x: the NBD's chance of x or more, in closed form (the regularised
+    # incomplete beta function), exact where the sum is, and O(1) instead of O(x)
+    tail = betainc(x, r, np.exp(log_share))
     return first + np.exp(betaln(a + 1, b + x - 1) - betaln(a, b)) * tail
 
 
