@@ -141,7 +141,7 @@ def load(
     filled with the time each stage takes, here and in every question asked of the result."""
     timings = timings or NO_TIMINGS
     with timings.stage("import"):  # pandas and pyarrow, on first use: most of a small run
-        from segcli import cache, loading
+        from segcli import cache, loading  # noqa: F401  (timed here; _read uses them)
 
     inputs = inputs or Inputs()
     if inputs.engine.is_dask:
@@ -162,25 +162,12 @@ def load(
             details=details,
             delimiter=inputs.delimiter,
         )
-    cache_root = None
-    if inputs.cache and not keep_orders and inputs.rejects is None:
-        cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
-    return loading.load_orders(
-        inputs.paths,
-        input_format=inputs.input_format,
-        encoding=inputs.encoding,
-        strict=inputs.strict,
-        stdin=inputs.stdin,
-        export_options=inputs.export,
-        parse_options=inputs.parse,
-        customers_path=inputs.contacts,
+    return _read(
+        inputs,
+        cached=not keep_orders,
         progress=progress,
         details=details,
-        cache_root=cache_root,
-        cache_limits=inputs.cache_limits,
         as_of_ms=as_of_ms(as_of),
-        rejects_path=inputs.rejects,
-        delimiter=inputs.delimiter,
         timings=timings,
     )
 
@@ -192,13 +179,20 @@ def snapshot(
     long-running front end (`segcli serve`) that answers at any instant: at or after the newest
     order from the aggregate, earlier (and `transitions`) from the orders. With `inputs.cache`
     the aggregate is stored for later runs, but the orders are always read."""
-    from segcli import cache, loading
-
     inputs = inputs or Inputs()
     if inputs.engine.is_dask:
         raise UsageError("engine", "the dask engine answers at one instant; use pandas to serve")
+    return _read(inputs, cached=True, progress=progress, keep_orders=True)
+
+
+def _read(inputs: Inputs, *, cached: bool, **extra: object) -> Loaded:
+    """`loading.load_orders` with the reading options of `inputs` and `extra`; with `cached`,
+    through the cache (never when skipped rows are being written to a rejects file, which
+    needs a cold read)."""
+    from segcli import cache, loading
+
     cache_root = None
-    if inputs.cache and inputs.rejects is None:
+    if cached and inputs.cache and inputs.rejects is None:
         cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
     return loading.load_orders(
         inputs.paths,
@@ -209,12 +203,11 @@ def snapshot(
         export_options=inputs.export,
         parse_options=inputs.parse,
         customers_path=inputs.contacts,
-        progress=progress,
         cache_root=cache_root,
         cache_limits=inputs.cache_limits,
         rejects_path=inputs.rejects,
         delimiter=inputs.delimiter,
-        keep_orders=True,
+        **extra,
     )
 
 
