@@ -66,6 +66,12 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     LAST_ORDER_REFERENCE,
 )
 
+# Columns of the segment history (history, breakdown --history): one row per period.
+HISTORY_CUSTOMER = "customer"  # the customer's code: 0, 1, ... in order of first appearance
+FROM_MS = "fromMs"  # the period's first instant
+TO_MS = "toMs"  # the next period's first instant; an ongoing period's is the as-of instant
+ONGOING = "ongoing"  # the customer's last period, which lasts to the as-of
+
 # Columns of a summary table (breakdown, rfm): one row per category.
 COUNT = "count"
 SHARE = "share"
