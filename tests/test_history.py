@@ -3,13 +3,20 @@ against the classifier itself at random instants and at every change point ±1 m
 
 from __future__ import annotations
 
+import json
+import statistics
+from collections import Counter
+
 import numpy as np
 import pyarrow as pa
+import pytest
 import reference
+from helpers import AS_OF_MS, order, said
 from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import PROPERTY, reference_thresholds, thresholds
 
+from segcli import api
 from segcli.core import history, metrics, segments
 from segcli.model.schema import (
     CONTACT_ID,
@@ -192,14 +199,143 @@ def test_orders_after_the_as_of_are_not_history_yet():
     assert [p[0] for p in got] == ["New", "Active"]
 
 
-def test_the_packed_sort_key_and_the_lexsort_agree():
-    """Both ways give the stable (customer, instant) order: packed when customers × span fit
-    in int64, else a lexsort (instants spread 2**20 times wider)."""
+def test_the_packed_sort_key_and_the_lexsort_sort_alike():
+    """Both ways sort the rows by (customer, instant): packed when customers × span fit in
+    int64, else a lexsort (instants spread 2**20 times wider); ties may come in any order."""
     rng = np.random.default_rng(7)
     codes = rng.integers(0, 50, 2_000)
     ms = rng.integers(-(2**40), 2**40, 2_000)
-    ms[:100] = ms[100:200]  # ties within customers keep the input's order
+    ms[:100] = ms[100:200]
     for spread in (1, 2**20):
-        assert np.array_equal(
-            history._customer_time_order(codes, ms * spread), np.lexsort((ms, codes))
+        order = history._customer_time_order(codes, ms * spread)
+        assert sorted(order.tolist()) == list(range(len(ms)))
+        pairs = list(zip(codes[order].tolist(), ms[order].tolist(), strict=True))
+        assert pairs == sorted(pairs)
+
+
+# --- segcli history and breakdown --history, through the library and the command line --------
+
+
+@pytest.fixture(scope="module")
+def sample() -> api.Loaded:
+    return api.load(keep_orders=True)
+
+
+def sample_rows(loaded: api.Loaded) -> list[Row]:
+    orders = loaded.orders
+    return list(
+        zip(
+            orders[CONTACT_ID].cast(pa.string()).to_pylist(),
+            orders[ORDER_MS].to_pylist(),
+            orders[TOTAL_CENTS].to_pylist(),
+            [False] * orders.num_rows,
+            strict=True,
         )
+    )
+
+
+def test_every_sample_customer_has_the_reference_history(sample):
+    as_of = sample.as_of(None)
+    periods = as_tuples(history.periods(sample.orders, as_of, Settings()))
+    assert periods == reference.segment_history(sample_rows(sample), as_of)
+
+
+def test_history_of_one_customer_agrees_with_show_at_every_change(sample, cli):
+    document = cli.json("history", "c-1197")
+    periods = document["data"]["periods"]
+    assert document["data"]["contactID"] == "c-1197"
+    assert document["data"]["name"] == "Red Brick Food Truck"
+    assert [p["segment"] for p in periods] == [
+        "New", "Active", "Dormant", "Active", "Dormant", "Active", "Dormant",
+    ]  # fmt: skip
+    assert [p["ongoing"] for p in periods] == [False] * 6 + [True]
+    assert periods[-1]["to"] == document["meta"]["asOf"] == "2025-10-23T23:59:59.999Z"
+    for before, after in zip(periods, periods[1:], strict=False):
+        assert before["to"] == after["from"]
+    for period in periods:
+        start = api.parse_as_of(period["from"])
+        end = api.parse_as_of(period["to"])
+        assert period["days"] == round((end - start) / DAY_MS, 2)
+        for at in {start, (start + end) // 2, end - 1 if not period["ongoing"] else end}:
+            shown = api.customer(sample, "c-1197", as_of=at).to_dict()["data"]
+            assert shown["metrics"]["segment"] == period["segment"], (period, at)
+        if start > api.parse_as_of(periods[0]["from"]):
+            earlier = api.customer(sample, "c-1197", as_of=start - 1).to_dict()["data"]
+            assert earlier["metrics"]["segment"] != period["segment"]
+    assert api.history(sample, "c-1197").to_dict() == document
+
+
+def test_history_finds_a_customer_as_show_does_and_says_when_there_is_none(write_csv, cli):
+    path = write_csv(
+        [order("amy@example.com", AS_OF_MS - 40 * DAY_MS, "10.00"), order("b", AS_OF_MS, "1.00")]
+    )
+    as_of = "2025-10-23"
+    found = cli.json("history", " Amy@Example.com", "--orders", path, "--as-of", as_of)
+    assert found["data"]["contactID"] == "amy@example.com"
+    assert [p["segment"] for p in found["data"]["periods"]] == ["New", "Active"]
+    missing = cli("history", "nobody", "--orders", path, "--format", "json")
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "NOT_FOUND"
+    assert "no customer with contactID 'nobody'" in missing.stderr
+
+
+def test_a_contact_without_orders_has_no_periods(tmp_path, write_csv, cli):
+    path = write_csv([order("c-1", AS_OF_MS, "10.00")])
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("contactID,name\nc-2,Quiet Shop\n", encoding="utf-8")
+    args = ("--orders", path, "--customers", contacts, "--as-of", "2025-10-23")
+    document = cli.json("history", "c-2", *args)
+    assert document["data"] == {"contactID": "c-2", "name": "Quiet Shop", "periods": []}
+    table = cli("history", "c-2", *args)
+    assert table.exit_code == 0 and "no orders" in table.stdout
+
+
+def test_breakdown_history_counts_spells_and_moves_as_the_reference_does(sample, cli):
+    document = cli.json("breakdown", "--history")
+    spent = document["data"]["history"]
+    plain = cli.json("breakdown")
+    assert {k: v for k, v in document["data"].items() if k != "history"} == plain["data"]
+    histories = reference.segment_history(sample_rows(sample), sample.as_of(None))
+    assert spent["customers"] == len(histories) == plain["meta"]["total"]
+    for label in ("VIP", "Active", "New", "Dormant"):
+        spells = [p for ps in histories.values() for p in ps if p[0] == label]
+        row = spent["segments"][label]
+        assert row["customers"] == sum(any(p[0] == label for p in ps) for ps in histories.values())
+        assert row["spells"] == len(spells)
+        for kind, ongoing in (("completed", False), ("ongoing", True)):
+            days = [(p[2] - p[1]) / DAY_MS for p in spells if p[3] == ongoing]
+            assert row[kind]["spells"] == len(days)
+            if days:
+                assert row[kind]["meanDays"] == round(statistics.mean(days), 2)
+                assert row[kind]["medianDays"] == round(statistics.median(days), 2)
+            else:
+                assert row[kind]["meanDays"] is row[kind]["medianDays"] is None
+        assert row["ongoing"]["spells"] == plain["data"]["segment"][label]["count"]
+    moves = Counter(
+        (a[0], b[0]) for ps in histories.values() for a, b in zip(ps, ps[1:], strict=False)
+    )
+    assert spent["moves"] == [
+        {"from": a, "to": b, "count": n}
+        for (a, b), n in sorted(
+            moves.items(), key=lambda m: (-m[1], SEGMENTS.index(m[0][0]), SEGMENTS.index(m[0][1]))
+        )
+    ]
+
+
+def test_breakdown_history_prints_tables_and_refuses_record_formats(cli):
+    table = cli("breakdown", "--history", "--by", "segment")
+    assert table.exit_code == 0
+    assert "Time in each segment" in table.stdout and "Moves between segments" in table.stdout
+    refused = cli("breakdown", "--history", "--format", "csv")
+    assert refused.exit_code == 2
+    assert "--history" in said(refused) and "table or as JSON" in said(refused)
+    crossed = cli.json("breakdown", "--history", "--cross")  # a matrix has no history
+    assert "history" not in crossed["data"]
+
+
+def test_history_prints_a_timeline_and_records(cli):
+    table = cli("history", "c-1197")
+    assert table.exit_code == 0
+    assert "Segment history of c-1197" in table.stdout and "█" in table.stdout
+    lines = cli("history", "c-1197", "--format", "ndjson").stdout.splitlines()
+    assert [json.loads(line)["segment"] for line in lines][:3] == ["New", "Active", "Dormant"]
