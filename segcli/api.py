@@ -51,8 +51,8 @@ __all__ = [
     "clear_cache", "resolve_settings", "Breakdown", "CacheLimits", "Customer", "Engine",
     "CustomerList", "ExportOptions", "Filters", "Forecast", "History", "Inputs", "Loaded",
     "Matrix", "NotFoundError", "Prediction", "ParseOptions", "SegcliError", "Settings", "Timings",
-    "breakdown", "customer", "customers", "history", "load", "parse_as_of", "parse_money",
-    "predict", "rfm", "snapshot", "source_state", "transitions", "tune_for_cli",
+    "breakdown", "customer", "customer_json", "customers", "history", "load", "parse_as_of",
+    "parse_money", "predict", "rfm", "snapshot", "source_state", "transitions", "tune_for_cli",
 ]
 # fmt: on
 
@@ -234,6 +234,23 @@ def customer(
     settings = settings or Settings()
     at = _classify(loaded, settings, as_of, only=contact_id)
     return Customer(at.customers, at.as_of_ms, settings, at.notices, at.meta)
+
+
+def customer_json(
+    loaded: Loaded, contact_id: str, settings: Settings | None = None, as_of: AsOf = None
+) -> bytes:
+    """`customer(...).json_text()` as UTF-8 bytes, the same document; from a long-lived snapshot
+    (`snapshot`) it is read from an index in well under a millisecond, for a server's `show`."""
+    from segcli import showing
+
+    settings = settings or Settings()
+    at_ms = loaded.as_of(as_of_ms(as_of))
+    fast = showing.document(loaded, contact_id, settings, at_ms)
+    return (
+        fast
+        if fast is not None
+        else customer(loaded, contact_id, settings, at_ms).json_text().encode()
+    )
 
 
 def breakdown(

@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "scaling": {"model", "engines", "input", "core", "reports", "loading"},
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
+    "showing": {"model", "core", "input", "output", "loading", "reports"},
     "api": {
         "model",
         "engines",
@@ -44,6 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         "scaling",
         "predictions",
         "histories",
+        "showing",
         "upkeep",
     },  # fmt: skip
     "upkeep": {"model", "cache", "engines"},

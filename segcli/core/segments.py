@@ -85,6 +85,11 @@ def frequency_rules(m: Measures, s: Settings) -> list[Rule]:
 FREQUENCY_DEFAULT = OCCASIONAL
 
 
+def frequency_codes(m: Measures, s: Settings) -> np.ndarray:
+    """Each customer's purchase frequency as its index in FREQUENCIES (what classify labels)."""
+    return _codes(frequency_rules(m, s), FREQUENCY_DEFAULT, FREQUENCIES)
+
+
 def measures(customers: pd.DataFrame, as_of_ms: int) -> Measures:
     count = customers[ORDER_COUNT].to_numpy(dtype=np.int64)
     # A customer with no orders has no instants; the rules for 0 orders come first, so the

@@ -74,6 +74,11 @@ def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.
     return pd.Series(pc.binary_join_element_wise(sign, whole, ".", frac, "").to_pandas())
 
 
+def cents_text(cents: int) -> str:
+    """format_cents for one value, without Arrow's per-call overhead (a server's `show`)."""
+    return f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
 def has_rfm(customers: pd.DataFrame) -> bool:
     """Whether RFM scores were added (`list --rfm`); renderers show what they are given."""
     return RFM_SEGMENT in customers.columns

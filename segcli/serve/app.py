@@ -177,8 +177,8 @@ def create_app(served: Served) -> FastAPI:
         contact_id: Annotated[str, Path(alias="contactID")], as_of_text: AsOf = None
     ) -> Response:
         """One customer, with phone and account fields: `segcli show`."""
-        result = api.customer(current().loaded, contact_id, settings, as_of(as_of_text))
-        return Response(result.json_text().encode(), media_type=JSON)
+        body = api.customer_json(current().loaded, contact_id, settings, as_of(as_of_text))
+        return Response(body, media_type=JSON)
 
     @app.get(
         "/api/breakdown",
