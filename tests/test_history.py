@@ -193,6 +193,13 @@ def test_credit_notes_alone_make_no_customer_and_later_orders_start_the_history(
     assert got == [("New", START + 5 * DAY_MS, START + 6 * DAY_MS, True)]
 
 
+def test_thresholds_of_any_size_are_never_reached_rather_than_overflowing():
+    rows = [("c-1", START, 1_000, False), ("c-1", START + 500 * DAY_MS, 1_000, False)]
+    huge = Settings(vip_threshold_cents=10**30, dormant_days=10**15, new_days=10**15)
+    got = as_tuples(history.periods(table(rows), START + 900 * DAY_MS, huge))
+    assert got == {"c-1": [("New", START, START + 900 * DAY_MS, True)]}
+
+
 def test_orders_after_the_as_of_are_not_history_yet():
     rows = [("c-1", START, 1_000, False), ("c-1", START + 50 * DAY_MS, 900_000, False)]
     got = as_tuples(history.periods(table(rows), START + 49 * DAY_MS, Settings()))["c-1"]

@@ -38,6 +38,7 @@ from segcli.model.schema import (
 from segcli.model.schema import HISTORY_CUSTOMER as CUSTOMER
 from segcli.model.settings import Settings
 
+FAR_MS = 2**62  # further than any two instants are apart (years 1-9999 span about 2**48 ms)
 PERIOD_COLUMNS = (CUSTOMER, CONTACT_ID, SEGMENT, FROM_MS, TO_MS, ONGOING)
 
 
@@ -85,8 +86,8 @@ def periods(orders: pa.Table, as_of_ms: int, settings: Settings) -> pd.DataFrame
     end[np.flatnonzero(starts_customer)[1:] - 1] = as_of_ms + 1
     end[-1:] = as_of_ms + 1
     del starts_customer
-    dormant_from = last + (settings.dormant_days + 1) * DAY_MS
-    new_until = first + (settings.new_days + 1) * DAY_MS
+    dormant_from = last + _offset(settings.dormant_days + 1)
+    new_until = first + _offset(settings.new_days + 1)
     cut_1 = np.clip(np.minimum(dormant_from, new_until), ms, end)
     cut_2 = np.clip(np.maximum(dormant_from, new_until), ms, end)
     del dormant_from, new_until
@@ -138,6 +139,12 @@ def periods(orders: pa.Table, as_of_ms: int, settings: Settings) -> pd.DataFrame
             ONGOING: ongoing,
         }
     )
+
+
+def _offset(days: int) -> int:
+    """`days` in milliseconds, no further than FAR_MS: beyond every instant a file can hold, so
+    that a threshold of any size stays unreached instead of overflowing int64."""
+    return min(days * DAY_MS, FAR_MS)
 
 
 def _segment_at(at: np.ndarray, state: Sequence[np.ndarray], settings: Settings) -> np.ndarray:
