@@ -244,7 +244,7 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame, notices = predictions.attached(loaded, at, forecast)
+    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
@@ -299,7 +299,7 @@ def breakdown(
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
-    frame, notices = predictions.attached(loaded, at, forecast)
+    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
     return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta)
 

@@ -96,6 +96,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # money in (fractional) cents; missing for a customer with no orders.
 P_ALIVE = "pAlive"
 CHURN_PROBABILITY = "churnProbability"
+DORMANT_PROBABILITY = "dormantProbability"  # no order in the next dormant-days days
 EXPECTED_ORDERS = "expectedOrders"
 EXPECTED_ORDER_VALUE_CENTS = "expectedOrderValueCents"
 CLV_CENTS = "clvCents"
@@ -103,6 +104,7 @@ HORIZON_DAYS = "horizonDays"
 PREDICTION_COLUMNS = (
     P_ALIVE,
     CHURN_PROBABILITY,
+    DORMANT_PROBABILITY,
     EXPECTED_ORDERS,
     EXPECTED_ORDER_VALUE_CENTS,
     CLV_CENTS,
@@ -111,6 +113,7 @@ PREDICTION_COLUMNS = (
 PREDICTION_SORTS: dict[str, str] = {
     "pAlive": P_ALIVE,
     "churnProbability": CHURN_PROBABILITY,
+    "dormantProbability": DORMANT_PROBABILITY,
     "expectedOrders": EXPECTED_ORDERS,
     "clv": CLV_CENTS,
 }
