@@ -305,8 +305,8 @@ def breakdown(
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
-    """Customers per RFM segment (recency, frequency and monetary scored 1-5), in the order of
-    the settings' RFM table, then Others."""
+    """Customers per RFM segment (recency, frequency and monetary scored 1 to the settings'
+    rfm_scale), in the order of the RFM table for that scale, then Others."""
     from segcli.analytics import rfm as rfm_stage
     from segcli.analytics import summary
     from segcli.model.schema import RFM_SEGMENT

@@ -49,10 +49,10 @@ LAST_ORDER_REFERENCE = "lastOrderReference"
 LAST_ORDER_DAYS_AGO = "lastOrderDaysAgo"
 PURCHASE_FREQUENCY = "purchaseFrequency"
 SEGMENT = "segment"
-RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 each (segcli rfm, list --rfm)
+RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 or 1-10 (segcli rfm, list --rfm)
 RFM_FREQUENCY = "rfmFrequency"
 RFM_MONETARY = "rfmMonetary"
-RFM_SCORE = "rfmScore"  # the three scores as digits, "545"
+RFM_SCORE = "rfmScore"  # the three scores as digits, "545"; on scale 10 "10-9-7"
 RFM_SEGMENT = "rfmSegment"
 RFM_COLUMNS: tuple[str, ...] = (RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_SCORE, RFM_SEGMENT)
 # The per-customer aggregate before classification (metrics.per_customer, the cache), in order.
