@@ -43,47 +43,18 @@ from segcli.upkeep import cache_entries, clear_cache, tune_for_cli
 if TYPE_CHECKING:
     from segcli.core.select import Filters
     from segcli.loading import Loaded
-    from segcli.results import Breakdown, Customer, CustomerList, Matrix, Prediction
+    from segcli.results import Breakdown, Customer, CustomerList, History, Matrix, Prediction
 
+# fmt: off
 __all__ = [
-    "DETAIL_COLUMNS",
-    "LIST_DETAILS",
-    "PRESET_NAMES",
-    "STDIN",
-    "Resolved",
-    "cache_entries",
-    "clear_cache",
-    "resolve_settings",
-    "Breakdown",
-    "CacheLimits",
-    "Customer",
-    "Engine",
-    "CustomerList",
-    "ExportOptions",
-    "Filters",
-    "Forecast",
-    "Inputs",
-    "Loaded",
-    "Matrix",
-    "NotFoundError",
-    "Prediction",
-    "ParseOptions",
-    "SegcliError",
-    "Settings",
-    "Timings",
-    "breakdown",
-    "customer",
-    "customers",
-    "load",
-    "parse_as_of",
-    "parse_money",
-    "predict",
-    "rfm",
-    "snapshot",
-    "source_state",
-    "transitions",
-    "tune_for_cli",
+    "DETAIL_COLUMNS", "LIST_DETAILS", "PRESET_NAMES", "STDIN", "Resolved", "cache_entries",
+    "clear_cache", "resolve_settings", "Breakdown", "CacheLimits", "Customer", "Engine",
+    "CustomerList", "ExportOptions", "Filters", "Forecast", "History", "Inputs", "Loaded",
+    "Matrix", "NotFoundError", "Prediction", "ParseOptions", "SegcliError", "Settings", "Timings",
+    "breakdown", "customer", "customers", "history", "load", "parse_as_of", "parse_money",
+    "predict", "rfm", "snapshot", "source_state", "transitions", "tune_for_cli",
 ]
+# fmt: on
 
 AsOf = int | str | None  # epoch milliseconds, an ISO date or datetime, or None (the default)
 BREAKDOWN_BY: tuple[str, ...] = ("segment", "frequency")
@@ -273,11 +244,14 @@ def breakdown(
     by: Sequence[str] = BREAKDOWN_BY,
     cross: bool = False,
     forecast: Forecast | None = None,
+    history: bool = False,
 ) -> Breakdown | Matrix:
     """Count, share, total and average spend per segment and per purchase frequency (`by`); with
     `cross`, the counts of each segment × frequency pair instead; with `forecast` (as in
-    `customers`), expected orders and CLV per category too."""
-    from segcli import predictions
+    `customers`), expected orders and CLV per category too; with `history` (loaded with
+    `keep_orders=True`), the time spent in each segment and the moves between segments over
+    every customer's history up to the as-of."""
+    from segcli import histories, predictions
     from segcli.analytics import summary
     from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
     from segcli.results import Breakdown, Matrix
@@ -301,7 +275,18 @@ def breakdown(
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
     frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
-    return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta)
+    spent = histories.durations(loaded, settings, at.as_of_ms) if history else None
+    return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta, spent)
+
+
+def history(
+    loaded: Loaded, contact_id: str, settings: Settings | None = None, as_of: AsOf = None
+) -> History:
+    """One customer's segment history (found as `customer` finds one): the periods in which its
+    segment stayed the same, from its first order to the as-of; loaded with `keep_orders=True`."""
+    from segcli import histories
+
+    return histories.customer_history(loaded, contact_id, settings or Settings(), as_of_ms(as_of))
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
@@ -423,7 +408,7 @@ def _classify(loaded: Loaded, settings: Settings, as_of: AsOf, *, only: str | No
 
 def __getattr__(name: str) -> object:
     """Result and filter types, imported (with pandas) on first use."""
-    if name in {"Breakdown", "Customer", "CustomerList", "Matrix", "Prediction"}:
+    if name in {"Breakdown", "Customer", "CustomerList", "History", "Matrix", "Prediction"}:
         from segcli import results
 
         return getattr(results, name)

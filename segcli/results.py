@@ -19,6 +19,7 @@ from segcli.model.notices import Notice
 from segcli.model.schema import format_instant
 from segcli.model.settings import Settings
 from segcli.output import json as json_out
+from segcli.output import periods as periods_out
 from segcli.output.dialect import CSV, Dialect
 from segcli.output.values import SHOW_KEYS, text_of
 
@@ -115,11 +116,19 @@ class Breakdown:
     settings: Settings
     notices: tuple[Notice, ...] = ()
     meta: Mapping[str, object] = field(default_factory=dict)
+    history: Any = None  # analytics.durations.Durations, with `breakdown --history`
 
     @property
     def frame(self) -> pd.DataFrame:
         """The tables one under another, indexed by (dimension, category)."""
         return pd.concat(dict(self.tables), names=["by", "category"])
+
+    def history_dict(self) -> dict[str, Any] | None:
+        """`data.history`: time in each segment and the moves between segments."""
+        if self.history is None:
+            return None
+        h = self.history
+        return periods_out.durations_dict(h.segments, h.moves, h.customers)
 
     def json_text(self, *, pretty: bool = False) -> str:
         return json_out.breakdown_json(
@@ -128,6 +137,7 @@ class Breakdown:
             self.as_of_ms,
             settings=self.settings,
             extra=self.meta,
+            history=self.history_dict(),
             pretty=pretty,
         )
 
@@ -135,12 +145,40 @@ class Breakdown:
         return json.loads(self.json_text())
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per (dimension, category), as the JSON document words each."""
+        """One record per (dimension, category), as the JSON document words each (the history,
+        if any, is in `to_dict()` and `history_dict()`)."""
         return [
             {"by": by, "category": category, **values}
             for by, categories in self.to_dict()["data"].items()
+            if by != "history"
             for category, values in categories.items()
         ]
+
+
+@dataclass(frozen=True)
+class History:
+    """One customer's segment history (`history`): `frame` holds the periods (segment, fromMs,
+    toMs, ongoing), oldest first; `customer` the customer's one-row frame as `show` has it."""
+
+    frame: pd.DataFrame
+    customer: pd.DataFrame
+    as_of_ms: int
+    settings: Settings
+    notices: tuple[Notice, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def json_text(self, *, pretty: bool = False) -> str:
+        meta = json_out.meta_of({}, self.as_of_ms, self.settings, self.meta)
+        document = periods_out.history_document(self.customer, self.frame, meta)
+        return periods_out.dumps(document, pretty)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"success": true, "data": {"contactID", "name", "periods": [...]}, "meta": {...}}`."""
+        return json.loads(self.json_text())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The periods: segment, from, to, days, ongoing."""
+        return periods_out.period_records(self.frame)
 
 
 @dataclass(frozen=True)

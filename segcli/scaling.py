@@ -52,7 +52,7 @@ FIRST = "_first"  # a customer's first order's place in the input, to list custo
 _ROW_BITS = 40  # a place in the input is (file << 40) | row: files of up to a trillion orders
 ONE_INSTANT = (
     "the dask engine brings back the customers at one as-of instant, not the orders that "
-    "comparing two instants needs; use the pandas engine"
+    "transitions, histories and predictions need; use the pandas engine"
 )
 _TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
 

@@ -495,3 +495,41 @@ def customers_from_files(
             if skip_reason(row) is not None or (k, i) in keep:
                 counted.append(row)
     return customers(counted, as_of_ms, t, fold=False)
+
+
+def segment_history(
+    rows: list[tuple[str, int, int, bool]], as_of_ms: int, t: Thresholds | None = None
+) -> dict[str, list[tuple[str, int, int, bool]]]:
+    """{contactID: [(segment, from, to, ongoing), ...]} from normalised rows (contactID, ms,
+    cents, is_credit): a customer's segment can change only at a row, at the end of its first
+    new_days days, and dormant_days after an order; it is evaluated at each such instant from
+    the rows up to it, and runs of one segment are joined. The last period ends at the as-of."""
+    t = t or Thresholds()
+    rows = [r for r in rows if r[1] <= as_of_ms]
+    result = {}
+    for contact in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == contact]
+        order_times = sorted(r[1] for r in mine if not r[3])
+        if not order_times:
+            continue
+        first = order_times[0]
+        candidates = {r[1] for r in mine} | {first + (t.new_days + 1) * DAY}
+        candidates |= {o + (t.dormant_days + 1) * DAY for o in order_times}
+        instants = sorted(c for c in candidates if first <= c <= as_of_ms)
+        labels = []
+        for at in instants:
+            so_far = [r for r in mine if r[1] <= at]
+            orders_at = [r[1] for r in so_far if not r[3]]
+            spend = sum(r[2] for r in so_far)
+            days_ago = (at - max(orders_at)) // DAY
+            first_days_ago = (at - min(orders_at)) // DAY
+            labels.append(segment(len(orders_at), spend, days_ago, first_days_ago, t))
+        periods = []
+        for at, label in zip(instants, labels, strict=True):
+            if periods and periods[-1][0] == label:
+                continue
+            if periods:
+                periods[-1] = (*periods[-1][:2], at, False)
+            periods.append((label, at, as_of_ms, True))
+        result[contact] = periods
+    return result

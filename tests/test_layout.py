@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "results": {"model", "output"},
     "scaling": {"model", "engines", "input", "core", "reports", "loading"},
     "predictions": {"model", "core", "analytics", "loading", "results"},
+    "histories": {"model", "core", "analytics", "loading", "results"},
     "api": {
         "model",
         "engines",
@@ -42,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "results",
         "scaling",
         "predictions",
+        "histories",
         "upkeep",
     },  # fmt: skip
     "upkeep": {"model", "cache", "engines"},

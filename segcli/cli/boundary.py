@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -129,3 +130,21 @@ def fail(out: Output, output_format: str, code: str, message: str, exit_code: in
     if output_format in JSON_FORMATS:
         out.text(error_json(code, message))
     raise typer.Exit(exit_code)
+
+
+STDOUT_FD = 1
+
+
+def is_pipe(fd: int) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
+def is_devnull(fd: int) -> bool:
+    try:
+        now, null = os.fstat(fd), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (null.st_dev, null.st_ino)

@@ -4,17 +4,16 @@ one stderr line, a JSON error and an exit code."""
 
 from __future__ import annotations
 
-import os
-import stat
 from typing import Annotated
 
 import typer
 
 from segcli import __version__, api
-from segcli.cli import completion, housekeeping, predicting, serving
+from segcli.cli import completion, histories, housekeeping, predicting, serving
 from segcli.cli import predict_options as po
-from segcli.cli.boundary import EXIT_BROKEN_PIPE, run, tell
+from segcli.cli.boundary import EXIT_BROKEN_PIPE, STDOUT_FD, is_devnull, is_pipe, run, tell
 from segcli.cli.engine_options import shared_options
+from segcli.cli.histories import HistoryOpt
 from segcli.cli.options import (
     By,
     Options,
@@ -271,20 +270,30 @@ def breakdown(
     predict: po.PredictOpt = False,
     horizon: po.HorizonOpt = 365,
     discount_rate: po.DiscountRateOpt = 0.0,
+    history: HistoryOpt = False,
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
     """Count, share, total and average spend per segment and per purchase frequency."""
     fmt = options.chosen(output_format)
     wanted = [b.value for b in by or list(By)]
+    if history and fmt not in (Format.table, Format.json):
+        raise typer.BadParameter("prints as a table or as JSON", param_hint="'--history'")
     forecast = po.forecast(
         predict and not cross, (), horizon, discount_rate, options.timings.enabled
     )
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, details=(), keep_orders=forecast is not None)
+        orders = forecast is not None or (history and not cross)
+        loaded = _load(out, options, details=(), keep_orders=orders)
         result = api.breakdown(
-            loaded, options.settings, options.as_of, by=wanted, cross=cross, forecast=forecast
+            loaded,
+            options.settings,
+            options.as_of,
+            by=wanted,
+            cross=cross,
+            forecast=forecast,
+            history=history and not cross,
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
@@ -414,37 +423,20 @@ def transitions_command(
 
 app.command("serve")(serving.serve)
 app.command("predict", cls=housekeeping.Command)(predicting.predict)
+app.command("history", cls=housekeeping.Command)(histories.history)
 
 
 def main() -> None:
     """The `segcli` executable. Unlike a command run in-process (tests, other programs), it may
     tune process-wide state: Arrow's memory pool, when a command first loads orders."""
     _process["tune"] = True
-    piped = _is_pipe(STDOUT_FD)
+    piped = is_pipe(STDOUT_FD)
     try:
         app()
     except SystemExit as done:
         # Help and usage errors are printed by Typer through Rich, which ends a closed pipe
         # (`segcli --help | head -1`) with 1 after pointing stdout at /dev/null; a closed pipe
         # is 141 everywhere in segcli, as for a filter killed by SIGPIPE.
-        if done.code == 1 and piped and _is_devnull(STDOUT_FD):
+        if done.code == 1 and piped and is_devnull(STDOUT_FD):
             raise SystemExit(EXIT_BROKEN_PIPE) from None
         raise
-
-
-STDOUT_FD = 1
-
-
-def _is_pipe(fd: int) -> bool:
-    try:
-        return stat.S_ISFIFO(os.fstat(fd).st_mode)
-    except OSError:
-        return False
-
-
-def _is_devnull(fd: int) -> bool:
-    try:
-        now, null = os.fstat(fd), os.stat(os.devnull)
-    except OSError:
-        return False
-    return (now.st_dev, now.st_ino) == (null.st_dev, null.st_ino)

@@ -14,7 +14,7 @@ from segcli.output.console import Output
 from segcli.output.dialect import CSV, Dialect
 
 if TYPE_CHECKING:
-    from segcli.api import Breakdown, Customer, CustomerList, Matrix, Prediction
+    from segcli.api import Breakdown, Customer, CustomerList, History, Matrix, Prediction
 
 
 class Format(StrEnum):
@@ -115,6 +115,27 @@ def print_customer(
             assert_never(fmt)
 
 
+def print_history(
+    out: Output, result: History, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
+) -> None:
+    """One customer's periods: a timeline table, the JSON document, or one record per period."""
+    match fmt:
+        case Format.table:
+            from segcli.output import timeline
+
+            out.show(
+                timeline.history_table(
+                    result.customer, result.frame, result.as_of_ms, width=out.width
+                )
+            )
+        case Format.json:
+            out.text(result.json_text(pretty=pretty))
+        case Format.ndjson | Format.csv | Format.tsv | Format.markdown:
+            _records(out, result.records(), fmt, dialect)
+        case _:
+            assert_never(fmt)
+
+
 def print_breakdown(
     out: Output, result: Breakdown, fmt: Format, *, pretty: bool, dialect: Dialect = CSV
 ) -> None:
@@ -131,6 +152,11 @@ def print_breakdown(
                     currency=result.meta.get("currency"),
                 )
             )
+            spent = result.history_dict()
+            if spent is not None:
+                from segcli.output import timeline
+
+                out.show(timeline.durations_tables(spent))
         case Format.json:
             out.text(result.json_text(pretty=pretty))
         case Format.ndjson | Format.csv | Format.tsv | Format.markdown:

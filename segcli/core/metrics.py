@@ -56,7 +56,7 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
     if magnitude > _INT64_MAX:
         raise InvalidInputError("the order totals are too large to sum exactly in cents")
 
-    codes, contact_ids = _encode(orders[CONTACT_ID])
+    codes, contact_ids = customer_codes(orders[CONTACT_ID])
     n = len(contact_ids)
     ms = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False)
     credit = None
@@ -121,7 +121,7 @@ def _magnitude_bound(cents: np.ndarray) -> int:
     return sum(int(np.abs(cents[i : i + block]).sum()) for i in range(0, len(cents), block))
 
 
-def _encode(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
+def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
     """Codes (int64, 0..n-1 by first appearance) and the distinct ids, one per customer.
 
     Normalised orders carry their keys dictionary-encoded (normalise.key_column), so the codes
@@ -230,7 +230,7 @@ def repeat_summary(orders: pa.Table, as_of_ms: int) -> pd.DataFrame:
     if CREDIT in orders.column_names:
         credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
         orders = orders.filter(pa.array(~credit)) if credit.any() else orders
-    codes, contact_ids = _encode(orders[CONTACT_ID])
+    codes, contact_ids = customer_codes(orders[CONTACT_ID])
     n = len(contact_ids)
     day = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False) // DAY_MS
     cents = orders[TOTAL_CENTS].to_numpy().astype(np.float64)

@@ -64,6 +64,11 @@ def segment_rules(m: Measures, s: Settings) -> list[Rule]:
 SEGMENT_DEFAULT = ACTIVE
 
 
+def segment_codes(m: Measures, s: Settings) -> np.ndarray:
+    """Each customer's segment as its index in SEGMENTS (what classify labels)."""
+    return _codes(segment_rules(m, s), SEGMENT_DEFAULT, SEGMENTS)
+
+
 def frequency_rules(m: Measures, s: Settings) -> list[Rule]:
     """SPEC §3 purchase frequency. `avg = lifespan / (orders - 1) <= band` is compared as
     `lifespan <= band * (orders - 1)`, exactly, in integers."""
@@ -126,9 +131,13 @@ def classify(customers: pd.DataFrame, as_of_ms: int, settings: Settings) -> pd.D
 
 
 def _label(rules: list[Rule], default: str, categories: tuple[str, ...]) -> pd.Categorical:
-    codes = np.select(
+    codes = _codes(rules, default, categories)
+    return pd.Categorical.from_codes(codes, categories=list(categories))
+
+
+def _codes(rules: list[Rule], default: str, categories: tuple[str, ...]) -> np.ndarray:
+    return np.select(
         [condition for _, condition in rules],
         [categories.index(label) for label, _ in rules],
         default=categories.index(default),
     )
-    return pd.Categorical.from_codes(codes, categories=list(categories))

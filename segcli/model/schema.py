@@ -66,6 +66,25 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     LAST_ORDER_REFERENCE,
 )
 
+# Columns of the segment history (history, breakdown --history): one row per period.
+HISTORY_CUSTOMER = "customer"  # the customer's code: 0, 1, ... in order of first appearance
+FROM_MS = "fromMs"  # the period's first instant
+TO_MS = "toMs"  # the next period's first instant; an ongoing period's is the as-of instant
+ONGOING = "ongoing"  # the customer's last period, which lasts to the as-of
+# Columns of the time-in-segment table (breakdown --history): one row per segment.
+EVER = "customers"  # customers who were ever in the segment
+SPELLS = "spells"  # periods in it, of all customers
+COMPLETED = "completed"  # spells that ended before the as-of (and ONGOING: those that did not)
+MEAN_DAYS = "meanDays"
+MEDIAN_DAYS = "medianDays"
+MOVE_FROM, MOVE_TO, MOVES = "from", "to", "count"  # the moves between segments
+
+
+def spell_column(kind: str, stat: str) -> str:
+    """A column of completed or ongoing spells: `spell_column(COMPLETED, MEAN_DAYS)`."""
+    return f"{kind}.{stat}"
+
+
 # Columns of a summary table (breakdown, rfm): one row per category.
 COUNT = "count"
 SHARE = "share"

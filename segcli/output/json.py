@@ -208,12 +208,12 @@ def list_json_bytes(
     """`list_json` (compact) as parts of UTF-8 bytes, to be written one after another: the
     records are a slice of Arrow's buffer, never copied into one Python bytes object."""
     data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
-    meta = _meta({"count": len(page), "total": total}, as_of_ms, settings, extra)
+    meta = meta_of({"count": len(page), "total": total}, as_of_ms, settings, extra)
     meta = _dumps(meta, False).strip()
     return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
 
 
-def _meta(
+def meta_of(
     meta: dict[str, object],
     as_of_ms: int | None,
     settings: Settings | None,
@@ -245,7 +245,7 @@ def show_json(
     """`{"success": true, "data": {contactID, ..., accountCode, metrics}, "meta": {...}}` for a
     one-row frame (meta only when there is an as-of instant or settings to report)."""
     data = records_json(customer, SHOW_KEYS, lines=True).strip()
-    meta = _meta({}, as_of_ms, settings, extra)
+    meta = meta_of({}, as_of_ms, settings, extra)
     if not meta:
         return _finish(f'{{"success":true,"data":{data}}}', pretty)
     return _finish(f'{{"success":true,"data":{data},"meta":{_dumps(meta, False).strip()}}}', pretty)
@@ -258,9 +258,12 @@ def breakdown_json(
     *,
     settings: Settings | None = None,
     extra: Mapping[str, object] | None = None,
+    history: Mapping[str, object] | None = None,
     pretty: bool = False,
 ) -> str:
-    data = {}
+    """`{"success": true, "data": {"segment": {...}, "purchaseFrequency": {...}}, "meta": ...}`,
+    and `data.history` when given (breakdown --history)."""
+    data: dict[str, object] = {}
     for by, table in tables.items():
         spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
         avg = table[AVG_SPEND_CENTS]
@@ -275,10 +278,12 @@ def breakdown_json(
             }
             for i, label in enumerate(table.index)
         }
+    if history is not None:
+        data["history"] = history
     document = {
         "success": True,
         "data": data,
-        "meta": _meta({"total": total}, as_of_ms, settings, extra),
+        "meta": meta_of({"total": total}, as_of_ms, settings, extra),
     }
     return _dumps(document, pretty)
 
@@ -302,7 +307,7 @@ def matrix_json(
     document = {
         "success": True,
         "data": {**(fields or {}), key: cells},
-        "meta": _meta(dict(meta), as_of_ms, settings, extra),
+        "meta": meta_of(dict(meta), as_of_ms, settings, extra),
     }
     return _dumps(document, pretty)
 
@@ -395,6 +400,6 @@ def prediction_json(
             "repeatOrders": rows,
             **({"holdout": dict(holdout)} if holdout is not None else {}),
         },
-        "meta": _meta({}, as_of_ms, None, extra),
+        "meta": meta_of({}, as_of_ms, None, extra),
     }
     return _dumps(document, pretty)
