@@ -215,7 +215,7 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame, notices = predictions.attached(loaded, at, forecast)
+    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
@@ -290,7 +290,7 @@ def breakdown(
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
-    frame, notices = predictions.attached(loaded, at, forecast)
+    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
     spent = histories.durations(loaded, settings, at.as_of_ms) if history else None
     return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta, spent)
@@ -307,8 +307,8 @@ def history(
 
 
 def rfm(loaded: Loaded, settings: Settings | None = None, as_of: AsOf = None) -> Breakdown:
-    """Customers per RFM segment (recency, frequency and monetary scored 1-5), in the order of
-    the settings' RFM table, then Others."""
+    """Customers per RFM segment (recency, frequency and monetary scored 1 to the settings'
+    rfm_scale), in the order of the RFM table for that scale, then Others."""
     from segcli.analytics import rfm as rfm_stage
     from segcli.analytics import summary
     from segcli.model.schema import RFM_SEGMENT

@@ -2,7 +2,9 @@
 
 The config file is TOML: `--config PATH`, else `./segcli.toml`, else
 `$XDG_CONFIG_HOME/segcli/config.toml` (`~/.config/segcli/config.toml`). Its keys are the flags'
-names without the dashes in front; an `[[rfm-segments]]` array replaces the RFM segment table;
+names without the dashes in front; an `[[rfm-segments]]` array replaces the RFM segment table
+(scores 1-5), and an `[[rfm-segments-10]]` array gives the table for `rfm-scale = 10` (else the
+1-5 table is widened);
 `cache-max-bytes` and `cache-max-entries` bound the cache (they have no flags).
 """
 
@@ -18,6 +20,9 @@ from segcli.model.cache_limits import CACHE_LIMIT_KEYS, MAX_BYTES_KEY, CacheLimi
 from segcli.model.engine import ENGINES
 from segcli.model.errors import ConfigError, SettingsError
 from segcli.model.settings import (
+    RFM_SCALE_KEY,
+    RFM_SCALES,
+    RFM_SEGMENTS_10_KEY,
     RFM_SEGMENTS_KEY,
     THRESHOLD_KEYS,
     BandOrderError,
@@ -31,6 +36,7 @@ XDG_CONFIG_HOME = "XDG_CONFIG_HOME"
 MONEY_KEY = "vip-threshold"
 ENGINE_KEY = "engine"  # which engine computes the per-customer aggregate (model/engine.py)
 RFM_MEASURES = ("recency", "frequency", "monetary")
+RFM_KEYS = (RFM_SCALE_KEY, RFM_SEGMENTS_KEY, RFM_SEGMENTS_10_KEY)
 
 FROM_FLAG = "flag"
 FROM_DEFAULT = "default"
@@ -77,8 +83,13 @@ def read_config(path: Path) -> dict[str, object]:
     for key, value in document.items():
         if key in THRESHOLD_KEYS:
             values[THRESHOLD_KEYS[key]] = _threshold(path, key, value)
-        elif key == RFM_SEGMENTS_KEY:
-            values["rfm_segments"] = _rfm_segments(path, value)
+        elif key in (RFM_SEGMENTS_KEY, RFM_SEGMENTS_10_KEY):
+            values[key.replace("-", "_")] = _rfm_segments(path, value, key)
+        elif key == RFM_SCALE_KEY:
+            if type(value) is not int or value not in RFM_SCALES:  # not 10.0, not true
+                scales = " or ".join(map(str, RFM_SCALES))
+                raise ConfigError(path, key, f"must be {scales} (got {value!r})")
+            values["rfm_scale"] = value
         elif key in CACHE_LIMIT_KEYS:
             values[CACHE_LIMIT_KEYS[key]] = _cache_limit(path, key, value)
         elif key == ENGINE_KEY:
@@ -86,7 +97,7 @@ def read_config(path: Path) -> dict[str, object]:
                 raise ConfigError(path, key, f"choose one of {', '.join(ENGINES)}")
             values[ENGINE_KEY] = value
         else:
-            known = ", ".join([*THRESHOLD_KEYS, RFM_SEGMENTS_KEY, *CACHE_LIMIT_KEYS, ENGINE_KEY])
+            known = ", ".join([*THRESHOLD_KEYS, *RFM_KEYS, *CACHE_LIMIT_KEYS, ENGINE_KEY])
             raise ConfigError(path, key, f"unknown setting; the settings are {known}")
     return values
 
@@ -110,7 +121,13 @@ def resolve(
             origins[key] = FROM_FLAG
         else:
             origins[key] = str(path) if name in from_file else FROM_DEFAULT
-    origins[RFM_SEGMENTS_KEY] = str(path) if "rfm_segments" in from_file else FROM_DEFAULT
+    if flags.get(RFM_SCALE_KEY) is not None:
+        values["rfm_scale"] = flags[RFM_SCALE_KEY]
+        origins[RFM_SCALE_KEY] = FROM_FLAG
+    else:
+        origins[RFM_SCALE_KEY] = str(path) if "rfm_scale" in from_file else FROM_DEFAULT
+    for key in (RFM_SEGMENTS_KEY, RFM_SEGMENTS_10_KEY):
+        origins[key] = str(path) if key.replace("-", "_") in from_file else FROM_DEFAULT
     for key, name in CACHE_LIMIT_KEYS.items():
         origins[key] = str(path) if name in limits else FROM_DEFAULT
     try:
@@ -178,14 +195,12 @@ def _cache_limit(path: Path, key: str, value: object) -> int:
     return value
 
 
-def _rfm_segments(path: Path, value: object) -> tuple[RfmRule, ...]:
+def _rfm_segments(path: Path, value: object, key: str) -> tuple[RfmRule, ...]:
     if not isinstance(value, list) or not value:
-        raise ConfigError(
-            path, RFM_SEGMENTS_KEY, "must be a non-empty array of tables ([[rfm-segments]])"
-        )
+        raise ConfigError(path, key, f"must be a non-empty array of tables ([[{key}]])")
     rules = []
     for i, item in enumerate(value):
-        where = f"{RFM_SEGMENTS_KEY}[{i}]"
+        where = f"{key}[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(
                 path, where, "must be a table with name, recency, frequency, monetary"

@@ -31,24 +31,28 @@ def fit(loaded: Loaded, at_ms: int) -> Prediction:
 
 
 def attached(
-    loaded: Loaded, at: Classified, ahead: Forecast | None
+    loaded: Loaded, at: Classified, ahead: Forecast | None, dormant_days: int
 ) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
-    """The classified customers, with their predictions when `ahead` is given, and the notices
-    of both."""
+    """The classified customers, with their predictions when `ahead` is given (the chance of
+    no order within `dormant_days` among them), and the notices of both."""
     if ahead is None:
         return at.customers, at.notices
-    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead)
+    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead, dormant_days)
     return customers, at.notices + notices
 
 
 def forecast(
-    loaded: Loaded, at_ms: int, customers: pd.DataFrame, ahead: Forecast
+    loaded: Loaded, at_ms: int, customers: pd.DataFrame, ahead: Forecast, dormant_days: int
 ) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
     """`customers` with each one's predictions `ahead`, and the fit's notices."""
     prediction = fit(loaded, at_ms)
     with loaded.timings.stage("predict"):
         table = models.per_customer(
-            prediction.fit, prediction.summary, ahead.horizon_days, ahead.discount_rate
+            prediction.fit,
+            prediction.summary,
+            ahead.horizon_days,
+            ahead.discount_rate,
+            dormant_days,
         )
         return models.attach(customers, table), prediction.notices
 

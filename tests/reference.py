@@ -405,9 +405,15 @@ def _worse_count(value, values, worse) -> int:
     return sum(1 for other in values if worse(other, value))
 
 
-def rfm(customers: dict[str, dict], table=RFM_TABLE) -> dict[str, dict]:
-    """Each customer's rfm object: for each measure, 1 + floor(5 * w / n), w = how many customers
-    are strictly worse. Recency is lastOrderDaysAgo (more days is worse, no orders is worst)."""
+def rfm_table_10(table=RFM_TABLE) -> list:
+    """The table on the 1-10 scale, as issue 17 words it: lo..hi on 1-5 becomes 2lo-1..2hi."""
+    return [(name, *[(2 * lo - 1, 2 * hi) for lo, hi in ranges]) for name, *ranges in table]
+
+
+def rfm(customers: dict[str, dict], table=RFM_TABLE, scale: int = 5) -> dict[str, dict]:
+    """Each customer's rfm object: for each measure, 1 + floor(scale * w / n), w = how many
+    customers are strictly worse. Recency is lastOrderDaysAgo (more days is worse, no orders is
+    worst). The score is "545" on scale 5 and "10-9-7" on scale 10."""
     n = len(customers)
     days = {c: m["metrics"]["lastOrderDaysAgo"] for c, m in customers.items()}
     counts = {c: m["metrics"]["orderCount"] for c, m in customers.items()}
@@ -420,9 +426,9 @@ def rfm(customers: dict[str, dict], table=RFM_TABLE) -> dict[str, dict]:
 
     out = {}
     for contact in customers:
-        r = 1 + 5 * _worse_count(days[contact], days.values(), more_days) // n
-        f = 1 + 5 * _worse_count(counts[contact], counts.values(), lambda a, b: a < b) // n
-        m = 1 + 5 * _worse_count(spends[contact], spends.values(), lambda a, b: a < b) // n
+        r = 1 + scale * _worse_count(days[contact], days.values(), more_days) // n
+        f = 1 + scale * _worse_count(counts[contact], counts.values(), lambda a, b: a < b) // n
+        m = 1 + scale * _worse_count(spends[contact], spends.values(), lambda a, b: a < b) // n
         name = "Others"
         for label, rr, fr, mr in table:
             if rr[0] <= r <= rr[1] and fr[0] <= f <= fr[1] and mr[0] <= m <= mr[1]:
@@ -432,7 +438,7 @@ def rfm(customers: dict[str, dict], table=RFM_TABLE) -> dict[str, dict]:
             "recency": r,
             "frequency": f,
             "monetary": m,
-            "score": f"{r}{f}{m}",
+            "score": f"{r}{f}{m}" if scale == 5 else f"{r}-{f}-{m}",
             "segment": name,
         }
     return out

@@ -268,6 +268,31 @@ def test_other_commands_never_import_the_models():
     assert result.stderr.splitlines()[-1] == "[]"
 
 
+def test_the_dormant_probability_is_the_chance_of_no_order_in_the_window(sample_fit):
+    """P(no order in (T, T+t]): pymc-marketing's own formula for customers with repeat orders;
+    for those without, alive for certain (the model's δ(x > 0)), so ((α+T)/(α+T+t))^r, which
+    pymc-marketing's method does not give (it keeps the dropout term for x = 0)."""
+    bgnbd, _ = sample_fit.fit.models
+    s = sample_fit.summary
+    x, age = s["frequency"].to_numpy(), s["T"].to_numpy(dtype=np.float64)
+    r, alpha = sample_fit.fit.bgnbd["r"], sample_fit.fit.bgnbd["alpha"]
+    table = models.per_customer(sample_fit.fit, s, 365, dormant_days=90)
+    ours = table["dormantProbability"].to_numpy()
+    theirs = bgnbd.expected_probability_no_purchase(90, models._model_data(s)).values.ravel()
+    repeat = x > 0
+    assert repeat.any() and (~repeat).any()
+    np.testing.assert_allclose(ours[repeat], theirs[repeat], rtol=1e-9)
+    once = ((alpha + age[~repeat]) / (alpha + age[~repeat] + 90)) ** r
+    np.testing.assert_allclose(ours[~repeat], once, rtol=1e-12)
+    churn = table["churnProbability"].to_numpy()
+    assert np.all(churn <= ours + 1e-12) and np.all(ours <= 1)
+    alive, days = table["pAlive"].to_numpy(), s["T"].to_numpy(dtype=np.float64)
+    never = models.no_order_probability(alive, x, days, 0, r, alpha)
+    np.testing.assert_allclose(never, 1.0)  # no order in no time at all
+    longer = models.no_order_probability(alive, x, days, 365, r, alpha)
+    assert np.all(longer <= ours) and np.all(longer >= churn - 1e-12)
+
+
 # --- list --predict ------------------------------------------------------------------------
 
 CONTACTS = Path(__file__).resolve().parent.parent / "sample_data" / "exports" / "contacts.csv"
@@ -286,12 +311,14 @@ def test_list_predict_adds_a_prediction_to_every_customer(predicted_list):
         assert list(p) == [
             "pAlive",
             "churnProbability",
+            "dormantProbability",
             "expectedOrders",
             "expectedOrderValue",
             "clv",
             "horizonDays",
         ]
         assert 0 <= p["pAlive"] <= 1 and p["churnProbability"] == pytest.approx(1 - p["pAlive"])
+        assert p["churnProbability"] <= p["dormantProbability"] <= 1
         assert p["horizonDays"] == 365 and p["expectedOrders"] >= 0
         for money in ("expectedOrderValue", "clv"):
             whole, cents = p[money].split(".")
@@ -329,6 +356,21 @@ def test_the_sort_and_the_filters_use_the_predictions(predicted_list):
     )
 
 
+def test_dormant_days_set_the_window_and_the_sort_takes_it(predicted_list):
+    """A 30-day window is easier to pass without an order than the default 90 days."""
+    data = cli.json(
+        "list", "--sort", "dormantProbability", "--asc", "--dormant-days", "30", "--limit", "400"
+    )["data"]
+    shorter = {c["contactID"]: c["metrics"]["prediction"] for c in data}
+    values = [p["dormantProbability"] for p in shorter.values()]
+    assert values == sorted(values) and len(values) == 305
+    assert all(round(v, 4) == v for v in values)  # four decimals, as pAlive and churn
+    by_id = {c["contactID"]: c["metrics"]["prediction"] for c in predicted_list}
+    pairs = [(p["dormantProbability"], by_id[k]["dormantProbability"]) for k, p in shorter.items()]
+    assert all(short >= usual for short, usual in pairs)
+    assert any(short > usual for short, usual in pairs)
+
+
 def test_the_discount_rate_and_the_horizon_change_what_is_expected():
     def top(*args):
         data = cli.json("list", "--predict", "--sort", "contactID", "--asc", "--limit", "5", *args)
@@ -345,9 +387,10 @@ def test_the_discount_rate_and_the_horizon_change_what_is_expected():
 def test_csv_and_the_table_show_the_predictions():
     text = cli("list", "--predict", "--csv", "--limit", "3").stdout
     header = text.splitlines()[0].split(",")
-    assert header[-6:] == [
+    assert header[-7:] == [
         "pAlive",
         "churnProbability",
+        "dormantProbability",
         "expectedOrders",
         "expectedOrderValue",
         "clv",
@@ -355,6 +398,7 @@ def test_csv_and_the_table_show_the_predictions():
     ]
     table = cli("list", "--predict", "--limit", "3", env={"COLUMNS": "200"}).stdout
     assert "Churn" in table and "CLV" in table and "Exp. orders" in table
+    assert "P(dormant)" in table
     picked = cli("list", "--columns", "contactID,pAlive,clv", "--csv", "--limit", "2").stdout
     assert picked.splitlines()[0] == "contactID,pAlive,clv"
 

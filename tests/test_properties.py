@@ -33,6 +33,7 @@ from segcli.analytics import summary, transitions
 from segcli.core.amounts import parse_amount
 from segcli.model.errors import InvalidInputError
 from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
+from segcli.model.settings import Settings
 
 
 def in_memory(rows: list[dict]) -> api.Inputs:
@@ -194,6 +195,16 @@ def test_rfm_scores_match_reference(rows, days_back):
     assert records == plain  # additive: every other key is unchanged
     base = reference.customers(rows, AS_OF_MS - days_back * DAY)
     assert got == reference.rfm(base)
+
+
+@PROPERTY
+@given(rows=order_rows(), days_back=st.sampled_from([0, 31, 91]))
+def test_rfm_scores_on_scale_10_match_reference(rows, days_back):
+    as_of = AS_OF_MS - days_back * DAY
+    records = api.customers(load_rows(rows), Settings(rfm_scale=10), as_of, rfm=True)
+    got = {r["contactID"]: r["metrics"]["rfm"] for r in records.records(full=True)}
+    base = reference.customers(rows, as_of)
+    assert got == reference.rfm(base, reference.rfm_table_10(), scale=10)
 
 
 @PROPERTY

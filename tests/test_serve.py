@@ -154,6 +154,11 @@ EQUAL = [
     (["breakdown", "--by", "frequency", "--json"], "/api/breakdown?by=frequency"),
     (["breakdown", "--cross", "--json"], "/api/breakdown?cross=true"),
     (["rfm", "--json"], "/api/rfm"),
+    (["rfm", "--rfm-scale", "10", "--json"], "/api/rfm?rfmScale=10"),
+    (
+        ["list", "--rfm", "--rfm-scale", "10", "--limit", "5", "--json"],
+        "/api/customers?rfm=true&rfmScale=10&limit=5",
+    ),
 ]
 
 
@@ -207,6 +212,8 @@ BAD = [
     ("/api/customers?format=xml", "format"),
     ("/api/customers?rfm=maybe", "rfm"),
     ("/api/customers?rfmSegment=Sleepy", "rfmSegment"),
+    ("/api/customers?rfmScale=7", "rfmScale"),
+    ("/api/rfm?rfmScale=ten", "rfmScale"),
     ("/api/customers?asOf=yesterday", "asOf"),
     ("/api/breakdown?by=colour", "by"),
     ("/api/transitions", "from"),

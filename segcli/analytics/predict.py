@@ -24,12 +24,14 @@ from segcli.model.schema import (
     CHURN_PROBABILITY,
     CLV_CENTS,
     CONTACT_ID,
+    DORMANT_PROBABILITY,
     EXPECTED_ORDER_VALUE_CENTS,
     EXPECTED_ORDERS,
     HORIZON_DAYS,
     P_ALIVE,
     PREDICTION_COLUMNS,
 )
+from segcli.model.settings import DEFAULT_DORMANT_DAYS
 
 PACKAGES = ("pymc_marketing",)  # what the `predict` extra brings (with PyMC and PyTensor)
 BGNBD_PARAMETERS = ("r", "alpha", "a", "b")
@@ -200,11 +202,32 @@ STEP_DAYS = 30  # discounting steps: the horizon in 30-day periods (the last one
 YEAR_DAYS = 365
 
 
+def no_order_probability(
+    alive: np.ndarray, frequency: np.ndarray, age: np.ndarray, days: int, r: float, alpha: float
+) -> np.ndarray:
+    """P(X(T, T+t] = 0 | x, t_x, T) under BG/NBD: the chance of no order in the next `days`
+    days (t), given P(alive) at T, the repeat order days x and the age T (days since the first
+    order). A customer who has left never orders again; one who is alive dies only after an
+    order, so orders nothing in t days with chance exp(-λt), and λ given the history is
+    Gamma(r + x, α + T): P = 1 - P(alive) + P(alive) ((α + T) / (α + T + t))^(r + x).
+
+    This is Fader & Hardie's closed form (the notes' section 5.3 with y = 0) written through
+    P(alive). pymc-marketing's `expected_probability_no_purchase` gives the same for x > 0, but
+    for x = 0 it keeps the dropped-out term that the model's δ(x > 0) removes."""
+    log_quiet = (r + frequency) * (np.log(alpha + age) - np.log(alpha + age + days))
+    return 1.0 - alive + alive * np.exp(log_quiet)
+
+
 def per_customer(
-    fitted: Fit, summary: pd.DataFrame, horizon_days: int, discount_rate: float = 0.0
+    fitted: Fit,
+    summary: pd.DataFrame,
+    horizon_days: int,
+    discount_rate: float = 0.0,
+    dormant_days: int = DEFAULT_DORMANT_DAYS,
 ) -> pd.DataFrame:
     """Each customer's predictions over the next `horizon_days`, in `summary`'s order:
-    P(alive) and its complement, expected orders E[X(h)], expected spend per order (Gamma-Gamma's
+    P(alive) and its complement, the probability of no order in the next `dormant_days`
+    (no_order_probability), expected orders E[X(h)], expected spend per order (Gamma-Gamma's
     conditional mean; the population's mean for a customer without positive repeat spend), and
     CLV in cents.
 
@@ -235,6 +258,14 @@ def per_customer(
             CONTACT_ID: summary[CONTACT_ID].to_numpy(),
             P_ALIVE: alive,
             CHURN_PROBABILITY: 1.0 - alive,
+            DORMANT_PROBABILITY: no_order_probability(
+                alive,
+                data["frequency"].to_numpy(dtype=np.float64),
+                data["T"].to_numpy(dtype=np.float64),
+                dormant_days,
+                fitted.bgnbd["r"],
+                fitted.bgnbd["alpha"],
+            ),
             EXPECTED_ORDERS: cumulative[-1],
             EXPECTED_ORDER_VALUE_CENTS: value * 100,
             CLV_CENTS: value * 100 * discounted,

@@ -312,7 +312,7 @@ def rfm_command(
     output_format: FormatOpt = Format.table,
     options: Options = None,  # type: ignore[assignment]  # given by @shared_options
 ) -> None:
-    """Customers per RFM segment: recency, frequency and monetary scored 1-5."""
+    """Customers per RFM segment: recency, frequency and monetary scored 1-5 (or 1-10)."""
     fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:

@@ -8,17 +8,17 @@ from typer.core import TyperCommand, TyperGroup
 
 from segcli import api
 from segcli.cli.boundary import run
-from segcli.cli.options import (
-    ConfigOpt,
-    settings_from_flags,
-    settings_options,
-)
 from segcli.cli.output_options import (
     FormatOpt,
     PrettyOpt,
     QuietOpt,
 )
 from segcli.cli.printing import Format
+from segcli.cli.settings_options import (
+    ConfigOpt,
+    settings_from_flags,
+    settings_options,
+)
 from segcli.output.console import Output
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -34,13 +34,20 @@ from segcli.cli.parsers import (
     parse_as_of,
     parse_delimiter,
     parse_encoding,
-    parse_threshold,
     timezone_or_none,
 )
 from segcli.cli.printing import Format
-from segcli.cli.signature import with_options
-from segcli.model import settings as defaults
-from segcli.model.errors import ConfigError, SettingsError
+from segcli.cli.settings_options import (
+    ConfigOpt,
+    DormantOpt,
+    MonthlyOpt,
+    NewOpt,
+    QuarterlyOpt,
+    RfmScaleOpt,
+    VipOpt,
+    WeeklyOpt,
+    settings_from_flags,
+)
 from segcli.model.options import (
     DAY_FIRST,
     DECIMAL_MARKS,
@@ -246,85 +253,6 @@ NoCacheOpt = Annotated[
     ),
 ]
 
-_SETTINGS = "Settings (flag > config file > default)"
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        metavar="PATH",
-        help="TOML settings file. Default: ./segcli.toml, else "
-        "$XDG_CONFIG_HOME/segcli/config.toml.",
-        rich_help_panel=_SETTINGS,
-    ),
-]
-VipOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--vip-threshold",
-        parser=parse_threshold,
-        metavar="AMOUNT",
-        help="VIP: totalSpend above this (default 5000.00)",
-        rich_help_panel=_SETTINGS,
-    ),
-]
-
-
-def _days(flag: str, text: str, default: int) -> Any:
-    return typer.Option(
-        flag, min=0, metavar="DAYS", help=f"{text} (default {default})", rich_help_panel=_SETTINGS
-    )
-
-
-DormantOpt = Annotated[
-    int | None,
-    _days("--dormant-days", "Dormant: last order more days ago", defaults.DEFAULT_DORMANT_DAYS),
-]
-NewOpt = Annotated[
-    int | None,
-    _days("--new-days", "New: first order at most this many days ago", defaults.DEFAULT_NEW_DAYS),
-]
-WeeklyOpt = Annotated[
-    int | None,
-    _days("--weekly-days", "Weekly: average gap at most this", defaults.DEFAULT_WEEKLY_DAYS),
-]
-MonthlyOpt = Annotated[
-    int | None,
-    _days("--monthly-days", "Monthly: average gap at most this", defaults.DEFAULT_MONTHLY_DAYS),
-]
-QuarterlyOpt = Annotated[
-    int | None,
-    _days(
-        "--quarterly-days", "Quarterly: average gap at most this", defaults.DEFAULT_QUARTERLY_DAYS
-    ),
-]
-
-
-def settings_from_flags(
-    config_file: ConfigOpt = None,
-    vip_threshold: VipOpt = None,
-    dormant_days: DormantOpt = None,
-    new_days: NewOpt = None,
-    weekly_days: WeeklyOpt = None,
-    monthly_days: MonthlyOpt = None,
-    quarterly_days: QuarterlyOpt = None,
-) -> api.Resolved:
-    """Settings from the flags, the config file and the defaults; a bad one is a usage error."""
-    flags = {
-        "vip-threshold": vip_threshold,
-        "dormant-days": dormant_days,
-        "new-days": new_days,
-        "weekly-days": weekly_days,
-        "monthly-days": monthly_days,
-        "quarterly-days": quarterly_days,
-    }
-    try:
-        return api.resolve_settings(flags, config_file)
-    except ConfigError as exc:
-        hint = f"'{exc.key}' in {exc.path}" if exc.key else f"'--config' ({exc.path})"
-        raise typer.BadParameter(exc.message, param_hint=hint) from None
-    except SettingsError as exc:
-        raise typer.BadParameter(exc.message, param_hint=f"'--{exc.key}'") from None
-
 
 @dataclass(frozen=True)
 class Options:
@@ -387,6 +315,7 @@ def shared_options_from_flags(
     weekly_days: WeeklyOpt = None,
     monthly_days: MonthlyOpt = None,
     quarterly_days: QuarterlyOpt = None,
+    rfm_scale: RfmScaleOpt = None,
 ) -> Options:
     resolved = settings_from_flags(
         config_file,
@@ -396,6 +325,7 @@ def shared_options_from_flags(
         weekly_days,
         monthly_days,
         quarterly_days,
+        rfm_scale,
     )
     if dayfirst and monthfirst:
         raise typer.BadParameter(
@@ -443,6 +373,3 @@ def shared_options_from_flags(
         dialect=Dialect(headers=headers, bom=bom, guard=formula_guard),
         timings=Timings() if verbose else NO_TIMINGS,
     )
-
-
-settings_options = with_options(settings_from_flags, "resolved")

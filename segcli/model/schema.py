@@ -49,10 +49,10 @@ LAST_ORDER_REFERENCE = "lastOrderReference"
 LAST_ORDER_DAYS_AGO = "lastOrderDaysAgo"
 PURCHASE_FREQUENCY = "purchaseFrequency"
 SEGMENT = "segment"
-RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 each (segcli rfm, list --rfm)
+RFM_RECENCY = "rfmRecency"  # RFM scores, 1-5 or 1-10 (segcli rfm, list --rfm)
 RFM_FREQUENCY = "rfmFrequency"
 RFM_MONETARY = "rfmMonetary"
-RFM_SCORE = "rfmScore"  # the three scores as digits, "545"
+RFM_SCORE = "rfmScore"  # the three scores as digits, "545"; on scale 10 "10-9-7"
 RFM_SEGMENT = "rfmSegment"
 RFM_COLUMNS: tuple[str, ...] = (RFM_RECENCY, RFM_FREQUENCY, RFM_MONETARY, RFM_SCORE, RFM_SEGMENT)
 # The per-customer aggregate before classification (metrics.per_customer, the cache), in order.
@@ -115,6 +115,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # money in (fractional) cents; missing for a customer with no orders.
 P_ALIVE = "pAlive"
 CHURN_PROBABILITY = "churnProbability"
+DORMANT_PROBABILITY = "dormantProbability"  # no order in the next dormant-days days
 EXPECTED_ORDERS = "expectedOrders"
 EXPECTED_ORDER_VALUE_CENTS = "expectedOrderValueCents"
 CLV_CENTS = "clvCents"
@@ -122,6 +123,7 @@ HORIZON_DAYS = "horizonDays"
 PREDICTION_COLUMNS = (
     P_ALIVE,
     CHURN_PROBABILITY,
+    DORMANT_PROBABILITY,
     EXPECTED_ORDERS,
     EXPECTED_ORDER_VALUE_CENTS,
     CLV_CENTS,
@@ -130,6 +132,7 @@ PREDICTION_COLUMNS = (
 PREDICTION_SORTS: dict[str, str] = {
     "pAlive": P_ALIVE,
     "churnProbability": CHURN_PROBABILITY,
+    "dormantProbability": DORMANT_PROBABILITY,
     "expectedOrders": EXPECTED_ORDERS,
     "clv": CLV_CENTS,
 }

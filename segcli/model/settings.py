@@ -20,7 +20,10 @@ DEFAULT_WEEKLY_DAYS = 7  # average gap between orders at most 7 days is Weekly
 DEFAULT_MONTHLY_DAYS = 30
 DEFAULT_QUARTERLY_DAYS = 90
 
-RFM_LOWEST, RFM_HIGHEST = 1, 5  # RFM scores run 1..5
+RFM_LOWEST, RFM_HIGHEST = 1, 5  # RFM scores run 1..5 on the default scale
+RFM_FINE_SCALE = 10  # `rfm-scale = 10`: scores run 1..10
+RFM_SCALES = (RFM_HIGHEST, RFM_FINE_SCALE)
+DEFAULT_RFM_SCALE = RFM_HIGHEST
 RFM_OTHERS = "Others"  # the RFM segment of a customer no rule matches
 RFM_NAME_MAX = 40
 _RFM_NAME = re.compile(r'^[^"\\\x00-\x1f\x7f]+$')  # printable, and no JSON escapes needed
@@ -77,7 +80,9 @@ THRESHOLD_KEYS: dict[str, str] = {
     "monthly-days": "monthly_days",
     "quarterly-days": "quarterly_days",
 }
-RFM_SEGMENTS_KEY = "rfm-segments"
+RFM_SEGMENTS_KEY = "rfm-segments"  # the table on the 1-5 scale
+RFM_SEGMENTS_10_KEY = "rfm-segments-10"  # a table of its own for scale 10 (else widened)
+RFM_SCALE_KEY = "rfm-scale"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Settings:
     monthly_days: int = DEFAULT_MONTHLY_DAYS
     quarterly_days: int = DEFAULT_QUARTERLY_DAYS
     rfm_segments: tuple[RfmRule, ...] = field(default=DEFAULT_RFM_SEGMENTS)
+    rfm_scale: int = DEFAULT_RFM_SCALE
+    rfm_segments_10: tuple[RfmRule, ...] | None = None  # None: rfm_segments, widened
 
     def __post_init__(self) -> None:
         for key, name in THRESHOLD_KEYS.items():
@@ -108,6 +115,11 @@ class Settings:
             if not low < high:
                 raise BandOrderError(lower, upper, low, high)
         validate_rfm_segments(self.rfm_segments)
+        if self.rfm_segments_10 is not None:
+            validate_rfm_segments(self.rfm_segments_10, RFM_SEGMENTS_10_KEY, RFM_FINE_SCALE)
+        if type(self.rfm_scale) is not int or self.rfm_scale not in RFM_SCALES:  # 10.0 or True: no
+            scales = " or ".join(map(str, RFM_SCALES))
+            raise SettingsError(RFM_SCALE_KEY, f"must be {scales} (got {self.rfm_scale!r})")
 
     def value(self, key: str) -> int:
         """A threshold by its public key."""
@@ -117,15 +129,32 @@ class Settings:
         """Public key -> value (cents for vip-threshold, days for the others)."""
         return {key: self.value(key) for key in THRESHOLD_KEYS}
 
+    def rfm_table(self) -> tuple[RfmRule, ...]:
+        """The named RFM segments on the scale in effect: on 5, `rfm_segments`; on 10, the
+        table given for 10, else `rfm_segments` with each range lo..hi widened to 2lo-1..2hi."""
+        if self.rfm_scale == RFM_HIGHEST:
+            return self.rfm_segments
+        if self.rfm_segments_10 is not None:
+            return self.rfm_segments_10
+        return tuple(widened(rule) for rule in self.rfm_segments)
+
     def rfm_labels(self) -> tuple[str, ...]:
         """The RFM segment names in table order, then Others."""
-        return (*(rule.name for rule in self.rfm_segments), RFM_OTHERS)
+        return (*(rule.name for rule in self.rfm_table()), RFM_OTHERS)
 
 
-def validate_rfm_segments(rules: tuple[RfmRule, ...]) -> None:
+def widened(rule: RfmRule) -> RfmRule:
+    """A rule of the 1-5 table on the 1-10 scale: score s on 5 covers 2s-1 and 2s on 10."""
+    ranges = (rule.recency, rule.frequency, rule.monetary)
+    return RfmRule(rule.name, *((2 * low - 1, 2 * high) for low, high in ranges))
+
+
+def validate_rfm_segments(
+    rules: tuple[RfmRule, ...], key: str = RFM_SEGMENTS_KEY, highest: int = RFM_HIGHEST
+) -> None:
     seen = {RFM_OTHERS}
     for i, rule in enumerate(rules):
-        where = f"{RFM_SEGMENTS_KEY}[{i}]"
+        where = f"{key}[{i}]"
         if not isinstance(rule.name, str) or not _RFM_NAME.match(rule.name):
             raise SettingsError(
                 f"{where}.name",
@@ -142,10 +171,10 @@ def validate_rfm_segments(rules: tuple[RfmRule, ...]) -> None:
                 isinstance(bounds, tuple)
                 and len(bounds) == 2
                 and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
-                and RFM_LOWEST <= bounds[0] <= bounds[1] <= RFM_HIGHEST
+                and RFM_LOWEST <= bounds[0] <= bounds[1] <= highest
             ):
                 raise SettingsError(
                     f"{where}.{measure}",
                     f"must be [lowest, highest] with {RFM_LOWEST} <= lowest <= highest <= "
-                    f"{RFM_HIGHEST} (got {list(bounds) if isinstance(bounds, tuple) else bounds})",
+                    f"{highest} (got {list(bounds) if isinstance(bounds, tuple) else bounds})",
                 )

@@ -121,6 +121,7 @@ DEFAULT_RFM_FIELDS: tuple[str, ...] = (RFM_SCORE, RFM_SEGMENT)
 PREDICTION_TITLES: dict[str, str] = {
     "pAlive": "P(alive)",
     "churnProbability": "Churn",
+    "dormantProbability": "P(dormant)",
     "expectedOrders": "Exp. orders",
     "expectedOrderValue": "Exp. order value",
     "clv": "CLV",
@@ -129,6 +130,7 @@ PREDICTION_TITLES: dict[str, str] = {
 LIST_TITLES |= PREDICTION_TITLES
 LIST_PRIORITY |= {
     "churnProbability": 57,
+    "dormantProbability": 53,
     "clv": 56,
     "expectedOrders": 54,
     "pAlive": 45,

@@ -324,14 +324,15 @@ def config_json(
     *,
     pretty: bool = False,
 ) -> str:
-    """The effective settings, where each came from, the RFM segment table and the cache's
-    limits."""
+    """The effective settings, where each came from, the RFM scale and the segment table for it,
+    and the cache's limits."""
     document = {
         "success": True,
         "data": {
             "configFile": path,
             "settings": settings_meta(settings),
             "origins": dict(origins),
+            "rfmScale": settings.rfm_scale,
             "rfmSegments": [
                 {
                     "name": rule.name,
@@ -339,7 +340,7 @@ def config_json(
                     "frequency": list(rule.frequency),
                     "monetary": list(rule.monetary),
                 }
-                for rule in settings.rfm_segments
+                for rule in settings.rfm_table()
             ],
             "cacheLimits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },

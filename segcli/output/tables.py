@@ -388,14 +388,18 @@ def config_tables(
             else f"{value} days"
         )
         table.add_row(key, shown, origins[key])
+    table.add_row("rfm-scale", f"scores 1–{settings.rfm_scale}", origins["rfm-scale"])
+    own = settings.rfm_table() is settings.rfm_segments_10  # scale 10, its own table
+    widened = "" if own or settings.rfm_table() is settings.rfm_segments else ", ranges widened"
+    origin = origins["rfm-segments-10" if own else "rfm-segments"] + widened
     rfm = Table(
-        title=f"RFM segments, first match wins (from {origins['rfm-segments']})",
+        title=f"RFM segments on 1–{settings.rfm_scale}, first match wins (from {origin})",
         title_justify="left",
         header_style="bold",
     )
     for name in ("Segment", "Recency", "Frequency", "Monetary"):
         rfm.add_column(name)
-    for rule in settings.rfm_segments:
+    for rule in settings.rfm_table():
         ranges = [f"{low}–{high}" for low, high in (rule.recency, rule.frequency, rule.monetary)]
         rfm.add_row(Text(rule.name), *ranges)
     rfm.add_row(Text(settings.rfm_labels()[-1]), "otherwise", "", "")

@@ -28,7 +28,7 @@ from segcli.model.schema import (
     SPEND_CENTS,
     format_instants,
 )
-from segcli.model.settings import Settings
+from segcli.model.settings import DEFAULT_RFM_SCALE, Settings
 from segcli.output.escapes import CONTROL_ESCAPES
 from segcli.output.fields import (  # the API's names and key order, light to import
     LAST_ORDER_DATE,
@@ -85,12 +85,15 @@ def has_rfm(customers: pd.DataFrame) -> bool:
 
 
 def settings_meta(settings: Settings) -> dict[str, object]:
-    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text."""
+    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text; and
+    `rfmScale` when it is 10."""
     meta: dict[str, object] = {}
     for key, value in settings.thresholds().items():
         head, *rest = key.split("-")
         name = head + "".join(word.capitalize() for word in rest)
         meta[name] = format_cents(np.array([value])).iloc[0] if key == "vip-threshold" else value
+    if settings.rfm_scale != DEFAULT_RFM_SCALE:  # said only when not 5: 5's output is as before
+        meta["rfmScale"] = settings.rfm_scale
     return meta
 
 

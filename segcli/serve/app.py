@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from segcli import __version__, api
 from segcli.model.schema import DEFAULT_SORT, FREQUENCIES, SEGMENTS, SORT_FIELDS, format_instant
+from segcli.model.settings import RFM_SCALES
 from segcli.serve import models, params
 from segcli.serve.errors import JSON, BadParameter, envelope, from_error
 from segcli.serve.snapshots import Snapshot, Snapshots, now_ms
@@ -52,6 +53,14 @@ AsOf = Annotated[
     ),
 ]
 
+RfmScale = Annotated[
+    int | None,
+    Query(
+        alias="rfmScale",
+        json_schema_extra={"enum": list(RFM_SCALES)},
+        description="RFM scores run 1 to this (--rfm-scale). Default: the served settings'.",
+    ),
+]
 
 COMPUTE_THREADS = 2  # requests computed at once: one per core; the others wait their turn
 
@@ -131,6 +140,7 @@ def create_app(served: Served) -> FastAPI:
         limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0)] = 0,
         rfm: bool = False,
+        rfm_scale: RfmScale = None,
         as_of_text: AsOf = None,
         output: Annotated[
             Literal["json", "ndjson", "csv"] | None,
@@ -138,6 +148,7 @@ def create_app(served: Served) -> FastAPI:
         ] = None,
     ) -> Response:
         """Customers, filtered, sorted and paginated: `segcli list`."""
+        scaled = params.rfm_scale("rfmScale", settings, rfm_scale)
         filters = api.Filters(
             segments=params.segments("segment", segment),
             frequencies=params.frequencies("frequency", frequency),
@@ -146,12 +157,12 @@ def create_app(served: Served) -> FastAPI:
             min_spend_cents=params.money("minSpend", min_spend),
             max_spend_cents=params.money("maxSpend", max_spend),
             rfm_segments=params.labels(
-                "rfmSegment", rfm_segment, settings.rfm_labels(), "an RFM segment"
+                "rfmSegment", rfm_segment, scaled.rfm_labels(), "an RFM segment"
             ),
         )
         result = api.customers(
             current().loaded,
-            settings,
+            scaled,
             as_of(as_of_text),
             filters=filters,
             sort=params.sort_field(sort),
@@ -198,9 +209,10 @@ def create_app(served: Served) -> FastAPI:
         return Response(result.json_text().encode(), media_type=JSON)
 
     @app.get("/api/rfm", response_model=models.RfmDocument, responses=ERRORS)
-    def rfm(as_of_text: AsOf = None) -> Response:
+    def rfm(rfm_scale: RfmScale = None, as_of_text: AsOf = None) -> Response:
         """Customers per RFM segment: `segcli rfm`."""
-        result = api.rfm(current().loaded, settings, as_of(as_of_text))
+        scaled = params.rfm_scale("rfmScale", settings, rfm_scale)
+        result = api.rfm(current().loaded, scaled, as_of(as_of_text))
         return Response(result.json_text().encode(), media_type=JSON)
 
     @app.get("/api/transitions", response_model=models.TransitionsDocument, responses=ERRORS)

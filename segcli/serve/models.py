@@ -18,13 +18,14 @@ class Settings(_Model):
     weeklyDays: int
     monthlyDays: int
     quarterlyDays: int
+    rfmScale: int | None = Field(default=None, examples=[10], description="when not 5")
 
 
 class Rfm(_Model):
-    recency: int = Field(ge=1, le=5)
-    frequency: int = Field(ge=1, le=5)
-    monetary: int = Field(ge=1, le=5)
-    score: str = Field(examples=["555"])
+    recency: int = Field(ge=1, le=10, description="1-5, or 1-10 with rfmScale=10")
+    frequency: int = Field(ge=1, le=10)
+    monetary: int = Field(ge=1, le=10)
+    score: str = Field(examples=["555", "10-9-7"])
     segment: str = Field(examples=["Champions"])
 
 

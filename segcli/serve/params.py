@@ -4,9 +4,11 @@ amounts and instants by the library's own parsers. A bad value is BadParameter (
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from segcli import api
 from segcli.model.schema import FREQUENCIES, NOT_YET, SEGMENTS, SORT_FIELDS
+from segcli.model.settings import RFM_SCALES
 from segcli.serve.errors import BadParameter
 
 
@@ -56,3 +58,12 @@ def instant(name: str, value: str | None) -> int | None:
         return api.parse_as_of(value)
     except ValueError as exc:
         raise BadParameter(name, str(exc)) from None
+
+
+def rfm_scale(name: str, settings: api.Settings, value: int | None) -> api.Settings:
+    """The served settings, on the RFM scale asked for (`--rfm-scale`); None: as served."""
+    if value is None:
+        return settings
+    if value not in RFM_SCALES:
+        raise BadParameter(name, f"must be {' or '.join(map(str, RFM_SCALES))} (got {value})")
+    return replace(settings, rfm_scale=value)
