@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from segcli.core.amounts import parse_amounts
+from segcli.core.amounts import CENT_DIGITS, MAX_WHOLE_DIGITS, parse_amounts
 from segcli.core.instants import parse_instants
 from segcli.engines.arrow import as_numpy, text_column
 from segcli.input import parquet
@@ -87,16 +87,23 @@ def pinpoint(
     if not (pa.types.is_timestamp(date_type) or pa.types.is_date(date_type)):
         return None  # text dates may need the file's day/month order: the full path decides
     groups = list(range(file.metadata.num_row_groups))
+    # a total column as costly to read as the keys: skipped where its statistics prove it
+    scanned_roles = [r for r in REQUIRED if r != TOTAL or not _proven_totals(file, names[TOTAL])]
 
     def scan(group: int) -> tuple[np.ndarray, np.ndarray, pa.Array] | None:
         own = pq.ParquetFile(open_input(), pre_buffer=False)
-        part = own.read_row_group(group, list(dict.fromkeys(names.values())), use_threads=False)
+        columns = list(dict.fromkeys(names[r] for r in scanned_roles))
+        part = own.read_row_group(group, columns, use_threads=False)
         references = text_column(part[names[ORDER_REFERENCE]])
         if references.null_count or not _increasing(references):
             return None
         instants, empty, bad = parse_instants(part[names[ORDER_DATE]], options=options)
-        _, no_total, bad_total, rounded = parse_amounts(part[names[TOTAL]], decimal=options.decimal)
-        if (empty | bad | no_total | bad_total | rounded).any():
+        if TOTAL in scanned_roles:
+            _, no_total, bad_total, rounded = parse_amounts(
+                part[names[TOTAL]], decimal=options.decimal
+            )
+            bad |= no_total | bad_total | rounded
+        if (empty | bad).any():
             return None
         keys = text_column(part[names[CONTACT_ID]])
         if keys.null_count:
@@ -162,6 +169,24 @@ def _clean(file: pq.ParquetFile, names: dict[str, str]) -> bool:
                     return False
                 if not (LOWEST <= low[:1] and high[:1] < HIGHEST):
                     return False
+    return True
+
+
+def _proven_totals(file: pq.ParquetFile, name: str) -> bool:
+    """Whether a total column's type and statistics prove that every total is an exact amount
+    within MAX_WHOLE_DIGITS (as parse_amounts reads them: none empty, bad or rounded)."""
+    kind = file.schema_arrow.field(name).type
+    exact = pa.types.is_decimal128(kind) and kind.scale <= CENT_DIGITS
+    if not (exact or pa.types.is_integer(kind)):
+        return False
+    index = file.schema_arrow.names.index(name)
+    limit = 10**MAX_WHOLE_DIGITS
+    for group in range(file.metadata.num_row_groups):
+        stats = file.metadata.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max or stats.null_count:
+            return False
+        if not (-limit < stats.min and stats.max < limit):
+            return False
     return True
 
 
