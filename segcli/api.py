@@ -104,12 +104,15 @@ def load(
     keep_orders: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     timings: Timings | None = None,
+    only: str | None = None,
 ) -> Loaded:
     """Read the orders once. Only the customer `details` asked for are read (a breakdown needs
     none); `as_of` tells the cache which instant will be asked for; `keep_orders` keeps the
     orders themselves (for questions at several instants, such as transitions) and bypasses the
     cache. `progress(what, done, total)` is told as sources are read. `timings`, when given, is
-    filled with the time each stage takes, here and in every question asked of the result."""
+    filled with the time each stage takes, here and in every question asked of the result.
+    With `only` (a contactID), the result may hold just that customer, found without reading
+    the other customers' rows where the file allows it: ask it `customer(loaded, only)` alone."""
     timings = timings or NO_TIMINGS
     with timings.stage("import"):  # pandas and pyarrow, on first use: most of a small run
         from segcli import cache, loading  # noqa: F401  (timed here; _read uses them)
@@ -140,6 +143,7 @@ def load(
         details=details,
         as_of_ms=as_of_ms(as_of),
         timings=timings,
+        only=only,
     )
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import cache, reports
+from segcli import cache, pinpoint, reports
 from segcli.core import metrics, normalise, segments, select
 from segcli.core.instants import parse_instant
 from segcli.engines import memory
@@ -25,7 +26,7 @@ from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import readers, rejects, sources
 from segcli.input.plan import plan
-from segcli.input.shape import shape
+from segcli.input.shape import lookup_forms, shape
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, SegcliError
 from segcli.model.notices import Notice, count
@@ -86,6 +87,9 @@ class Loaded:
     # Where the aggregate was cut at an as-of instant when it was computed (the dask engine):
     # it answers at that instant, and stands for "now" when no as-of is given.
     cut_ms: int | None = None
+    # With one customer's orders (load_orders' `only`, answered by pinpoint): the instant of
+    # every order of the file, for what is said about all of them (extent, orders excluded).
+    instants: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def serves(self, as_of_ms: int) -> bool:
         """Whether the aggregate answers for this as-of (no order after it to leave out)."""
@@ -131,6 +135,7 @@ def load_orders(
     delimiter: str | None = None,
     timings: Timings = NO_TIMINGS,
     keep_orders: bool = False,
+    only: str | None = None,
 ) -> Loaded:
     """Read, map and normalise the orders at `paths` (or the bundled sample when there are none),
     and the contacts file at `customers_path`. Only the `details` wanted are read (the others
@@ -142,7 +147,10 @@ def load_orders(
 
     With `keep_orders`, the result always holds the orders and their aggregate both (a cache
     entry alone is not enough; the cold path still fills it): what a long-running front end
-    needs to answer at any instant."""
+    needs to answer at any instant.
+
+    With `only` (a contactID), the result may hold that customer's orders alone, when the file
+    allows finding them without reading the others (pinpoint.py): for `customer` questions."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -201,6 +209,15 @@ def load_orders(
         asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
 
     memory.hand_back(at_once=bool(details))
+    if only is not None and not (keep_orders or strict or rejects_path or contacts):
+        # a cold `show`: no entry is written, as this reads one customer (the next run too)
+        said = len(notices)
+        one = read_orders(found, notices, export_options, parse_options, strict, details,
+                          timings=timings, only=only)  # fmt: skip
+        if one is not None:
+            return Loaded(one[0], (*cache_notices, *notices, *contact_notices), default_as_of_ms,
+                          currency=one[1], timings=timings, instants=one[2])  # fmt: skip
+        del notices[said:]
     read = functools.partial(  # read(details): the orders, with those customer details
         read_orders,
         found,
@@ -214,7 +231,7 @@ def load_orders(
     )
     said = len(notices)
     try:
-        orders, currency = read(details)
+        orders, currency, _ = read(details)
     except SegcliError:
         if key is None or tuple(details) == tuple(asked):
             raise
@@ -224,7 +241,7 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders, currency = read(details)
+        orders, currency, _ = read(details)
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
@@ -268,10 +285,13 @@ def read_orders(
     progress: Progress | None = None,
     rejects_path: str | Path | None = None,
     timings: Timings = NO_TIMINGS,
-) -> tuple[pa.Table, str | None]:
+    only: str | None = None,
+) -> tuple[pa.Table, str | None, np.ndarray | None] | None:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
     `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
-    where the files say or the user chose one."""
+    where the files say or the user chose one. With `only` (a contactID), that customer's orders
+    alone and every order's instant (else None), or None when the file does not allow finding
+    them alone (pinpoint.py)."""
     settled = [readers.settle_delimiter(s) for s in found]
     found = [source for source, _ in settled]
     notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
@@ -280,9 +300,12 @@ def read_orders(
         readers.check_types(source, columns.mapping)  # so that the answer never depends on it
     plans = [p.reading(details) for p in full]
     with timings.stage("read"):
-        raw = readers.read_orders(
+        pinned = only and pinpoint.pinpoint(found, plans, lookup_forms(only), parse_options)
+        if only is not None and not pinned:
+            return None
+        raw = pinned.raw if pinned else readers.read_orders(
             found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
-        )
+        )  # fmt: skip
     if progress is not None:
         progress("parsing orders", len(found), len(found) + 1)
     notices.extend(reports.mapping_notices(found, plans))
@@ -331,21 +354,8 @@ def read_orders(
     notices.extend(reports.folding_notices(report, derived))
     if summary:
         notices.append(Notice(summary))
-    if report.rounded_amounts:
-        notices.append(
-            Notice(
-                f"rounded {count(report.rounded_amounts, 'total')} with fractions of a cent "
-                "to the cent (half away from zero)"
-            )
-        )
     orders, overlaps = overlaps_stage.drop_repeats(orders)
-    if overlaps.repeats:
-        notices.append(
-            Notice(
-                f"counted {count(overlaps.repeats, 'order')} once that appeared identically "
-                "in more than one file"
-            )
-        )
+    notices.extend(reports.counted_notices(report.rounded_amounts, overlaps.repeats))
     if overlaps.replaced:
         message = (
             f"{count(overlaps.replaced, 'order')} of the same customer differ between files "
@@ -354,7 +364,7 @@ def read_orders(
         if strict:
             raise InvalidInputError(message, hint=Hint.STRICT)
         notices.append(Notice(f"{message}; the latest file's copy counts"))
-    return orders, currency or None
+    return orders, currency or None, pinned.instants if pinned else None
 
 
 @dataclass(frozen=True)
@@ -396,6 +406,8 @@ def classify_at(
         with loaded.timings.stage("aggregate"):
             orders, excluded = metrics.cut_at(loaded.orders, as_of_ms)
             per_customer = metrics.per_customer(orders, latest=loaded.latest)
+        if loaded.instants is not None:  # one customer's orders: the file's are counted here
+            excluded = int(np.count_nonzero(loaded.instants > as_of_ms))
         if excluded:
             notices.append(
                 Notice(
@@ -415,6 +427,8 @@ def classify_at(
     # of every customer, `only` or not; a long-lived `loaded` computes it once for its aggregate
     lasting = loaded.memo is not None and loaded.serves(as_of_ms)
     extent = loaded.memo.get(EXTENT) if lasting else None
+    if extent is None and loaded.instants is not None:
+        extent = reports.extent_of(loaded.instants[loaded.instants <= as_of_ms], loaded.currency)
     if extent is None:
         extent = reports.extent(per_customer, loaded.currency)
         if lasting:

@@ -43,15 +43,46 @@ def mapping_notices(found: Sequence[Source], plans: Sequence[Plan]) -> list[Noti
     return notices
 
 
+def counted_notices(rounded: int, repeats: int) -> list[Notice]:
+    """What was counted otherwise than as read: totals rounded to the cent, and orders found
+    identically in more than one file (counted once)."""
+    notices = []
+    if rounded:
+        notices.append(
+            Notice(
+                f"rounded {count(rounded, 'total')} with fractions of a cent "
+                "to the cent (half away from zero)"
+            )
+        )
+    if repeats:
+        notices.append(
+            Notice(
+                f"counted {count(repeats, 'order')} once that appeared identically "
+                "in more than one file"
+            )
+        )
+    return notices
+
+
 def extent(customers: pd.DataFrame, currency: str | None) -> tuple[dict[str, object], int | None]:
     """JSON meta about the orders counted: the oldest and newest order instants (`ordersFrom`,
     `ordersTo`) and the currency, where known; and the newest order's instant (None: none)."""
+    counted = customers[ORDER_COUNT].to_numpy() > 0
+    first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+    last = customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
+    return _extent(first, last, currency)
+
+
+def extent_of(instants: np.ndarray, currency: str | None) -> tuple[dict[str, object], int | None]:
+    """`extent` from every counted order's instant (epoch ms), not from customers."""
+    return _extent(instants, instants, currency)
+
+
+def _extent(first: np.ndarray, last: np.ndarray, currency: str | None):
     meta: dict[str, object] = {}
     newest = None
-    counted = customers[ORDER_COUNT].to_numpy() > 0
-    if counted.any():
-        first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
-        newest = int(customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted].max())
+    if len(first):
+        newest = int(last.max())
         meta["ordersFrom"] = format_instant(int(first.min()))
         meta["ordersTo"] = format_instant(newest)
     if currency is not None:

@@ -71,7 +71,7 @@ app.add_typer(housekeeping.cache_app, name="cache")
 _process = {"tune": False}  # main() runs as the segcli process: tune Arrow's pool once, on load
 
 
-def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_orders=False):
+def _load(out: Output, options: Options, details=DETAIL_COLUMNS, *, keep_orders=False, only=None):
     """Load the orders (or their cached aggregate) with a progress bar; tell the notices."""
     if _process["tune"]:
         api.tune_for_cli()
@@ -84,14 +84,14 @@ def _load(out: Output, options: Options, details=api.DETAIL_COLUMNS, *, keep_ord
             keep_orders=keep_orders,
             progress=progress,
             timings=options.timings if options.timings.enabled else None,
+            only=only,  # `show`: the customer a cold read may look for alone
         )
     tell(out, loaded.notices)
     return loaded
 
 
 def details_for(fields: tuple[str, ...]) -> tuple[str, ...]:
-    """The customer details a list reads: those it shows by default, and any other that
-    `--columns` names (phone, accountName, accountCode), which a command may otherwise skip."""
+    """The details a list reads: those it shows by default, and any other `--columns` names."""
     return (*LIST_DETAILS, *(f for f in DETAIL_COLUMNS if f in fields and f not in LIST_DETAILS))
 
 
@@ -242,7 +242,7 @@ def show(
     fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:
-        loaded = _load(out, options)
+        loaded = _load(out, options, only=contact_id)
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)

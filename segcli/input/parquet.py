@@ -28,7 +28,7 @@ def read(
 ) -> pa.Table:
     """The mapped columns of a Parquet file (`_read`), their text checked to be UTF-8."""
     table = _read(source, mapping, encoded, open_input)
-    _check_utf8(table, source)
+    check_utf8(table, source)
     return table
 
 
@@ -100,7 +100,7 @@ def row_group_runs(metadata: pq.FileMetaData) -> list[list[int]]:
     return [list(range(a, b)) for a, b in pairwise(bounds) if b > a]
 
 
-def _check_utf8(table: pa.Table, source: Source) -> None:
+def check_utf8(table: pa.Table, source: Source) -> None:
     """Parquet text is not checked when it is read: a value that is not UTF-8 would reach the
     output as it is (invalid JSON) or fail in the middle of a table. Such a file is refused,
     naming the column and the first such row (found by halving, only when there is one)."""
