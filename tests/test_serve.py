@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from helpers import AS_OF, CLI_ENV, Cli, csv_text, order
+from helpers import AS_OF, CLI_ENV, Cli, csv_text, examples_at_most, order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -541,9 +541,15 @@ def fuzz(url: str, examples: int | None = None) -> list[str]:
     return done
 
 
+# The short run of the normal suite (issue 15: "a short run in the normal suite; a longer one
+# behind a marker"): 150 requests per operation under ci were 900 round trips, 50 s on a shared
+# 2-core machine; the `fuzz` marker's run below sends 2,000 per operation.
+SHORT_FUZZ = examples_at_most(50)
+
+
 def test_fuzzed_requests_get_no_500_and_match_the_schema(server):
-    """Hypothesis's profile decides how many requests per operation (15 here, 150 in CI)."""
-    assert sorted(fuzz(server.url)) == [
+    """The profile's requests per operation, at most SHORT_FUZZ (15 with dev, 50 with ci)."""
+    assert sorted(fuzz(server.url, SHORT_FUZZ)) == [
         "GET /api/breakdown",
         "GET /api/customers",
         "GET /api/customers/{contactID}",
