@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from hypothesis import settings
 from reference import format_instant
 from typer.testing import CliRunner
 
@@ -86,3 +87,13 @@ def api_customers(paths: Sequence[Path], as_of_ms: int = AS_OF_MS, **inputs) -> 
 def said(result) -> str:
     """stderr as one line of words: a usage error's box wraps long messages across lines."""
     return " ".join(result.stderr.replace("│", " ").split())
+
+
+DEV_EXAMPLES = 15  # the dev profile's examples (conftest.py)
+
+
+def examples_at_most(ci_cap: int) -> int:
+    """The examples for a Hypothesis test whose every example costs much (a sequence of
+    classifications, a cluster round trip): the profile's number, at most `ci_cap` — so the
+    `ci` profile runs fewer than its default, never fewer than `dev` does."""
+    return max(min(settings.default.max_examples, ci_cap), DEV_EXAMPLES)

@@ -23,6 +23,8 @@ from segcli.core import metrics
 
 cli = Cli()
 
+pytestmark = pytest.mark.usefixtures("shared_fits")  # one fit per distinct summary (conftest)
+
 
 def write(tmp_path, rows) -> str:
     path = tmp_path / "orders.csv"

@@ -19,6 +19,7 @@ from segcli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+pytestmark = pytest.mark.usefixtures("shared_fits")  # one fit per distinct summary (conftest)
 README_ENV = {
     "COLUMNS": "100",
     "NO_COLOR": "1",

@@ -88,7 +88,9 @@ def serve(
 
     def work(out: Output) -> None:
         from segcli import serve as server
+        from segcli.cli.predicting import quiet_models
 
+        quiet_models(options.timings.enabled)  # for predict=true, as `list --predict` does
         missing = server.requirements_missing()
         if missing:
             message = f"segcli serve needs {' and '.join(missing)}: {INSTALL}"

@@ -24,6 +24,11 @@ from segcli.serve.snapshots import Snapshot, Snapshots, now_ms
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
+# Predictions: the CLI's defaults and bounds, and a horizon bounded as `limit` is (the work grows
+# with it: one step of the model per 30 days).
+DEFAULT_HORIZON_DAYS = api.Forecast().horizon_days
+MAX_HORIZON_DAYS = 3_650
+MAX_DISCOUNT_RATE = 9.99
 NDJSON = "application/x-ndjson"
 CSV = "text/csv; charset=utf-8"
 # Every refusal is the CLI's error envelope: 400 INVALID_INPUT for a bad parameter (never
@@ -31,6 +36,11 @@ CSV = "text/csv; charset=utf-8"
 # 413 and 414 for what a read-only API does not take.
 ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": models.ErrorDocument, "description": "the CLI's error envelope"},
+}
+# predict=true on a server without the predict extra: 501 MISSING_DEPENDENCY, naming the install
+# command (errors.STATUS says why 501).
+NOT_INSTALLED: dict[int | str, dict[str, Any]] = {
+    501: {"model": models.ErrorDocument, "description": "predict without the predict extra"},
 }
 
 
@@ -123,6 +133,7 @@ def create_app(served: Served) -> FastAPI:
         response_model=models.CustomerList,
         responses={
             **ERRORS,
+            **NOT_INSTALLED,
             200: {"content": {NDJSON: {}, "text/csv": {}}, "description": "a page of customers"},
         },
     )
@@ -141,13 +152,35 @@ def create_app(served: Served) -> FastAPI:
         offset: Annotated[int, Query(ge=0)] = 0,
         rfm: bool = False,
         rfm_scale: RfmScale = None,
+        predict: Annotated[
+            bool,
+            Query(
+                description="Add each customer's predictions (BG/NBD and Gamma-Gamma fitted to "
+                "the orders served, at the as-of): `list --predict`. Needs the predict extra."
+            ),
+        ] = False,
+        horizon: Annotated[
+            int,
+            Query(ge=1, le=MAX_HORIZON_DAYS, description="Days ahead predictions look."),
+        ] = DEFAULT_HORIZON_DAYS,
+        discount_rate: Annotated[
+            float,
+            Query(
+                alias="discountRate",
+                ge=0,
+                le=MAX_DISCOUNT_RATE,
+                allow_inf_nan=False,
+                description="Annual discount rate for clv (0.1 is 10%).",
+            ),
+        ] = 0.0,
         as_of_text: AsOf = None,
         output: Annotated[
             Literal["json", "ndjson", "csv"] | None,
             Query(alias="format", description="Else the Accept header's; default json."),
         ] = None,
     ) -> Response:
-        """Customers, filtered, sorted and paginated: `segcli list`."""
+        """Customers, filtered, sorted and paginated: `segcli list`; with predict=true,
+        `segcli list --predict` (each request fits the models: seconds)."""
         scaled = params.rfm_scale("rfmScale", settings, rfm_scale)
         filters = api.Filters(
             segments=params.segments("segment", segment),
@@ -170,6 +203,7 @@ def create_app(served: Served) -> FastAPI:
             limit=limit,
             offset=offset,
             rfm=rfm,
+            forecast=api.Forecast(horizon, discount_rate) if predict else None,
         )
         match output or _accepted(request.headers.get("accept", "")):
             case "ndjson":

@@ -10,7 +10,10 @@ from segcli.model.errors import SegcliError, UsageError
 from segcli.output.escapes import shown
 from segcli.output.json import error_json
 
-STATUS = {"INVALID_INPUT": 400, "NOT_FOUND": 404, "UNAUTHORIZED": 401}
+# A feature whose optional extra this server lacks (predict=true without pymc-marketing) is 501
+# Not Implemented: the request is valid and the fix is the server's (the message names the
+# install command), where a 4xx would tell the client to change its request.
+STATUS = {"INVALID_INPUT": 400, "NOT_FOUND": 404, "UNAUTHORIZED": 401, "MISSING_DEPENDENCY": 501}
 JSON = "application/json"
 
 

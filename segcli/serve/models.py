@@ -29,6 +29,27 @@ class Rfm(_Model):
     segment: str = Field(examples=["Champions"])
 
 
+class Prediction(_Model):
+    """With predict=true: the customer's predictions over the next horizonDays, from BG/NBD
+    (repeat orders) and Gamma-Gamma (spend per order) fitted to the orders served; every value
+    null for a customer without orders by the as-of. A new prediction field is one more line
+    here, in the order the CLI prints it."""
+
+    pAlive: float | None = Field(ge=0, le=1, description="probability the customer is active")
+    churnProbability: float | None = Field(ge=0, le=1, description="1 - pAlive")
+    dormantProbability: float | None = Field(
+        ge=0, le=1, description="probability of no order in the next dormant-days days"
+    )
+    expectedOrders: float | None = Field(ge=0, description="expected order days in the horizon")
+    expectedOrderValue: str | None = Field(
+        examples=["84.20"], description="expected spend per order"
+    )
+    clv: str | None = Field(
+        examples=["1530.75"], description="expected spend in the horizon, at discountRate"
+    )
+    horizonDays: int | None = Field(examples=[365])
+
+
 class Metrics(_Model):
     orderCount: int
     totalSpend: str = Field(examples=["1245.50"])
@@ -38,6 +59,7 @@ class Metrics(_Model):
     lastOrderDaysAgo: int | None
     purchaseFrequency: str = Field(examples=["Weekly"])
     rfm: Rfm | None = Field(default=None, description="with rfm=true or rfmSegment")
+    prediction: Prediction | None = Field(default=None, description="with predict=true")
 
 
 class Customer(_Model):
