@@ -53,7 +53,7 @@ _FITS: dict[tuple, object] = {}
 @pytest.fixture(scope="module")
 def shared_fits() -> Iterator[None]:
     """BG/NBD + Gamma-Gamma fitted once per distinct customer summary in the session, and each
-    fit's per-customer predictions computed once per horizon and discount rate, then reused:
+    fit's per-customer predictions computed once per horizon, rate and window, then reused:
     each takes seconds, both are deterministic (MAP from fixed start values), and most
     prediction tests ask the same orders through different flags. Everything around them (the
     summary, attaching, filters, sorts, rendering) still runs each time; the fit is tested
@@ -75,10 +75,17 @@ def shared_fits() -> Iterator[None]:
             _FITS[key] = fit(summary)
         return _FITS[key]
 
-    def per_customer_once(fitted, summary: pd.DataFrame, horizon_days, discount_rate=0.0):
-        key = ("per customer", id(fitted), key_of(summary), horizon_days, discount_rate)
+    def per_customer_once(fitted, summary: pd.DataFrame, horizon_days, *args, **kwargs):
+        key = (
+            "per customer",
+            id(fitted),
+            key_of(summary),
+            horizon_days,
+            args,
+            tuple(kwargs.items()),
+        )
         if key not in _FITS:
-            _FITS[key] = (fitted, per_customer(fitted, summary, horizon_days, discount_rate))
+            _FITS[key] = (fitted, per_customer(fitted, summary, horizon_days, *args, **kwargs))
         return _FITS[key][1].copy()  # (the fit is kept, so that its id is not reused)
 
     with pytest.MonkeyPatch.context() as patch:
