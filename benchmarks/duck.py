@@ -17,8 +17,12 @@ honest reference rather than a slow formulation of the same answer:
   not trim white space around values: the benchmark files have none.
 - The counts-only tasks (breakdown) compute no latest row at all, and `show` filters the orders
   by contactID before grouping, so that DuckDB can push the filter into the scan.
-- JSON is written by `COPY … TO` a temporary file, then sent to standard output by the kernel
-  (sendfile): DuckDB writes a file faster than it writes a pipe.
+- JSON is written by `COPY … TO` a temporary file (as the issue's fast formulation does), then
+  sent to standard output by the kernel (sendfile). At 1M orders this cost the same CPU time as
+  `COPY … TO '/dev/stdout'` (1.3-1.5 s either way, 2026-12-02).
+
+At 1M orders (shuffled shape, NDJSON) this takes 1.5-1.6 s of CPU where the previous
+formulation (a struct key, trimmed details, the counts computed with the details) took 2.4-2.6 s.
 """
 
 from __future__ import annotations
