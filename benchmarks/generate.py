@@ -8,6 +8,13 @@ times, most a handful), uuid contactIDs, rows in date order as shops export them
 on a customer's latest instant, emails that change between orders, blank companies, refunds
 (negative totals), and instants over three years up to the snapshot. The CSV has ISO strings; the
 Parquet file has a UTC timestamp and a decimal(18,2) total, as a warehouse export would.
+
+    python benchmarks/generate.py 10000000 /tmp/bench --shape shuffled   # orders-10M-shuffled.*
+
+The second shape is a different export of the same kind of shop: rows in no order (as a database
+dump without ORDER BY gives them), totals as double (Parquet) and as shortest decimal text (CSV),
+every one of the n/10 customers with at least one order (1M customers at 10M orders), and two
+more detail columns, phone and accountCode (blank on some orders, as the company is).
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ TIE_SHARE = 0.005  # orders placed at exactly the instant of the customer's prev
 EMAIL_CHANGE_SHARE = 0.05  # orders that carry the customer's other email address
 BLANK_COMPANY_SHARE = 0.3
 REFUND_SHARE = 0.02
+BLANK_PHONE_SHARE = 0.1  # shuffled shape: orders without the customer's phone
+DATE_ORDER = "date"  # the first shape: rows in date order, decimal totals
+SHUFFLED = "shuffled"  # the second: rows shuffled, double totals, phone and accountCode
+SHAPES = (DATE_ORDER, SHUFFLED)
 FIRST_NAMES = np.array(["Aroha", "Ben", "Chloe", "Dev", "Ema", "Finn", "Grace", "Hemi", "Isla"])
 LAST_NAMES = np.array(["Ngata", "Smith", "Li", "Patel", "Wilson", "Tane", "Brown", "Kaur", "Ng"])
 TRADES = np.array(["Cafe", "Bakery", "Deli", "Bistro", "Roasters", "Kitchen", "Noodle Bar"])
@@ -55,7 +66,7 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     return out
 
 
-def orders(n_orders: int, seed: int = 20251023) -> pa.Table:
+def orders(n_orders: int, seed: int = 20251023, shape: str = DATE_ORDER) -> pa.Table:
     rng = np.random.default_rng(seed)
     n_customers = max(1, n_orders // ORDERS_PER_CUSTOMER)
     ids = uuids(rng, n_customers)
@@ -71,6 +82,8 @@ def orders(n_orders: int, seed: int = 20251023) -> pa.Table:
 
     weights = rng.lognormal(0.0, 1.3, n_customers)
     customer = rng.choice(n_customers, size=n_orders, p=weights / weights.sum())
+    if shape == SHUFFLED:  # every customer orders at least once
+        customer[rng.permutation(n_orders)[:n_customers]] = np.arange(n_customers)
     # each customer is active over a window of the span; orders fall inside it
     start = rng.integers(0, SPAN_MS, n_customers)
     length = (rng.random(n_customers) * (SPAN_MS - start)).astype(np.int64) + 1
@@ -86,37 +99,50 @@ def orders(n_orders: int, seed: int = 20251023) -> pa.Table:
     ms[order] = sorted_ms
 
     by_date = np.argsort(ms, kind="stable")  # exports come in date order
+    if shape == SHUFFLED:  # ... or in no order at all
+        by_date = rng.permutation(n_orders)
     customer, ms = customer[by_date], ms[by_date]
     cents = np.round(rng.lognormal(5.0, 1.0, n_orders) * 100).astype(np.int64) + 100
     cents = np.where(rng.random(n_orders) < REFUND_SHARE, -(cents // 4), cents)
     changed = rng.random(n_orders) < EMAIL_CHANGE_SHARE
     emails = np.where(changed, other_email[customer], email[customer])
     references = np.char.add("ORD-", np.char.zfill(np.char.mod("%d", np.arange(n_orders)), 9))
-    return pa.table(
-        {
-            "orderReference": pa.array(references),
-            "contactID": pa.array(ids[customer]),
-            "orderDate": pa.array(ms.astype("datetime64[ms]"), pa.timestamp("ms", tz="UTC")),
-            "total": pa.array(cents, pa.int64()),
-            "name": pa.array(names[customer]),
-            "email": pa.array(emails),
-            "company": pa.array(companies[customer]),
-        }
-    )
+    columns = {
+        "orderReference": pa.array(references),
+        "contactID": pa.array(ids[customer]),
+        "orderDate": pa.array(ms.astype("datetime64[ms]"), pa.timestamp("ms", tz="UTC")),
+        "total": pa.array(cents, pa.int64()),
+        "name": pa.array(names[customer]),
+        "email": pa.array(emails),
+        "company": pa.array(companies[customer]),
+    }
+    if shape == SHUFFLED:
+        phones = np.char.add("+64 21 ", np.char.zfill(np.char.mod("%d", np.arange(n_customers)), 7))
+        codes = np.char.add("AC", np.char.zfill(np.char.mod("%d", np.arange(n_customers)), 7))
+        phone = np.where(rng.random(n_orders) < BLANK_PHONE_SHARE, "", phones[customer])
+        columns["phone"] = pa.array(phone)
+        columns["accountCode"] = pa.array(codes[customer])
+    return pa.table(columns)
 
 
-def write(table: pa.Table, directory: Path, label: str) -> tuple[Path, Path]:
+def write(
+    table: pa.Table, directory: Path, label: str, shape: str = DATE_ORDER
+) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     cents = table["total"].to_numpy()
-    magnitude = np.abs(cents)
-    totals = pa.array(
-        np.char.add(
-            np.char.add(np.where(cents < 0, "-", ""), np.char.mod("%d", magnitude // 100)),
-            np.char.add(".", np.char.zfill(np.char.mod("%d", magnitude % 100), 2)),
-        )
-    )
     parquet = directory / f"orders-{label}.parquet"
-    pq.write_table(table.set_column(3, "total", pc.cast(totals, pa.decimal128(18, 2))), parquet)
+    if shape == SHUFFLED:  # doubles; the CSV writes each as its shortest text ("12.5")
+        totals = pc.cast(pa.array(cents / 100), pa.string())
+        pq.write_table(table.set_column(3, "total", pa.array(cents / 100)), parquet)
+    else:
+        magnitude = np.abs(cents)
+        totals = pa.array(
+            np.char.add(
+                np.char.add(np.where(cents < 0, "-", ""), np.char.mod("%d", magnitude // 100)),
+                np.char.add(".", np.char.zfill(np.char.mod("%d", magnitude % 100), 2)),
+            )
+        )
+        pq.write_table(table.set_column(3, "total", pc.cast(totals, pa.decimal128(18, 2))), parquet)
     dates = pc.strftime(table["orderDate"], format="%Y-%m-%dT%H:%M:%SZ")
     text = table.set_column(2, "orderDate", dates).set_column(3, "total", totals)
     csv = directory / f"orders-{label}.csv"
@@ -136,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("orders", type=int, help="number of orders, e.g. 1000000")
     parser.add_argument("directory", type=Path)
     parser.add_argument("--seed", type=int, default=20251023)
+    parser.add_argument("--shape", choices=SHAPES, default=DATE_ORDER)
     args = parser.parse_args(argv)
-    csv, parquet = write(orders(args.orders, args.seed), args.directory, label_for(args.orders))
+    label = label_for(args.orders) + ("" if args.shape == DATE_ORDER else f"-{args.shape}")
+    table = orders(args.orders, args.seed, args.shape)
+    csv, parquet = write(table, args.directory, label, args.shape)
     for path in (csv, parquet):
         print(f"{path}  {path.stat().st_size / 2**20:,.0f} MiB")
     return 0

@@ -5,14 +5,19 @@ An entry is one Parquet file under `$XDG_CACHE_HOME/segcli/` (default `~/.cache/
 by a key that covers everything the aggregate depends on: each input's fingerprint (resolved
 path, size, modification and status-change times, inode, and a hash of samples of its content;
 see input/fingerprint.py), the loading options, and segcli's version. It holds the per-customer
-table over *all* orders (counts, cents, first and last instants, latest reference and details),
-the newest order's instant, and the notices loading printed. It can serve any command, filter or
-threshold at an as-of at or after that newest order (an earlier as-of needs the orders
-themselves). Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every
-read: a damaged entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry
-also records what it was built from (the key's inputs), and is used only when that is what the
-key names now: another entry copied onto its name is refused the same way. An entry that cannot
-be read, or does not hold what this version writes, is ignored (and replaced), never trusted.
+table over *all* orders (counts, cents, first and last instants and, where the command that
+wrote it computed them, the latest reference and details), the newest order's instant, and the
+notices loading printed. An entry records which of those text columns it holds (`Entry.held`):
+the first run costs what its command costs, so a breakdown writes counts only, and a later
+command that needs more reads the orders again and writes an entry holding both. It can serve
+any command, filter or threshold that needs no more than it holds, at an as-of at or after that
+newest order (an earlier as-of needs the orders themselves).
+
+Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every read: a damaged
+entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry also records
+what it was built from (the key's inputs), and is used only when that is what the key names now:
+another entry copied onto its name is refused the same way. An entry that cannot be read, or
+does not hold what this version writes, is ignored (and replaced), never trusted.
 Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
@@ -46,8 +51,10 @@ from segcli.model.notices import Notice
 from segcli.model.schema import (
     CONTACT_ID,
     CUSTOMER_COLUMNS,
+    DETAIL_COLUMNS,
     FIRST_ORDER_MS,
     LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
     ORDER_COUNT,
     SPEND_CENTS,
 )
@@ -61,13 +68,14 @@ CHECKSUM = "sha256"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
 FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
 FILE_MODE = 0o600
-FORMAT = 4  # bump when what an entry holds changes (4: orders folded from their lines)
+FORMAT = 5  # bump when what an entry holds changes (5: it records the columns it holds)
 DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
 _META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _KEPT = (CONTACT_ID, *_INTEGERS)  # read whatever the columns asked for
+OPTIONAL = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)  # what an entry may hold or leave missing
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,11 @@ class Entry:
     notices: tuple[Notice, ...]  # what loading said, said again when the entry is used
     default_as_of_ms: int | None  # the bundled sample's snapshot, else None
     currency: str | None = None  # the orders' currency code, where known
+    held: tuple[str, ...] = OPTIONAL  # the OPTIONAL columns computed (the others are missing)
+
+    def holds(self, columns: Collection[str]) -> bool:
+        """Whether the entry holds every one of these customer columns."""
+        return all(c in self.held or c not in OPTIONAL for c in columns)
 
 
 def directory(env: Mapping[str, str] | None = None) -> Path:
@@ -203,7 +216,8 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
         raise _Refused(None)  # written by another version
     if _name_of(meta["built_from"]) != key:
         raise _Refused(FOREIGN)
-    wanted = [c for c in _COLUMNS if columns is None or c in columns or c in _KEPT]
+    held = tuple(c for c in OPTIONAL if c in meta["held"])
+    wanted = [c for c in _COLUMNS if c in _KEPT or c in held and (columns is None or c in columns)]
     frame = parquet.read(columns=wanted).to_pandas()
     missing = pd.Series(pd.NA, index=frame.index, dtype="str")
     for name in _COLUMNS:
@@ -216,6 +230,7 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
         notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
         default_as_of_ms=meta["default_as_of_ms"],
         currency=meta.get("currency"),
+        held=held,
     )
 
 
@@ -240,6 +255,7 @@ def write(
         "notices": [[n.text, n.hint and n.hint.value] for n in entry.notices],
         "default_as_of_ms": entry.default_as_of_ms,
         "currency": entry.currency,
+        "held": list(entry.held),
         "inputs": list(inputs),
         "created": time.strftime(TIME_FORMAT, time.gmtime()),
         "built_from": key.built_from,

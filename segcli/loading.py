@@ -142,8 +142,9 @@ def load_orders(
     are missing in the result); with none, customers' latest references are not picked either.
 
     With `cache_root`, the per-customer aggregate is taken from the cache when an entry for these
-    inputs and options serves `as_of_ms` (None: now), and stored there after a cold load (the
-    least recently used entries making way beyond `cache_limits`).
+    inputs and options serves `as_of_ms` (None: now) and holds the `details`, and stored there
+    after a cold load (the least recently used entries making way beyond `cache_limits`),
+    holding what this load computed: the `details` and those an earlier entry held.
 
     With `keep_orders`, the result always holds the orders and their aggregate both (a cache
     entry alone is not enough; the cold path still fills it): what a long-running front end
@@ -193,7 +194,7 @@ def load_orders(
         if found_entry.problem is not None:
             cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
         entry = found_entry.entry
-        if entry is not None:
+        if entry is not None and entry.holds(shown):
             cached = Loaded(
                 None,
                 (*entry.notices, *contact_notices),
@@ -206,7 +207,10 @@ def load_orders(
             )
             if cached.serves(cached.as_of(as_of_ms)) and not keep_orders:
                 return cached
-        asked, details = details, DETAIL_COLUMNS  # an entry serves every command: read them all
+        # The first run costs what its command costs: read only what it shows, and what an entry
+        # of these inputs held already, so that the new entry serves both commands.
+        held = entry.held if entry is not None else ()
+        details = tuple(d for d in DETAIL_COLUMNS if d in details or d in held)
 
     memory.hand_back(at_once=bool(details))
     if only is not None and not (keep_orders or strict or rejects_path or contacts):
@@ -233,7 +237,7 @@ def load_orders(
     try:
         orders, currency, _ = read(details)
     except SegcliError:
-        if key is None or tuple(details) == tuple(asked):
+        if key is None or set(details) == set(asked):
             raise
         # Reading the details this command does not show failed (text that is not UTF-8 in a
         # column it never prints, say): answer as --no-cache would, from the columns it shows,
@@ -259,9 +263,11 @@ def load_orders(
         aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     if key is not None:
-        entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency)
+        held = (LAST_ORDER_REFERENCE, *details) if details else ()
+        entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency, held)
         labels = [s.label for s in found]
-        cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
+        with timings.stage("write cache"):
+            cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
     return Loaded(
         orders,
         tuple(notices),
@@ -269,6 +275,7 @@ def load_orders(
         contacts,
         aggregate=aggregate,
         newest_ms=newest,
+        latest=bool(details),
         currency=currency,
         timings=timings,
         memo={} if keep_orders else None,

@@ -55,18 +55,72 @@ def test_warm_output_is_the_cold_output(cli: Cli, write_csv, own_cache, command)
     assert cold.stderr == warm.stderr  # the notices are said again
 
 
-def test_one_entry_serves_every_command(cli: Cli, write_csv, own_cache, monkeypatch):
-    path = write_csv(rows(), columns=CANONICAL)
-    cli("breakdown", "--orders", path, "--as-of", AS_OF)
+def no_reading(monkeypatch) -> None:
+    """From here on, reading the orders fails the test: the cache must answer."""
     from segcli.input import readers
 
-    def no_reading(*args, **kwargs):
+    def refuse(*args, **kwargs):
         raise AssertionError("the orders were read although the cache holds them")
 
-    monkeypatch.setattr(readers, "read_orders", no_reading)
+    monkeypatch.setattr(readers, "read_orders", refuse)
+
+
+def test_an_entry_of_every_detail_serves_every_command(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("show", "c-1", "--orders", path, "--as-of", AS_OF)  # show reads every detail
+    no_reading(monkeypatch)
     shown = cli.json("show", "c-2", "--orders", path, "--as-of", AS_OF)["data"]
     assert (shown["name"], shown["email"]) == ("Ben B", "b@x.example")
     assert cli("list", "--orders", path, "--as-of", AS_OF, "--rfm").exit_code == 0
+    assert cli("breakdown", "--orders", path, "--as-of", AS_OF).exit_code == 0
+
+
+def held(own_cache: Path) -> tuple[str, ...]:
+    (entry,) = own_cache.glob("*.parquet")
+    return cache.read(entry.stem, root=own_cache).held
+
+
+def test_a_first_breakdown_stores_counts_only(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("breakdown", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--no-cache").stdout
+    assert cli(*args).stdout == cold
+    assert held(own_cache) == ()
+    (entry,) = own_cache.glob("*.parquet")
+    stored = cache.read(entry.stem, root=own_cache).customers
+    assert stored["name"].isna().all() and stored["lastOrderReference"].isna().all()
+    no_reading(monkeypatch)
+    assert cli(*args).stdout == cold
+
+
+def test_a_later_command_adds_the_details_it_needs(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    listing = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    counts = ("breakdown", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    one = ("show", "c-1", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = [cli(*args, "--no-cache").stdout for args in (counts, listing, one)]
+    assert cli(*counts).stdout == cold[0]
+    assert cli(*listing).stdout == cold[1]  # reads the orders again, for the details
+    assert len(cache.entries(own_cache)) == 1  # the same entry, now holding them
+    assert held(own_cache) == ("lastOrderReference", "name", "email", "company")
+    assert cli(*one).stdout == cold[2]  # show needs phone and the rest too
+    assert held(own_cache) == cache.OPTIONAL
+    no_reading(monkeypatch)  # now one entry serves every command
+    assert [cli(*args).stdout for args in (counts, listing, one)] == cold
+
+
+def test_an_entry_is_never_narrowed(cli: Cli, write_csv, own_cache, monkeypatch):
+    """A command that needs one detail more than the entry holds keeps what it held."""
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("list", "--orders", path, "--as-of", AS_OF)
+    listed = ("lastOrderReference", "name", "email", "company")
+    assert held(own_cache) == listed
+    phones = ("list", "--orders", path, "--as-of", AS_OF, "--columns", "contactID,phone", "--csv")
+    assert cli(*phones).stdout == cli(*phones, "--no-cache").stdout
+    assert "c-1,021" in cli(*phones).stdout
+    assert held(own_cache) == (*listed, "phone")
+    cli("breakdown", "--orders", path, "--as-of", AS_OF)  # served: nothing is rewritten
+    assert held(own_cache) == (*listed, "phone")
 
 
 def test_a_changed_input_is_never_served_from_a_stale_entry(cli: Cli, write_csv, own_cache):
@@ -153,7 +207,7 @@ def test_cache_info_and_clear(cli: Cli, write_csv, own_cache):
 
 def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, own_cache):
     path = write_csv(rows(), columns=CANONICAL)
-    cli("breakdown", "--orders", path, "--as-of", AS_OF)
+    cli("show", "c-1", "--orders", path, "--as-of", AS_OF)
     (entry,) = own_cache.glob("*.parquet")
     full = cache.read(entry.stem, root=own_cache).customers
     counts = cache.read(entry.stem, root=own_cache, columns=()).customers

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from segcli.engines import keys
 from segcli.input import parquet
 from segcli.input.lines import LineMap
 from segcli.input.raw import RawOrders
@@ -133,8 +134,9 @@ def read_orders(
     """Read each source's mapped columns ({column in file: canonical name}) into one table;
     `progress(what, done, total)` is told before each source is read.
 
-    Parquet text columns read as one of the canonical names `encoded` come dictionary-encoded,
-    by each reading thread for its own rows (see `parquet.read`)."""
+    Text columns read as one of the canonical names `encoded` come dictionary-encoded: from
+    Parquet by each reading thread for its own rows (see `parquet.read`), from CSV as soon as the
+    file is read, so that the text (0.36 GB of uuids at 10M orders) is not held through parsing."""
     tables, malformed, malformed_text = [], [], []
     for k, (source, mapping) in enumerate(zip(sources, mappings, strict=True)):
         if progress is not None:
@@ -147,6 +149,10 @@ def read_orders(
             bad, text = np.empty(0, dtype=np.int64), ()
         else:
             table, bad, text = _read_csv(source, mapping)
+            for name in [name for name, role in mapping.items() if role in encoded]:
+                runs = keys.runs_of(table[name])  # on ENCODE_THREADS threads
+                column = keys.as_column(keys.merge(runs))
+                table = table.set_column(table.schema.get_field_index(name), name, column)
         tables.append(table.rename_columns([mapping[name] for name in table.column_names]))
         malformed.append(bad)
         malformed_text.append(text)
