@@ -346,3 +346,10 @@ def test_history_prints_a_timeline_and_records(cli):
     assert "Segment history of c-1197" in table.stdout and "█" in table.stdout
     lines = cli("history", "c-1197", "--format", "ndjson").stdout.splitlines()
     assert [json.loads(line)["segment"] for line in lines][:3] == ["New", "Active", "Dormant"]
+
+
+def test_a_history_before_the_first_order_is_empty(sample):
+    spent = api.breakdown(sample, as_of="2000-01-01", history=True).to_dict()["data"]["history"]
+    assert spent["customers"] == 0 and spent["moves"] == []
+    assert {s["spells"] for s in spent["segments"].values()} == {0}
+    assert spent["segments"]["VIP"]["ongoing"]["meanDays"] is None
