@@ -42,7 +42,6 @@ from segcli.model.schema import (
     DETAIL_COLUMNS,
     LAST_ORDER_REFERENCE,
     ORDER_MS,
-    format_instant,
 )
 from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
@@ -415,22 +414,10 @@ def classify_at(
             per_customer = metrics.per_customer(orders, latest=loaded.latest)
         if loaded.instants is not None:  # one customer's orders: the file's are counted here
             excluded = int(np.count_nonzero(loaded.instants > as_of_ms))
-        if excluded:
-            notices.append(
-                Notice(
-                    f"excluded {count(excluded, 'order')} dated after the as-of instant "
-                    f"{format_instant(as_of_ms)}"
-                )
-            )
+        notices.extend(reports.excluded(excluded, as_of_ms))
     if loaded.contacts is not None:
         per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
-        if without:
-            notices.append(
-                Notice(
-                    f"{count(without, 'customer')} with orders had no record in "
-                    f"{loaded.contacts.label}"
-                )
-            )
+        notices.extend(reports.without_record(without, loaded.contacts.label))
     # of every customer, `only` or not; a long-lived `loaded` computes it once for its aggregate
     lasting = loaded.memo is not None and loaded.serves(as_of_ms)
     extent = loaded.memo.get(EXTENT) if lasting else None

@@ -164,7 +164,10 @@ def _clean(file: pq.ParquetFile, names: dict[str, str]) -> bool:
             if role in (CONTACT_ID, ORDER_REFERENCE):
                 if not pa.types.is_string(schema.field(name).type) or not stats.has_min_max:
                     return False
-                low, high = stats.min, stats.max
+                try:
+                    low, high = stats.min, stats.max
+                except UnicodeDecodeError:  # text that is not UTF-8: the full path says where
+                    return False
                 if not (isinstance(low, str) and isinstance(high, str)):
                     return False
                 if not (LOWEST <= low[:1] and high[:1] < HIGHEST):

@@ -227,3 +227,18 @@ def date_order(
         Notice(f"{label}: read dates such as {example} as {fields}", hint=Hint.DATE_ORDER)
     )
     return replace(given, date_order=order)
+
+
+def excluded(orders: int, as_of_ms: int) -> list[Notice]:
+    """The orders an as-of cut left out, when there are any."""
+    if not orders:
+        return []
+    when = format_instant(as_of_ms)
+    return [Notice(f"excluded {count(orders, 'order')} dated after the as-of instant {when}")]
+
+
+def without_record(customers: int, label: str) -> list[Notice]:
+    """Customers with orders that the contacts file does not hold, when there are any."""
+    if not customers:
+        return []
+    return [Notice(f"{count(customers, 'customer')} with orders had no record in {label}")]
