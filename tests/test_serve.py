@@ -181,6 +181,27 @@ def test_transitions_are_what_the_cli_prints(server):
     assert response.content == done.stdout_bytes
 
 
+@pytest.mark.parametrize(
+    ("cell", "query"),
+    [
+        ("Active:Dormant", "list=active:DORMANT&limit=5&sort=lastOrderDaysAgo&order=asc"),
+        ("(none):New", "list=(none):new&limit=3&offset=2"),
+    ],
+)
+def test_the_customers_behind_a_transition_are_what_the_cli_lists(server, cell, query):
+    response = httpx.get(f"{server.url}/api/transitions?from=2025-06-01&to={AS_OF}&{query}")
+    args = ["transitions", "--from", "2025-06-01", "--to", AS_OF, "--list", cell, "--json"]
+    args += ["--no-cache", "--limit", query.split("limit=")[1].split("&")[0]]
+    if "offset=" in query:
+        args += ["--offset", query.split("offset=")[1].split("&")[0]]
+    if "sort=" in query:
+        args += ["--sort", "lastOrderDaysAgo", "--asc"]
+    done = Cli()(*args)
+    assert response.status_code == 200, response.text
+    assert response.content == done.stdout_bytes
+    assert len(response.json()["data"]) == response.json()["meta"]["count"] > 0
+
+
 # --- predictions: `list --predict` (each request fits the models: seconds) ----------------
 
 
@@ -286,6 +307,9 @@ BAD = [
     ("/api/transitions", "from"),
     ("/api/transitions?from=2025-06-01&to=2025-01-01", "from"),
     ("/api/transitions?from=soon", "from"),
+    ("/api/transitions?from=2025-06-01&list=Active", "list"),
+    ("/api/transitions?from=2025-06-01&list=Gold:VIP", "list"),
+    ("/api/transitions?from=2025-06-01&list=VIP:(none)", "list"),
 ]
 
 

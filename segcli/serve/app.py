@@ -252,17 +252,44 @@ def create_app(served: Served) -> FastAPI:
         result = api.rfm(current().loaded, scaled, as_of(as_of_text))
         return Response(result.json_text().encode(), media_type=JSON)
 
-    @app.get("/api/transitions", response_model=models.TransitionsDocument, responses=ERRORS)
+    @app.get(
+        "/api/transitions",
+        response_model=models.TransitionsDocument | models.CustomerList,
+        responses=ERRORS,
+    )
     def transitions(
         since: Annotated[str, Query(alias="from", description="The earlier instant.")],
         until: Annotated[str | None, Query(alias="to", description="Default: asOf.")] = None,
+        moved: Annotated[
+            str | None,
+            Query(
+                alias="list",
+                description="FROM:TO (e.g. Active:Dormant, or (none):New): the customers who "
+                "moved so, as they are at `to`, a page as /api/customers gives one.",
+            ),
+        ] = None,
+        sort: Annotated[str, Query(json_schema_extra={"enum": list(SORT_FIELDS)})] = DEFAULT_SORT,
+        order: Literal["asc", "desc"] = "desc",
+        limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Response:
-        """How customers moved between segments: `segcli transitions`."""
+        """How customers moved between segments: `segcli transitions`; with list=FROM:TO, the
+        customers behind one cell: `segcli transitions --list FROM:TO`."""
         since_ms = params.instant("from", since)
         until_ms = params.instant("to", until)
         result = api.transitions(
-            current().loaded, since_ms, until_ms if until_ms is not None else as_of(None), settings
+            current().loaded,
+            since_ms,
+            until_ms if until_ms is not None else as_of(None),
+            settings,
+            movement=params.movement(moved),
+            sort=params.sort_field(sort),
+            descending=order == "desc",
+            limit=limit,
+            offset=offset,
         )
+        if isinstance(result, api.CustomerList):
+            return Response(_joined(result.json_parts()), media_type=JSON)
         return Response(result.json_text().encode(), media_type=JSON)
 
     @app.get("/api/health", response_model=models.HealthDocument, responses=ERRORS)

@@ -38,8 +38,16 @@ def sort_field(value: str) -> str:
     return label("sort", value, tuple(SORT_FIELDS), "a sort field")
 
 
-def from_segment(value: str) -> str:
-    return label("list", value, (*SEGMENTS, NOT_YET), "a segment")
+def movement(value: str | None) -> tuple[str, str] | None:
+    """`list=FROM:TO` (`transitions --list`): the segment at `from` (or `(none)`), then at `to`."""
+    if value is None:
+        return None
+    source, sep, target = value.partition(":")
+    if not sep:
+        raise BadParameter("list", f"'{value}' is not FROM:TO (e.g. VIP:Dormant)")
+    return label("list", source, (*SEGMENTS, NOT_YET), "a segment"), label(
+        "list", target, SEGMENTS, "a segment"
+    )
 
 
 def money(name: str, value: str | None) -> int | None:
