@@ -373,6 +373,15 @@ def read_orders(
     return orders, currency or None, pinned.instants if pinned else None
 
 
+def kept_extent(loaded: Loaded) -> tuple[dict[str, object], int | None]:
+    """reports.extent of a long-lived `loaded`'s aggregate, computed on first use and kept in
+    its memo (contacts without orders do not change it: it reads customers with orders)."""
+    assert loaded.memo is not None and loaded.aggregate is not None
+    if EXTENT not in loaded.memo:
+        loaded.memo[EXTENT] = reports.extent(loaded.aggregate, loaded.currency)
+    return loaded.memo[EXTENT]
+
+
 @dataclass(frozen=True)
 class Classified:
     """Every customer as of one instant (one row each), and this step's own notices."""
@@ -419,14 +428,12 @@ def classify_at(
         per_customer, without = contacts_stage.attach(per_customer, loaded.contacts)
         notices.extend(reports.without_record(without, loaded.contacts.label))
     # of every customer, `only` or not; a long-lived `loaded` computes it once for its aggregate
-    lasting = loaded.memo is not None and loaded.serves(as_of_ms)
-    extent = loaded.memo.get(EXTENT) if lasting else None
-    if extent is None and loaded.instants is not None:
+    if loaded.memo is not None and loaded.serves(as_of_ms):
+        extent = kept_extent(loaded)
+    elif loaded.instants is not None:
         extent = reports.extent_of(loaded.instants[loaded.instants <= as_of_ms], loaded.currency)
-    if extent is None:
+    else:
         extent = reports.extent(per_customer, loaded.currency)
-        if lasting:
-            loaded.memo[EXTENT] = extent
     meta, newest = dict(extent[0]), extent[1]
     if given is None and loaded.default_as_of_ms is None and newest is not None:
         notices.extend(reports.stale(newest, as_of_ms, settings.dormant_days))

@@ -170,7 +170,7 @@ class History:
     def json_text(self, *, pretty: bool = False) -> str:
         meta = json_out.meta_of({}, self.as_of_ms, self.settings, self.meta)
         document = periods_out.history_document(self.customer, self.frame, meta)
-        return periods_out.dumps(document, pretty)
+        return json_out.dumps(document, pretty)
 
     def to_dict(self) -> dict[str, Any]:
         """`{"success": true, "data": {"contactID", "name", "periods": [...]}, "meta": {...}}`."""

@@ -5,9 +5,9 @@ The general path (api.customer) finds the id by comparing the whole contactID co
 classifies a one-row DataFrame and renders it through Arrow: about 5 ms of pandas and Arrow
 overhead per request, whatever the size. Here a snapshot keeps, once, a dictionary from id to
 row and the aggregate's columns as arrays; a request reads one row's values, classifies them
-with the same rule tables (segments.py, on one-element arrays) and writes the JSON with the
-standard library, whose escapes are the ones output/json.py writes (a test compares the bytes
-for every customer).
+with the same rule tables (segments.py, on one-element arrays) and writes the JSON with
+output/json.py's `dumps`, whose escapes are the ones its Arrow writer uses (a test compares the
+bytes for every customer).
 
 It answers only where the general path would use the snapshot's aggregate as it is: no
 contacts file (which adds customers and details) and an as-of at or after the newest order.
@@ -16,16 +16,14 @@ Elsewhere `document` returns None and the caller takes the general path.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from segcli import reports
 from segcli.core import segments
 from segcli.input.shape import lookup_forms
-from segcli.loading import EXTENT, Loaded
+from segcli.loading import Loaded, kept_extent
 from segcli.model.errors import NotFoundError
 from segcli.model.schema import (
     CONTACT_ID,
@@ -41,7 +39,7 @@ from segcli.model.schema import (
 )
 from segcli.model.settings import Settings
 from segcli.output.fields import SHOW_KEYS
-from segcli.output.json import meta_of
+from segcli.output.json import dumps, meta_of
 from segcli.output.values import METRICS, cents_text, settings_meta
 
 INDEX = "show-index"  # a long-lived Loaded's memo: its aggregate's Index
@@ -65,10 +63,7 @@ def document(loaded: Loaded, contact_id: str, settings: Settings, as_of_ms: int)
     index = loaded.memo.get(INDEX)
     if index is None:
         index = loaded.memo[INDEX] = _index(loaded)
-    extent = loaded.memo.get(EXTENT)
-    if extent is None:
-        assert loaded.aggregate is not None  # serves() says so
-        extent = loaded.memo[EXTENT] = reports.extent(loaded.aggregate, loaded.currency)
+    extent = kept_extent(loaded)
     row = next((index.rows[f] for f in lookup_forms(contact_id) if f in index.rows), None)
     if row is None:
         raise NotFoundError(f"no customer with contactID '{contact_id.strip()}'")
@@ -100,13 +95,7 @@ def document(loaded: Loaded, contact_id: str, settings: Settings, as_of_ms: int)
         settings,
         settings_meta(settings),  # with the settings' part kept per settings
     )
-    text = json.dumps(
-        {"success": True, "data": data, "meta": meta},
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-    return (text + "\n").encode()
+    return dumps({"success": True, "data": data, "meta": meta}, pretty=False).encode()
 
 
 def _index(loaded: Loaded) -> Index:

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "scaling": {"model", "engines", "input", "core", "reports", "loading"},
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
-    "showing": {"model", "core", "input", "output", "loading", "reports"},
+    "showing": {"model", "core", "input", "output", "loading"},
     "api": {
         "model",
         "engines",

@@ -47,9 +47,7 @@ def periods(orders: pa.Table, as_of_ms: int, settings: Settings) -> pd.DataFrame
     each, by customer (first appearance) and time: customer code, contactID, segment (a
     categorical in display order), fromMs, toMs and ongoing (the last period of a customer,
     which lasts to the as-of). Customers with nothing but credit notes have none."""
-    ms_all = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False)
-    if (ms_all > as_of_ms).any():
-        orders = orders.filter(pa.array(ms_all <= as_of_ms))
+    orders, _ = metrics.cut_at(orders, as_of_ms)
     codes, ids = metrics.customer_codes(orders[CONTACT_ID])
     ms = orders[ORDER_MS].to_numpy().astype(np.int64, copy=False)
     cents = orders[TOTAL_CENTS].to_numpy().astype(np.int64, copy=False)

@@ -173,14 +173,14 @@ def _arrowtext_of(values: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def _dumps(document: object, pretty: bool) -> str:
+def dumps(document: object, pretty: bool) -> str:
     if pretty:
         return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finish(text: str, pretty: bool) -> str:
-    return _dumps(json.loads(text), pretty=True) if pretty else text + "\n"
+    return dumps(json.loads(text), pretty=True) if pretty else text + "\n"
 
 
 def list_json(
@@ -209,7 +209,7 @@ def list_json_bytes(
     records are a slice of Arrow's buffer, never copied into one Python bytes object."""
     data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
     meta = meta_of({"count": len(page), "total": total}, as_of_ms, settings, extra)
-    meta = _dumps(meta, False).strip()
+    meta = dumps(meta, False).strip()
     return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
 
 
@@ -248,7 +248,7 @@ def show_json(
     meta = meta_of({}, as_of_ms, settings, extra)
     if not meta:
         return _finish(f'{{"success":true,"data":{data}}}', pretty)
-    return _finish(f'{{"success":true,"data":{data},"meta":{_dumps(meta, False).strip()}}}', pretty)
+    return _finish(f'{{"success":true,"data":{data},"meta":{dumps(meta, False).strip()}}}', pretty)
 
 
 def breakdown_json(
@@ -285,7 +285,7 @@ def breakdown_json(
         "data": data,
         "meta": meta_of({"total": total}, as_of_ms, settings, extra),
     }
-    return _dumps(document, pretty)
+    return dumps(document, pretty)
 
 
 def matrix_json(
@@ -309,11 +309,11 @@ def matrix_json(
         "data": {**(fields or {}), key: cells},
         "meta": meta_of(dict(meta), as_of_ms, settings, extra),
     }
-    return _dumps(document, pretty)
+    return dumps(document, pretty)
 
 
 def error_json(code: str, message: str) -> str:
-    return _dumps({"success": False, "error": {"code": code, "message": message}}, pretty=False)
+    return dumps({"success": False, "error": {"code": code, "message": message}}, pretty=False)
 
 
 def config_json(
@@ -345,7 +345,7 @@ def config_json(
             "cacheLimits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
     }
-    return _dumps(document, pretty)
+    return dumps(document, pretty)
 
 
 def cache_json(
@@ -371,7 +371,7 @@ def cache_json(
             "limits": {"bytes": limits.max_bytes, "entries": limits.max_entries},
         },
     }
-    return _dumps(document, pretty)
+    return dumps(document, pretty)
 
 
 def prediction_json(
@@ -402,4 +402,4 @@ def prediction_json(
         },
         "meta": meta_of({}, as_of_ms, None, extra),
     }
-    return _dumps(document, pretty)
+    return dumps(document, pretty)

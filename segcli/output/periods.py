@@ -3,7 +3,6 @@ each segment with the moves between segments (`data.history` of `breakdown --his
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -103,9 +102,3 @@ def durations_dict(segments: pd.DataFrame, moves: pd.DataFrame, customers: int) 
             )
         ],
     }
-
-
-def dumps(document: object, pretty: bool) -> str:
-    if pretty:
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"

@@ -81,7 +81,7 @@ SEGMENT_STYLES = {VIP: "bold magenta", ACTIVE: "green", NEW: "cyan", DORMANT: "y
 BREAKDOWN_TITLES = {"segment": "Segment", "frequency": "Purchase frequency", "rfm": "RFM segment"}
 
 
-def _segment_text(label: str) -> Text:
+def segment_text(label: str) -> Text:
     return Text(label, style=SEGMENT_STYLES.get(label, ""))
 
 
@@ -153,7 +153,7 @@ def list_table(
             titles[field], justify=justify, no_wrap=True, overflow="ellipsis", width=widths[field]
         )
     # Cells are Text, never markup: a name such as "Cafe [VIP]" is shown as written.
-    styled = {SEGMENT: _segment_text}
+    styled = {SEGMENT: segment_text}
     for row in zip(*(columns[field] for field in widths), strict=True):
         table.add_row(*(styled.get(f, Text)(cell) for f, cell in zip(widths, row, strict=True)))
     footer = [Text(_showing(len(page), total, offset) + in_currency(currency))]
@@ -216,7 +216,7 @@ def show_table(customer: pd.DataFrame, *, width: int | None = None) -> Table:
     table.add_column(style="bold", no_wrap=True, width=label_width)
     table.add_column(width=max(whole, min(fit.widest(cells.values()), room)), overflow="fold")
     for key, label in labels.items():
-        table.add_row(label, _segment_text(cells[key]) if key == SEGMENT else Text(cells[key]))
+        table.add_row(label, segment_text(cells[key]) if key == SEGMENT else Text(cells[key]))
     return table
 
 
@@ -296,7 +296,7 @@ def breakdown_tables(
         for i, label in enumerate(cells["category"]):
             row: dict[str, Any] = {key: cells[key][i] for key in widths}
             if by == "segment":
-                row["category"] = _segment_text(label)
+                row["category"] = segment_text(label)
             if "bar" in row:
                 row["bar"] = Text(row["bar"], style=SEGMENT_STYLES.get(label, "blue"))
             table.add_row(*row.values())
@@ -343,7 +343,7 @@ def matrix_table(
         line: list[Any] = []
         for i in shown_at:
             if i == 0:
-                line.append(_segment_text(str(row)))
+                line.append(segment_text(str(row)))
             elif i <= len(table.columns):
                 hit = diagonal and row == table.columns[i - 1]
                 line.append(Text(cells[i][r], style="reverse" if hit else ""))
@@ -368,7 +368,7 @@ def movements_table(moves: pd.DataFrame, title: str) -> Group:
         least = max(len(name), fit.widest(map(str, cells)))
         table.add_column(name, justify=justify, min_width=least)  # type: ignore[arg-type]
     for source, target, count in zip(sources, targets, counted, strict=True):
-        table.add_row(_segment_text(source), "→", _segment_text(target), count)
+        table.add_row(segment_text(source), "→", segment_text(target), count)
     return Group(Text(title, style="italic"), table)
 
 

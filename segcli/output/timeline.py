@@ -14,14 +14,10 @@ from rich.text import Text
 
 from segcli.model.schema import CONTACT_ID, FROM_MS, NAME, TO_MS, format_instant
 from segcli.output.periods import period_records
-from segcli.output.tables import SEGMENT_STYLES
+from segcli.output.tables import SEGMENT_STYLES, segment_text
 
 TIMELINE_WIDTH = 40  # characters of the time axis in `segcli history`'s table
 FIXED_WIDTH = 52  # what the other columns and the borders take, with 8-character days
-
-
-def _styled(label: str) -> Text:
-    return Text(label, style=SEGMENT_STYLES.get(label, ""))
 
 
 def history_table(
@@ -49,7 +45,7 @@ def history_table(
         bar = " " * left + "█" * (right - left)
         until = "now" if record["ongoing"] else record["to"][:10]
         table.add_row(
-            _styled(record["segment"]),
+            segment_text(record["segment"]),
             record["from"][:10],
             until,
             f"{record['days']:,.2f}",
@@ -72,7 +68,7 @@ def durations_tables(shown: Mapping[str, Any]) -> Group:
     for label, row in shown["segments"].items():
         done, now = row["completed"], row["ongoing"]
         table.add_row(
-            _styled(label),
+            segment_text(label),
             f"{row['customers']:,}",
             f"{done['spells']:,}",
             day_text(done["meanDays"]),
@@ -85,7 +81,9 @@ def durations_tables(shown: Mapping[str, Any]) -> Group:
     for head, justify in (("From", "left"), ("", "left"), ("To", "left"), ("Moves", "right")):
         moves.add_column(head, justify=justify)  # type: ignore[arg-type]
     for move in shown["moves"]:
-        moves.add_row(_styled(move["from"]), "→", _styled(move["to"]), f"{move['count']:,}")
+        moves.add_row(
+            segment_text(move["from"]), "→", segment_text(move["to"]), f"{move['count']:,}"
+        )
     return Group(
         Text(
             f"Time in each segment — {shown['customers']:,} customers' histories; spells that "
