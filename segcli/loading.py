@@ -234,7 +234,7 @@ def load_orders(
     )
     said = len(notices)
     try:
-        orders, currency, _ = read(details)
+        orders, currency, _, unmapped = read(details)
     except SegcliError:
         if key is None or set(details) == set(asked):
             raise
@@ -244,7 +244,7 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders, currency, _ = read(details)
+        orders, currency, _, unmapped = read(details)
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
@@ -262,7 +262,7 @@ def load_orders(
         aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     if key is not None:
-        held = (LAST_ORDER_REFERENCE, *details) if details else ()
+        held = (LAST_ORDER_REFERENCE, *details, *unmapped) if details else ()
         entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency, held)
         labels = [s.label for s in found]
         with timings.stage("write cache"):
@@ -292,12 +292,12 @@ def read_orders(
     rejects_path: str | Path | None = None,
     timings: Timings = NO_TIMINGS,
     only: str | None = None,
-) -> tuple[pa.Table, str | None, np.ndarray | None] | None:
+) -> tuple[pa.Table, str | None, np.ndarray | None, tuple[str, ...]] | None:
     """Read, shape, parse and de-overlap the orders of `found`; append what it says to
     `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
     where the files say or the user chose one. With `only` (a contactID), that customer's orders
     alone and every order's instant (else None), or None when the file does not allow finding
-    them alone (pinpoint.py)."""
+    them alone (pinpoint.py). Last, the details no file has (missing for all, read or not)."""
     settled = [readers.settle_delimiter(s) for s in found]
     found = [source for source, _ in settled]
     notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
@@ -370,7 +370,8 @@ def read_orders(
         if strict:
             raise InvalidInputError(message, hint=Hint.STRICT)
         notices.append(Notice(f"{message}; the latest file's copy counts"))
-    return orders, currency or None, pinned.instants if pinned else None
+    unmapped = tuple(d for d in DETAIL_COLUMNS if not any(d in p.details for p in full))
+    return orders, currency or None, pinned.instants if pinned else None, unmapped
 
 
 def kept_extent(loaded: Loaded) -> tuple[dict[str, object], int | None]:

@@ -174,7 +174,7 @@ def _load_part(
     reading); among others it adds no orders, and says so."""
     said: list[Notice] = []
     try:
-        orders, currency, _ = loading.read_orders(
+        orders, currency, *_ = loading.read_orders(
             [found[k]], said, export_options, parse_options, strict, details
         )
     except NoValidOrdersError as error:

@@ -16,6 +16,7 @@ from segcli.input import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits, parse_size
 from segcli.model.errors import ConfigError
+from segcli.model.schema import REQUIRED_COLUMNS
 
 COMMANDS = [
     ("list", "--format", "json"),
@@ -75,8 +76,27 @@ def test_an_entry_of_every_detail_serves_every_command(cli: Cli, write_csv, own_
     assert cli("breakdown", "--orders", path, "--as-of", AS_OF).exit_code == 0
 
 
+@pytest.mark.parametrize("columns", [("name", "email", "company"), ("name", "phone")])
+def test_a_show_after_a_list_reads_again_only_for_a_detail_the_files_have(
+    cli: Cli, write_csv, own_cache, monkeypatch, columns
+):
+    """`list` reads no phone or account; where no file has those columns there is nothing to
+    read, so the entry `list` wrote holds them (missing for all) and `show` is warm."""
+    path = write_csv(rows(), columns=(*REQUIRED_COLUMNS, *columns))
+    args = ("show", "c-1", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--no-cache").stdout
+    assert cli("list", "--orders", path, "--as-of", AS_OF).exit_code == 0
+    if "phone" in columns:  # the phone column must be read: the list's entry cannot answer
+        assert "phone" not in held(own_cache)
+        assert cli(*args).stdout == cold
+    else:
+        assert {"phone", "accountName", "accountCode"} <= set(held(own_cache))
+    no_reading(monkeypatch)
+    assert cli(*args).stdout == cold
+
+
 def held(own_cache: Path) -> tuple[str, ...]:
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     return cache.read(entry.stem, root=own_cache).held
 
 
@@ -86,7 +106,7 @@ def test_a_first_breakdown_stores_counts_only(cli: Cli, write_csv, own_cache, mo
     cold = cli(*args, "--no-cache").stdout
     assert cli(*args).stdout == cold
     assert held(own_cache) == ()
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     stored = cache.read(entry.stem, root=own_cache).customers
     assert stored["name"].isna().all() and stored["lastOrderReference"].isna().all()
     no_reading(monkeypatch)
@@ -161,12 +181,12 @@ def test_an_earlier_as_of_is_answered_from_the_orders(cli: Cli, write_csv):
     assert len(json.loads(warm.stdout)["data"]) == 2  # c-2's orders had not happened yet
 
 
-@pytest.mark.parametrize("damage", [b"", b"not parquet at all", b"PAR1\x00\x00PAR1"])
+@pytest.mark.parametrize("damage", [b"", b"not an entry at all", b"ARROW1\x00\x00ARROW1"])
 def test_a_corrupt_entry_is_ignored_and_rebuilt(cli: Cli, write_csv, own_cache, damage):
     path = write_csv(rows(), columns=CANONICAL)
     args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
     cold = cli(*args).stdout
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     entry.write_bytes(damage)
     again = cli(*args)
     assert again.exit_code == 0 and again.stdout == cold
@@ -179,7 +199,7 @@ def test_an_entry_of_another_version_is_not_trusted(cli: Cli, write_csv, own_cac
     args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
     cold = cli(*args).stdout
     monkeypatch.setattr(cache, "__version__", "0.0.1")
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     key = entry.stem
     assert cache.read(key, root=own_cache) is None  # written by 1.x: refused, and removed
     assert not entry.exists()
@@ -208,7 +228,7 @@ def test_cache_info_and_clear(cli: Cli, write_csv, own_cache):
 def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, own_cache):
     path = write_csv(rows(), columns=CANONICAL)
     cli("show", "c-1", "--orders", path, "--as-of", AS_OF)
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     full = cache.read(entry.stem, root=own_cache).customers
     counts = cache.read(entry.stem, root=own_cache, columns=()).customers
     names = cache.read(entry.stem, root=own_cache, columns=("name",)).customers
@@ -318,7 +338,7 @@ def test_a_flipped_byte_in_an_entry_is_not_served(cli: Cli, write_csv, own_cache
     args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
     cold = cli(*args, "--no-cache")
     cli(*args)  # fills the cache
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     data = entry.read_bytes()
     assert b"Ana" in data  # in the page, and in its statistics
     entry.write_bytes(data.replace(b"Ana", b"Anb"))  # still a valid Parquet file
@@ -334,7 +354,7 @@ def test_a_flipped_byte_in_an_entry_is_not_served(cli: Cli, write_csv, own_cache
 def test_no_flipped_bit_anywhere_in_an_entry_is_served(cli: Cli, write_csv, own_cache):
     path = write_csv(rows(), columns=CANONICAL)
     cli("list", "--orders", path, "--as-of", AS_OF)
-    (entry,) = own_cache.glob("*.parquet")
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
     check = entry.with_suffix(cache.CHECK_SUFFIX)
     data, checksum = entry.read_bytes(), check.read_bytes() if check.exists() else None
     good = cache.read(entry.stem, root=own_cache).customers
@@ -354,7 +374,10 @@ def test_no_flipped_bit_anywhere_in_an_entry_is_served(cli: Cli, write_csv, own_
 
 @pytest.mark.parametrize(
     ("suffixes", "problem"),
-    [((".parquet",), "damaged"), ((".parquet", ".json"), "built from other inputs")],
+    [
+        ((cache.ENTRY_SUFFIX,), "damaged"),
+        ((cache.ENTRY_SUFFIX, cache.CHECK_SUFFIX), "built from other inputs"),
+    ],
     ids=["entry", "entry and checksum"],
 )
 def test_another_files_entry_copied_onto_this_key_is_not_served(

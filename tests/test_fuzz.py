@@ -81,6 +81,7 @@ from hypothesis import strategies as st
 from strategies import BAD_DATES, BAD_TOTALS, TOTALS
 from typer.testing import CliRunner
 
+from segcli.cache import ENTRY_SUFFIX
 from segcli.cli import app
 from segcli.model.schema import FREQUENCIES, SEGMENTS
 
@@ -187,7 +188,7 @@ def violations(case: Case, *, with_cache: bool = True) -> list[Violation]:
             cache_home = Path(tmp) / "cache"
             cold = _invoke(argv, case.stdin, cache_home, folder)
             runs.append(("cold", cold))
-            if any(cache_home.rglob("*.parquet")):  # an entry was written: use it
+            if any(cache_home.rglob(f"*{ENTRY_SUFFIX}")):  # an entry was written: use it
                 runs.append(("warm", _invoke(argv, case.stdin, cache_home, folder)))
         plain = _invoke([*argv, "--no-cache"], case.stdin, Path(tmp) / "unused", folder)
         runs.append(("no-cache", plain))

@@ -43,6 +43,12 @@ class Plan:
         """Whether each row's total is a line's quantity times its unit price."""
         return TOTAL not in self.roles and all(r in self.roles for r in LINE_ROLES)
 
+    @property
+    def details(self) -> frozenset[str]:
+        """The detail columns this file has (a name in two parts counts as a name)."""
+        parts = NAME if FIRST_NAME in self.roles or LAST_NAME in self.roles else None
+        return frozenset(r for r in (*self.roles, parts) if r in DETAIL_COLUMNS)
+
     def reading(self, details: Collection[str]) -> Plan:
         """This plan, reading only the `details` wanted of the detail columns (a command that
         shows no names need not read them); the email, phones and name stay when they key the
