@@ -187,7 +187,8 @@ def create_app(served: Served) -> FastAPI:
         ] = None,
     ) -> Response:
         """Customers, filtered, sorted and paginated: `segcli list`; with predict=true,
-        `segcli list --predict` (each request fits the models: seconds)."""
+        `segcli list --predict` (fitting the models takes seconds; the fits of the last few
+        explicit asOf instants are kept until the data is reloaded)."""
         scaled = params.rfm_scale("rfmScale", settings, rfm_scale)
         filters = api.Filters(
             segments=params.segments("segment", segment),
