@@ -138,8 +138,8 @@ def classify(customers: pd.DataFrame, as_of_ms: int, settings: Settings) -> pd.D
 
 def first_label(rules: list[Rule], default: str) -> str:
     """One customer's label from rules built on a Measures of plain ints: the first that holds,
-    as np.select picks it for many (a server's `show` answers one customer in microseconds,
-    where np.select on one-element arrays takes about 50)."""
+    as np.select picks it for many (a server's `show` answers one customer; np.select on
+    one-element arrays costs tens of microseconds more)."""
     return next((label for label, holds in rules if holds), default)
 
 
