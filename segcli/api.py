@@ -219,7 +219,9 @@ def customers(
     settings = settings or Settings()
     filters = filters or select.Filters()
     at = _classify(loaded, settings, as_of)
-    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
+    frame, notices = predictions.attached(
+        loaded, at, forecast, settings.dormant_days, explicit=as_of is not None
+    )
     with loaded.timings.stage("select"):
         if rfm or filters.rfm_segments:
             frame = rfm_stage.score(frame, settings)
@@ -294,7 +296,9 @@ def breakdown(
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
-    frame, notices = predictions.attached(loaded, at, forecast, settings.dormant_days)
+    frame, notices = predictions.attached(
+        loaded, at, forecast, settings.dormant_days, explicit=as_of is not None
+    )
     tables = {b: summary.breakdown(frame, b) for b in BREAKDOWN_BY if b in by}
     spent = histories.durations(loaded, settings, at.as_of_ms) if history else None
     return Breakdown(tables, len(frame), at.as_of_ms, settings, notices, at.meta, spent)

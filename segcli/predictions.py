@@ -4,6 +4,9 @@ joined to the classified customers."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import pandas as pd
 
 from segcli.analytics import predict as models
@@ -13,6 +16,47 @@ from segcli.model.errors import UsageError
 from segcli.model.notices import Notice
 from segcli.model.options import Forecast
 from segcli.results import Prediction
+
+FITS = "fits"  # a long-lived Loaded's memo: its Fits
+FITS_KEPT = 4  # fits a snapshot keeps, the least recently asked for dropped first
+
+
+class Fits:
+    """The fits of one long-lived snapshot (a server's), by as-of instant: a fit reads only
+    the orders up to the as-of (not the settings, the horizon or the rate, which the
+    per-customer predictions read each time), and takes seconds. Only explicit as-ofs are kept:
+    the default, the moment of each request, is never asked for twice."""
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[int, Prediction] = OrderedDict()
+        self.lock = threading.Lock()  # a server computes two requests at once
+
+    def get(self, at_ms: int) -> Prediction | None:
+        with self.lock:
+            found = self.kept.get(at_ms)
+            if found is not None:
+                self.kept.move_to_end(at_ms)
+            return found
+
+    def put(self, at_ms: int, prediction: Prediction) -> None:
+        with self.lock:
+            self.kept[at_ms] = prediction
+            self.kept.move_to_end(at_ms)
+            while len(self.kept) > FITS_KEPT:
+                self.kept.popitem(last=False)
+
+
+def kept_fit(loaded: Loaded, at_ms: int, explicit: bool) -> Prediction:
+    """`fit`, from the snapshot's Fits when the as-of was given (`explicit`) and the snapshot is
+    long-lived (a new snapshot, after a reload, has a memo and Fits of its own)."""
+    if not explicit or loaded.memo is None:
+        return fit(loaded, at_ms)
+    fits = loaded.memo.setdefault(FITS, Fits())
+    found = fits.get(at_ms)
+    if found is None:
+        found = fit(loaded, at_ms)
+        fits.put(at_ms, found)
+    return found
 
 
 def fit(loaded: Loaded, at_ms: int) -> Prediction:
@@ -31,21 +75,31 @@ def fit(loaded: Loaded, at_ms: int) -> Prediction:
 
 
 def attached(
-    loaded: Loaded, at: Classified, ahead: Forecast | None, dormant_days: int
+    loaded: Loaded,
+    at: Classified,
+    ahead: Forecast | None,
+    dormant_days: int,
+    explicit: bool = False,
 ) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
     """The classified customers, with their predictions when `ahead` is given (the chance of
-    no order within `dormant_days` among them), and the notices of both."""
+    no order within `dormant_days` among them), and the notices of both; `explicit`: the as-of
+    was given, and a long-lived snapshot may reuse its fit (`kept_fit`)."""
     if ahead is None:
         return at.customers, at.notices
-    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead, dormant_days)
+    customers, notices = forecast(loaded, at.as_of_ms, at.customers, ahead, dormant_days, explicit)
     return customers, at.notices + notices
 
 
 def forecast(
-    loaded: Loaded, at_ms: int, customers: pd.DataFrame, ahead: Forecast, dormant_days: int
+    loaded: Loaded,
+    at_ms: int,
+    customers: pd.DataFrame,
+    ahead: Forecast,
+    dormant_days: int,
+    explicit: bool = False,
 ) -> tuple[pd.DataFrame, tuple[Notice, ...]]:
     """`customers` with each one's predictions `ahead`, and the fit's notices."""
-    prediction = fit(loaded, at_ms)
+    prediction = kept_fit(loaded, at_ms, explicit)
     with loaded.timings.stage("predict"):
         table = models.per_customer(
             prediction.fit,

@@ -29,11 +29,9 @@ from segcli.model.schema import (
     CONTACT_ID,
     DAY_MS,
     FIRST_ORDER_MS,
-    FREQUENCIES,
     LAST_ORDER_MS,
     LAST_ORDER_REFERENCE,
     ORDER_COUNT,
-    SEGMENTS,
     SPEND_CENTS,
     format_instant,
 )
@@ -43,6 +41,7 @@ from segcli.output.json import dumps, meta_of
 from segcli.output.values import METRICS, cents_text, settings_meta
 
 INDEX = "show-index"  # a long-lived Loaded's memo: its aggregate's Index
+SETTINGS_KEPT = 8  # meta.settings documents an Index keeps
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Index:
     rows: dict[str, int]
     numbers: dict[str, np.ndarray]  # orderCount, spend cents, first and last instants
     texts: dict[str, pa.Array]  # details and the latest reference
-    settings: dict[Settings, dict[str, object]]  # meta.settings, per settings asked for
+    settings: dict[int, tuple[Settings, dict[str, object]]]  # meta.settings, by id(settings)
 
 
 def document(loaded: Loaded, contact_id: str, settings: Settings, as_of_ms: int) -> bytes | None:
@@ -68,34 +67,46 @@ def document(loaded: Loaded, contact_id: str, settings: Settings, as_of_ms: int)
     if row is None:
         raise NotFoundError(f"no customer with contactID '{contact_id.strip()}'")
     n = index.numbers
-    count, spend = n[ORDER_COUNT][row : row + 1], n[SPEND_CENTS][row : row + 1]
-    first, last = n[FIRST_ORDER_MS][row : row + 1], n[LAST_ORDER_MS][row : row + 1]
-    if count[0] == 0:  # no orders: a contact's (not here), or none at all
+    count, spend = int(n[ORDER_COUNT][row]), int(n[SPEND_CENTS][row])
+    first, last = int(n[FIRST_ORDER_MS][row]), int(n[LAST_ORDER_MS][row])
+    if count == 0:  # no orders: a contact's (not here), or none at all
         return None
-    m = segments.Measures(
-        order_count=count,
-        spend_cents=spend,
-        last_days_ago=(as_of_ms - last) // DAY_MS,
-        first_days_ago=(as_of_ms - first) // DAY_MS,
-        lifespan_days=(last - first) // DAY_MS,
+    m = segments.Measures(  # one customer's, in plain ints (segments.first_label)
+        order_count=count,  # type: ignore[arg-type]
+        spend_cents=spend,  # type: ignore[arg-type]
+        last_days_ago=(as_of_ms - last) // DAY_MS,  # type: ignore[arg-type]
+        first_days_ago=(as_of_ms - first) // DAY_MS,  # type: ignore[arg-type]
+        lifespan_days=(last - first) // DAY_MS,  # type: ignore[arg-type]
     )
     metrics = {
-        "orderCount": int(count[0]),
-        "totalSpend": cents_text(int(spend[0])),
-        "lastOrderDate": format_instant(int(last[0])),
+        "orderCount": count,
+        "totalSpend": cents_text(spend),
+        "lastOrderDate": format_instant(last),
         "lastOrderReference": index.texts[LAST_ORDER_REFERENCE][row].as_py(),
-        "segment": SEGMENTS[int(segments.segment_codes(m, settings)[0])],
-        "lastOrderDaysAgo": int(m.last_days_ago[0]),
-        "purchaseFrequency": FREQUENCIES[int(segments.frequency_codes(m, settings)[0])],
+        "segment": segments.first_label(
+            segments.segment_rules(m, settings), segments.SEGMENT_DEFAULT
+        ),
+        "lastOrderDaysAgo": m.last_days_ago,
+        "purchaseFrequency": segments.first_label(
+            segments.frequency_rules(m, settings), segments.FREQUENCY_DEFAULT
+        ),
     }
     data: dict[str, object] = {key: index.texts[key][row].as_py() for key in SHOW_KEYS}
     data[METRICS] = metrics
     meta = meta_of({}, as_of_ms, None, extent[0])  # as meta_of(..., settings, ...) writes it,
-    meta["settings"] = index.settings.get(settings) or index.settings.setdefault(
-        settings,
-        settings_meta(settings),  # with the settings' part kept per settings
-    )
+    meta["settings"] = _settings_meta(index, settings)  # with the settings' part kept
     return dumps({"success": True, "data": data, "meta": meta}, pretty=False).encode()
+
+
+def _settings_meta(index: Index, settings: Settings) -> dict[str, object]:
+    """meta.settings for `settings`, kept per settings object: a server asks with the same one
+    every time, and hashing the nested dataclass took longer than the rest of the lookup."""
+    kept = index.settings.get(id(settings))
+    if kept is None or kept[0] is not settings:  # the entry holds it, so its id is not reused
+        if len(index.settings) >= SETTINGS_KEPT:  # a caller with a new Settings every time
+            index.settings.clear()
+        kept = index.settings[id(settings)] = (settings, settings_meta(settings))
+    return kept[1]
 
 
 def _index(loaded: Loaded) -> Index:

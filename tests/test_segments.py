@@ -6,12 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import AS_OF_MS, DAY, api_customers, order
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import thresholds
 
 from segcli.core import segments
 from segcli.model.schema import (
     FIRST_ORDER_MS,
+    FREQUENCIES,
     LAST_ORDER_MS,
     ORDER_COUNT,
+    SEGMENTS,
     SPEND_CENTS,
 )
 from segcli.model.settings import Settings
@@ -280,7 +285,46 @@ def test_rule_tables_cover_exactly_the_categories():
     m = segments.measures(customer_frame([1], [0], [0], [0]), AS_OF_MS)
     seg_labels = {label for label, _ in segments.segment_rules(m, Settings())}
     freq_labels = {label for label, _ in segments.frequency_rules(m, Settings())}
-    from segcli.model.schema import FREQUENCIES, SEGMENTS
-
     assert seg_labels | {segments.SEGMENT_DEFAULT} == set(SEGMENTS)
     assert freq_labels | {segments.FREQUENCY_DEFAULT} == set(FREQUENCIES)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 400),  # orders
+            st.integers(-(10**9), 10**9),  # spend, cents
+            st.integers(-3 * 365 * DAY, 400 * DAY),  # the first order, from the as-of
+            st.integers(0, 3 * 365 * DAY),  # the last, after the first
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    thresholds(),
+)
+def test_one_customer_in_plain_ints_gets_the_labels_np_select_gives(customers, settings):
+    """segments.first_label (a server's `show`, one customer) reads the same rule tables as
+    the vectorised classification, and gives every customer the same labels."""
+    count, spend, first, span = (list(column) for column in zip(*customers, strict=True))
+    first = [AS_OF_MS + f for f in first]
+    last = [f + s for f, s in zip(first, span, strict=True)]
+    frame = customer_frame(count, spend, first, last)
+    many = segments.measures(frame, AS_OF_MS)
+    segment_codes = segments.segment_codes(many, settings)
+    frequency_codes = segments.frequency_codes(many, settings)
+    for i in range(len(customers)):
+        one = segments.Measures(
+            order_count=count[i],
+            spend_cents=spend[i],
+            last_days_ago=(AS_OF_MS - last[i]) // DAY,
+            first_days_ago=(AS_OF_MS - first[i]) // DAY,
+            lifespan_days=(last[i] - first[i]) // DAY,
+        )
+        segment = segments.first_label(
+            segments.segment_rules(one, settings), segments.SEGMENT_DEFAULT
+        )
+        frequency = segments.first_label(
+            segments.frequency_rules(one, settings), segments.FREQUENCY_DEFAULT
+        )
+        assert segment == SEGMENTS[segment_codes[i]]
+        assert frequency == FREQUENCIES[frequency_codes[i]]

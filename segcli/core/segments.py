@@ -39,7 +39,8 @@ from segcli.model.settings import Settings
 
 @dataclass(frozen=True)
 class Measures:
-    """The per-customer numbers the rules read (int64 arrays; day counts floored)."""
+    """The per-customer numbers the rules read (int64 arrays; day counts floored). For one
+    customer (`first_label`), plain ints: the rules are comparisons that read either."""
 
     order_count: np.ndarray
     spend_cents: np.ndarray
@@ -133,6 +134,13 @@ def classify(customers: pd.DataFrame, as_of_ms: int, settings: Settings) -> pd.D
             SEGMENT: _label(segment_rules(m, settings), SEGMENT_DEFAULT, SEGMENTS),
         }
     )
+
+
+def first_label(rules: list[Rule], default: str) -> str:
+    """One customer's label from rules built on a Measures of plain ints: the first that holds,
+    as np.select picks it for many (a server's `show` answers one customer; np.select on
+    one-element arrays costs tens of microseconds more)."""
+    return next((label for label, holds in rules if holds), default)
 
 
 def _label(rules: list[Rule], default: str, categories: tuple[str, ...]) -> pd.Categorical:

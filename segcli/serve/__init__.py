@@ -4,6 +4,7 @@ Only the `serve` command imports this package, so that the rest of segcli never 
     app.py        the endpoints: query -> segcli.api -> the CLI's JSON bytes
     snapshots.py  the orders, loaded once and swapped whole when the files change
     guard.py      token, request bounds and the request log, before the app
+    shortcut.py   `show` answered in front of FastAPI, with the endpoint's code and bytes
     models.py     the documents' shapes, for /openapi.json and /docs
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from segcli import api
 from segcli.serve.snapshots import Snapshots
@@ -36,18 +37,20 @@ class Config:
 def build(
     snapshots: Snapshots, settings: api.Settings, as_of_ms: int | None, config: Config
 ) -> Guard:
-    """The ASGI application: the app behind its guard (and CORS, when origins are given)."""
+    """The ASGI application: the app behind the shortcut for `show`, behind CORS (when origins
+    are given), behind the guard."""
     from starlette.middleware.cors import CORSMiddleware
 
     from segcli.serve.app import Served, create_app
     from segcli.serve.guard import Guard
+    from segcli.serve.shortcut import Shortcut
 
     sources = tuple(snapshots.inputs.paths) or ("(bundled sample)",)
-    app = create_app(Served(snapshots, settings, as_of_ms, sources))
-    outer = app
+    served = Served(snapshots, settings, as_of_ms, sources)
+    outer: Any = Shortcut(create_app(served), served.show)
     if config.cors_origins:
         outer = CORSMiddleware(
-            app,
+            outer,
             allow_origins=list(config.cors_origins),
             allow_methods=["GET"],
             allow_headers=["Authorization"],

@@ -54,6 +54,22 @@ class Served:
     as_of_ms: int | None
     sources: tuple[str, ...]
 
+    def current(self) -> Snapshot:
+        snapshot = self.snapshots.current
+        assert snapshot is not None
+        return snapshot
+
+    def as_of(self, value: str | None) -> int | None:
+        given = params.instant("asOf", value)
+        return given if given is not None else self.as_of_ms
+
+    def show(self, contact_id: str, as_of_text: str | None) -> bytes:
+        """The `show` document's bytes (SegcliError for a refusal): the endpoint's, and the
+        shortcut's in front of the app (shortcut.py)."""
+        return api.customer_json(
+            self.current().loaded, contact_id, self.settings, self.as_of(as_of_text)
+        )
+
 
 AsOf = Annotated[
     str | None,
@@ -92,16 +108,7 @@ def create_app(served: Served) -> FastAPI:
         description="Per-customer metrics and segments from an order export, in the JSON the "
         "segcli command line prints.",
     )
-    settings = served.settings
-
-    def current() -> Snapshot:
-        snapshot = served.snapshots.current
-        assert snapshot is not None
-        return snapshot
-
-    def as_of(value: str | None) -> int | None:
-        given = params.instant("asOf", value)
-        return given if given is not None else served.as_of_ms
+    settings, current, as_of = served.settings, served.current, served.as_of
 
     @app.exception_handler(api.SegcliError)
     async def library_error(request: Request, err: api.SegcliError) -> Response:
@@ -180,7 +187,8 @@ def create_app(served: Served) -> FastAPI:
         ] = None,
     ) -> Response:
         """Customers, filtered, sorted and paginated: `segcli list`; with predict=true,
-        `segcli list --predict` (each request fits the models: seconds)."""
+        `segcli list --predict` (fitting the models takes seconds; the fits of the last few
+        explicit asOf instants are kept until the data is reloaded)."""
         scaled = params.rfm_scale("rfmScale", settings, rfm_scale)
         filters = api.Filters(
             segments=params.segments("segment", segment),
@@ -225,8 +233,8 @@ def create_app(served: Served) -> FastAPI:
         # On the event loop, not a worker thread: from the snapshot's index it takes a fraction
         # of a millisecond, less than the hop to a thread and back (an as-of before the newest
         # order, the rare slow path, holds the loop for milliseconds as a thread holds the GIL).
-        body = api.customer_json(current().loaded, contact_id, settings, as_of(as_of_text))
-        return Response(body, media_type=JSON)
+        # Most requests never get here: the shortcut in front of the app answers them.
+        return Response(served.show(contact_id, as_of_text), media_type=JSON)
 
     @app.get(
         "/api/breakdown",
