@@ -175,14 +175,9 @@ def load_orders(
         )
     key, asked = None, details
     if cache_root is not None:
-        options = {
-            "input_format": input_format,
-            "encoding": encoding,
-            "delimiter": delimiter,
-            "strict": strict,
-            "export": repr(export_options),
-            "parse": repr(parse_options),
-        }
+        options = cache.options_of(
+            input_format, encoding, delimiter, strict, export_options, parse_options
+        )
         with timings.stage("read cache"):  # identifying the inputs is part of it
             key = cache.key_for(found, options)
     cache_notices = []
