@@ -29,6 +29,8 @@ TOTAL_SPEND = "totalSpend"
 
 LAST_ORDER_DATE = "lastOrderDate"
 
+METRICS = "metrics"  # the key of a record's nested metrics
+
 # The customer API's key order (SPEC §5).
 LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
 

@@ -1,0 +1,177 @@
+"""The customer API's JSON (SPEC §5) from Arrow and numpy columns, without pandas: the one
+implementation of the records' text, which json.py applies to frames and warm.py to a cache
+entry's columns. Each record is built column by column in Arrow (no Python object per customer):
+every value becomes its JSON literal, and the pieces of every record are concatenated in one pass.
+Small documents (meta, settings, breakdowns) go through the json module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segcli.model.schema import format_instant, format_instants
+from segcli.model.settings import DEFAULT_RFM_SCALE, Settings
+from segcli.output.fields import METRIC_KEYS, METRICS
+
+# JSON string escapes: the two characters that must be escaped, then the control characters.
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+Piece = pa.Array | str  # a column of JSON text, or text every record has
+
+
+def literal(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as a JSON string literal, or null."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    values = pc.cast(values, pa.large_string())
+    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        values = pc.replace_substring(values, "\\", "\\\\")
+        values = pc.replace_substring(values, '"', '\\"')
+        for code in range(0x20):
+            char = chr(code)
+            escaped = _SHORT_ESCAPES.get(char, f"\\u{code:04x}")
+            values = pc.replace_substring(values, char, escaped)
+    quoted = pc.binary_join_element_wise(literal('"'), values, literal('"'), literal(""))
+    return pc.fill_null(quoted, literal("null"))
+
+
+def json_ints(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Integers as JSON numbers, missing ones as null."""
+    text = pc.cast(values, pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    return pc.fill_null(text, literal("null"))
+
+
+def json_labels(codes: np.ndarray, categories: Sequence[str]) -> pa.Array:
+    """Labels that need no escapes (schema.py, settings.py), given as each one's index in
+    `categories`, as JSON strings."""
+    labels = pa.array([f'"{label}"' for label in categories], pa.large_string())
+    return labels.take(pa.array(np.asarray(codes)))
+
+
+def cents_texts(cents: np.ndarray, whole: pa.Array | None = None) -> pa.Array:
+    """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00'; with
+    `whole`, the whole units as given (a table's '1,245')."""
+    values = pa.array(np.asarray(cents, dtype=np.int64))
+    magnitude = pc.abs(values)
+    whole_cents = pc.divide(magnitude, 100)  # integer division; the magnitude is not negative
+    frac = pc.utf8_lpad(
+        pc.cast(pc.subtract(magnitude, pc.multiply(whole_cents, 100)), pa.string()), 2, "0"
+    )
+    whole = pc.cast(whole_cents, pa.string()) if whole is None else whole
+    sign = pc.if_else(pc.less(values, 0), "-", "")
+    return pc.binary_join_element_wise(sign, whole, ".", frac, "")
+
+
+def cents_text(cents: int) -> str:
+    """cents_texts for one value, without Arrow's per-call overhead (a server's `show`)."""
+    return f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def instant_texts(ms: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """Epoch milliseconds as the API's instants, null where `missing`."""
+    dates = pa.array(format_instants(np.asarray(ms, dtype=np.int64)), pa.large_string())
+    if missing is None or not missing.any():
+        return dates
+    return pc.if_else(pa.array(missing), pa.scalar(None, dates.type), dates)
+
+
+def record_pieces(
+    texts: Mapping[str, pa.Array], keys: Sequence[str], metrics: Mapping[str, pa.Array]
+) -> list[Piece]:
+    """The pieces of every record up to its last metric: `keys` from `texts` (text columns),
+    then `"metrics":{` and each of METRIC_KEYS' JSON literals. The caller closes the metrics
+    object (after any other of its parts) and the record."""
+    pieces: list[Piece] = []
+    for i, key in enumerate(keys):
+        pieces += [("{" if i == 0 else ",") + f'"{key}":', json_strings(texts[key])]
+    for i, key in enumerate(METRIC_KEYS):
+        opening = f',"{METRICS}":{{' if i == 0 else ","
+        pieces += [f'{opening}"{key}":', metrics[key]]
+    return pieces
+
+
+def assembled(pieces: Sequence[Piece], n: int) -> pa.Array:
+    """The records: each one's pieces concatenated."""
+    if n == 0:
+        return pa.array([], pa.large_string())
+    parts = [p if isinstance(p, pa.Array) else literal(p) for p in pieces]
+    return pc.binary_join_element_wise(*parts, literal(""))
+
+
+def joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
+    """Records that end in their separator (a newline for JSON lines, a comma in an array) as
+    the parts of JSON lines or of one JSON array, the records one slice of Arrow's buffer."""
+    if len(records) == 0:
+        return [] if lines else [b"[]"]
+    offsets = np.frombuffer(records.buffers()[1], dtype=np.int64)[records.offset :]
+    start, stop = int(offsets[0]), int(offsets[len(records)])
+    if lines:
+        return [records.buffers()[2][start:stop]]
+    return [b"[", records.buffers()[2][start : stop - 1], b"]"]  # without the last comma
+
+
+def dumps(document: object, pretty: bool) -> str:
+    if pretty:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def settings_meta(settings: Settings) -> dict[str, object]:
+    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text; and
+    `rfmScale` when it is 10."""
+    meta: dict[str, object] = {}
+    for key, value in settings.thresholds().items():
+        head, *rest = key.split("-")
+        name = head + "".join(word.capitalize() for word in rest)
+        meta[name] = cents_text(int(value)) if key == "vip-threshold" else value
+    if settings.rfm_scale != DEFAULT_RFM_SCALE:  # said only when not 5: 5's output is as before
+        meta["rfmScale"] = settings.rfm_scale
+    return meta
+
+
+def meta_of(
+    meta: dict[str, object],
+    as_of_ms: int | None,
+    settings: Settings | None,
+    extra: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """`meta` plus the as-of instant, `extra` (the orders' extent and currency) and the
+    effective settings, when known."""
+    if as_of_ms is not None:
+        meta["asOf"] = format_instant(as_of_ms)
+    meta.update(extra or {})
+    if settings is not None:
+        meta["settings"] = settings_meta(settings)
+    return meta
+
+
+def list_document(
+    records: pa.Array, count: int, total: int, meta: dict[str, object]
+) -> list[pa.Buffer | bytes]:
+    """`{"success":true,"data":[...],"meta":{"count","total",...}}` (compact) as parts of
+    UTF-8 bytes, from records that end in a comma; `meta` is what follows count and total."""
+    data = joined(records, lines=False)
+    said = dumps({"count": count, "total": total, **meta}, False).strip()
+    return [b'{"success":true,"data":', *data, b',"meta":' + said.encode() + b"}\n"]
+
+
+def category_values(
+    count: int, share: float, spend_cents: int, avg_cents: int | None
+) -> dict[str, object]:
+    """One category of a breakdown, as `data.segment.VIP` words it."""
+    return {
+        "count": count,
+        "share": share,
+        "totalSpend": cents_text(spend_cents),
+        "avgSpend": None if avg_cents is None else cents_text(avg_cents),
+    }
