@@ -41,7 +41,7 @@ from segcli.model.timings import NO_TIMINGS, Timings
 from segcli.upkeep import cache_entries, clear_cache, tune_for_cli
 
 if TYPE_CHECKING:
-    from segcli.core.select import Filters
+    from segcli.core.pick import Filters
     from segcli.loading import Loaded
     from segcli.results import Breakdown, Customer, CustomerList, History, Matrix, Prediction
 
@@ -437,8 +437,8 @@ def __getattr__(name: str) -> object:
         from segcli import results
 
         return getattr(results, name)
-    if name == "Filters":
-        from segcli.core.select import Filters
+    if name == "Filters":  # without pandas: the CLI builds one before it knows the path
+        from segcli.core.pick import Filters
 
         return Filters
     if name == "Loaded":

@@ -51,6 +51,8 @@ def as_of_texts(draw: st.DrawFn) -> str:
 @example("2025-10-23T10:00:60Z")
 @example("2025-10-23T10:00:00+24:00")
 @example("1000-01-01T00:00:00+01:00")
+@example("١000-01-01")  # digits of another script: not a date
+@example("2025-10-23T10:00:0٠Z")
 def test_the_common_forms_read_as_the_full_parser_reads_them(text: str):
     full = parse_instant(text, date_end_ms=END_OF_DAY_MS)
     common = parse_common(text)
