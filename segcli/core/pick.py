@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli.engines.arrow import buffer_numpy
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -45,14 +47,14 @@ def within(
 def ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Each value's position in Arrow's sorted order (code-point order, as Python compares
     strings; equal values: the same rank); missing last."""
-    positions = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
+    positions = buffer_numpy(pc.array_sort_indices(values, null_placement="at_end"))
     sorted_values = values.take(pa.array(positions))
     if isinstance(sorted_values, pa.ChunkedArray):
         sorted_values = sorted_values.combine_chunks()
     starts = np.ones(len(positions), dtype=bool)
     if len(positions) > 1:
         same = pc.equal(sorted_values[1:], sorted_values[:-1])
-        starts[1:] = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+        starts[1:] = ~buffer_numpy(pc.fill_null(same, False))
     out = np.empty(len(positions), dtype=np.int64)
     out[positions] = np.cumsum(starts) - 1
     return out

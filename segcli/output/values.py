@@ -29,6 +29,7 @@ from segcli.model.schema import (
 )
 from segcli.output import records
 from segcli.output.escapes import CONTROL_ESCAPES
+from segcli.output.fields import BREAKDOWN_KEYS as BREAKDOWN_KEYS  # where renderers found them
 from segcli.output.fields import (  # the API's names and key order, light to import
     LAST_ORDER_DATE,
     LIST_KEYS,
@@ -36,7 +37,7 @@ from segcli.output.fields import (  # the API's names and key order, light to im
     SHOW_KEYS,
     TOTAL_SPEND,
 )
-from segcli.output.fields import METRICS as METRICS  # where renderers have found it
+from segcli.output.fields import METRICS as METRICS
 
 RFM = "rfm"
 
@@ -48,8 +49,6 @@ RFM_KEYS: dict[str, str] = {
     RFM_SCORE: "score",
     RFM_SEGMENT: "segment",
 }
-
-BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY, "rfm": RFM_SEGMENT}
 
 
 def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.Series:
