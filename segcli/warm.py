@@ -192,7 +192,7 @@ def customers(
         keep = pick.within(keep, m.last_days_ago, filters.min_days, filters.max_days)
         keep = pick.within(keep, m.spend_cents, filters.min_spend_cents, filters.max_spend_cents)
         matched = np.flatnonzero(keep)
-        ids = pick.ranks(table[CONTACT_ID].take(pa.array(matched)))
+        ids = pick.ranks(table[CONTACT_ID].take(records.ints(matched)))
         key, missing = _sort_key(served, column, matched)
         order = pick.sorted_positions(ids, key, missing, descending=descending)
         stop = None if limit is None else offset + limit
@@ -226,14 +226,14 @@ def _sort_key(
         return None, None
     if column in integers:
         return integers[column][matched].astype(np.int64), None
-    text = served.table[column].take(pa.array(matched))  # lastOrderReference: as stored
+    text = served.table[column].take(records.ints(matched))  # lastOrderReference: as stored
     missing = buffer_numpy(text.is_null())
     return np.where(missing, 0, pick.ranks(text)), missing
 
 
 def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str) -> pa.Array:
     """The API records of the customers at `rows`, each followed by `end`."""
-    table, m, taken = served.table, served.m, pa.array(rows)
+    table, m, taken = served.table, served.m, records.ints(rows)
 
     def text(name: str) -> pa.Array:
         if name not in table.column_names:  # not held: missing for everyone, as in a frame
@@ -241,12 +241,12 @@ def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str
         return table[name].take(taken).combine_chunks()
 
     metrics = {
-        ORDER_COUNT: records.json_ints(pa.array(m.order_count[rows])),
+        ORDER_COUNT: records.json_ints(records.ints(m.order_count[rows])),
         TOTAL_SPEND: records.json_strings(records.cents_texts(m.spend_cents[rows])),
         LAST_ORDER_DATE: records.json_strings(records.instant_texts(served.last_ms[rows])),
         LAST_ORDER_REFERENCE: records.json_strings(text(LAST_ORDER_REFERENCE)),
         SEGMENT: records.json_labels(served.segment[rows], SEGMENTS),
-        LAST_ORDER_DAYS_AGO: records.json_ints(pa.array(m.last_days_ago[rows])),
+        LAST_ORDER_DAYS_AGO: records.json_ints(records.ints(m.last_days_ago[rows])),
         PURCHASE_FREQUENCY: records.json_labels(served.frequency[rows], FREQUENCIES),
     }
     pieces = records.record_pieces({k: text(k) for k in keys}, keys, metrics)
@@ -312,7 +312,7 @@ def customer(
         return None
     ids = served.table[CONTACT_ID]
     for form in lookup_forms(contact_id):
-        found = np.flatnonzero(buffer_numpy(pc.equal(ids, form)))
+        found = np.flatnonzero(buffer_numpy(pc.equal(ids, records.texts([form], ids.type)[0])))
         if len(found):
             break
     else:

@@ -47,14 +47,15 @@ def within(
 def ranks(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Each value's position in Arrow's sorted order (code-point order, as Python compares
     strings; equal values: the same rank); missing last."""
-    positions = buffer_numpy(pc.array_sort_indices(values, null_placement="at_end"))
-    sorted_values = values.take(pa.array(positions))
+    indices = pc.array_sort_indices(values, null_placement="at_end")
+    positions = buffer_numpy(indices)
+    sorted_values = values.take(indices)
     if isinstance(sorted_values, pa.ChunkedArray):
         sorted_values = sorted_values.combine_chunks()
     starts = np.ones(len(positions), dtype=bool)
     if len(positions) > 1:
         same = pc.equal(sorted_values[1:], sorted_values[:-1])
-        starts[1:] = ~buffer_numpy(pc.fill_null(same, False))
+        starts[1:] = ~buffer_numpy(pc.and_kleene(same, pc.is_valid(same)))  # null: not same
     out = np.empty(len(positions), dtype=np.int64)
     out[positions] = np.cumsum(starts) - 1
     return out

@@ -21,12 +21,39 @@ from segcli.output.fields import METRIC_KEYS, METRICS
 # JSON string escapes: the two characters that must be escaped, then the control characters.
 _SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+INSTANT_WIDTH = len("2025-10-23T08:30:00.000Z")
 
 Piece = pa.Array | str  # a column of JSON text, or text every record has
 
 
-def literal(text: str) -> pa.Scalar:
-    return pa.scalar(text, pa.large_string())
+# Arrays built from numpy's buffers: `pa.array` imports pandas on its first call (to check for
+# pandas objects), which the warm path exists to avoid.
+
+
+def ints(values: np.ndarray) -> pa.Array:
+    """int64 values as an Arrow array (no nulls)."""
+    data = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def flags(values: np.ndarray) -> pa.Array:
+    """Booleans as an Arrow array (no nulls)."""
+    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+
+
+def texts(values: Sequence[str], kind: pa.DataType | None = None) -> pa.Array:
+    """A few strings (labels) as an Arrow string array (large_string unless `kind` says)."""
+    kind = kind or pa.large_string()
+    encoded = [v.encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if kind == pa.large_string() else np.int32)
+    offsets[1:] = np.cumsum([len(e) for e in encoded])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(kind, len(encoded), buffers)
+
+
+def literal(text: str, kind: pa.DataType | None = None) -> pa.Scalar:
+    return texts([text], kind)[0]  # (pa.scalar imports pandas too)
 
 
 def json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -54,22 +81,20 @@ def json_ints(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def json_labels(codes: np.ndarray, categories: Sequence[str]) -> pa.Array:
     """Labels that need no escapes (schema.py, settings.py), given as each one's index in
     `categories`, as JSON strings."""
-    labels = pa.array([f'"{label}"' for label in categories], pa.large_string())
-    return labels.take(pa.array(np.asarray(codes)))
+    labels = texts([f'"{label}"' for label in categories])
+    return labels.take(ints(codes))
 
 
 def cents_texts(cents: np.ndarray, whole: pa.Array | None = None) -> pa.Array:
     """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00'; with
     `whole`, the whole units as given (a table's '1,245')."""
-    values = pa.array(np.asarray(cents, dtype=np.int64))
-    magnitude = pc.abs(values)
-    whole_cents = pc.divide(magnitude, 100)  # integer division; the magnitude is not negative
-    frac = pc.utf8_lpad(
-        pc.cast(pc.subtract(magnitude, pc.multiply(whole_cents, 100)), pa.string()), 2, "0"
-    )
-    whole = pc.cast(whole_cents, pa.string()) if whole is None else whole
-    sign = pc.if_else(pc.less(values, 0), "-", "")
-    return pc.binary_join_element_wise(sign, whole, ".", frac, "")
+    values = np.asarray(cents, dtype=np.int64)
+    magnitude = np.abs(values)
+    frac = pc.utf8_lpad(pc.cast(ints(magnitude % 100), pa.string()), 2, "0")
+    whole = pc.cast(ints(magnitude // 100), pa.string()) if whole is None else whole
+    text = pa.string()
+    sign = pc.if_else(flags(values < 0), literal("-", text), literal("", text))
+    return pc.binary_join_element_wise(sign, whole, literal(".", text), frac, literal("", text))
 
 
 def cents_text(cents: int) -> str:
@@ -78,11 +103,19 @@ def cents_text(cents: int) -> str:
 
 
 def instant_texts(ms: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
-    """Epoch milliseconds as the API's instants, null where `missing`."""
-    dates = pa.array(format_instants(np.asarray(ms, dtype=np.int64)), pa.large_string())
+    """Epoch milliseconds as the API's instants, null where `missing`. Each is 24 ASCII
+    characters (the years 1-9999), so numpy's fixed-width bytes are Arrow's string data as
+    they are."""
+    text = np.char.encode(format_instants(np.asarray(ms, dtype=np.int64)), "ascii")
+    width = INSTANT_WIDTH
+    if text.dtype.itemsize != width:  # no instant (an empty page)
+        text = text.astype(f"S{width}")
+    offsets = np.arange(0, (len(text) + 1) * width, width, dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(text))]
+    dates = pa.Array.from_buffers(pa.large_string(), len(text), buffers)
     if missing is None or not missing.any():
         return dates
-    return pc.if_else(pa.array(missing), pa.scalar(None, dates.type), dates)
+    return pc.if_else(flags(missing), pa.nulls(1, dates.type)[0], dates)
 
 
 def record_pieces(
@@ -103,7 +136,7 @@ def record_pieces(
 def assembled(pieces: Sequence[Piece], n: int) -> pa.Array:
     """The records: each one's pieces concatenated."""
     if n == 0:
-        return pa.array([], pa.large_string())
+        return texts([])
     parts = [p if isinstance(p, pa.Array) else literal(p) for p in pieces]
     return pc.binary_join_element_wise(*parts, literal(""))
 
