@@ -194,7 +194,8 @@ def warm(inputs: Inputs, question: str, as_of: AsOf, settings: Settings, **asked
     only the full path can answer (then ask it)."""
     if not inputs.cache or inputs.rejects or inputs.contacts or inputs.engine.is_dask:
         return None
-    from segcli import warm as fast
+    with (asked.get("timings") or NO_TIMINGS).stage("import"):  # pyarrow, numpy: no pandas
+        from segcli import warm as fast
 
     where = fast.Where(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter,
                        inputs.strict, inputs.export, inputs.parse, inputs.cache_dir)  # fmt: skip

@@ -230,7 +230,7 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
 
 
 def _decode_table(
-    key: str, data: bytes, columns: Collection[str] | None
+    key: str, data: bytes, columns: Collection[str] | None, kept: Collection[str] = _KEPT
 ) -> tuple[pa.Table, dict[str, object]]:
     """The entry in `data` (verified bytes) as Arrow: contactID, the counts, and those of the
     `columns` asked for that it holds (in the entry's column order); and its meta, with `held`
@@ -243,19 +243,19 @@ def _decode_table(
     if _name_of(meta["built_from"]) != key:
         raise _Refused(FOREIGN)
     held = tuple(c for c in OPTIONAL if c in meta["held"])
-    wanted = [c for c in _COLUMNS if c in _KEPT or c in held and (columns is None or c in columns)]
+    wanted = [c for c in _COLUMNS if c in kept or c in held and (columns is None or c in columns)]
     fields = pa.ipc.IpcReadOptions(included_fields=[_COLUMNS.index(c) for c in wanted])
     table = pa.ipc.open_file(pa.BufferReader(data), options=fields).read_all()
     return table, {**meta, "held": held}
 
 
 def read_table(
-    key: str, *, root: Path | None = None, columns: Collection[str] | None = None
+    key: str, *, root: Path | None = None, columns: Collection[str] | None = None, ids: bool = True
 ) -> tuple[pa.Table, dict[str, object]] | None:
     """The entry `key` as Arrow and its meta (`_decode_table`), without pandas: for a warm run
     that answers from it alone (warm.py). None when there is no usable entry; unlike `lookup`
-    this removes nothing and tells nothing (the full path, run then, does both). A use counts
-    as one for eviction, as `lookup`'s does."""
+    this removes nothing and tells nothing (the full path, run then, does both); without `ids`,
+    contactID is not decoded (a breakdown counts). A use counts for eviction, as `lookup`'s."""
     folder = root or directory()
     path = folder / f"{key}{ENTRY_SUFFIX}"
     try:
@@ -263,7 +263,7 @@ def read_table(
         with contextlib.suppress(OSError):
             _make_private(folder)  # a folder an earlier segcli left readable to others
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
-        found = _decode_table(key, data, columns)
+        found = _decode_table(key, data, columns, _KEPT if ids else _INTEGERS)
     except Exception:  # missing, refused or undecodable: the full path decides and says
         return None
     with contextlib.suppress(OSError):

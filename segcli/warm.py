@@ -20,16 +20,16 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from segcli import cache
 from segcli.analytics import tally
-from segcli.core import pick, rules
+from segcli.core import rules
 from segcli.core.extent import extent_meta, stale
-from segcli.engines.arrow import buffer_numpy
+from segcli.engines.buffers import buffer_numpy
 from segcli.input import sources
 from segcli.input.forms import lookup_forms
 from segcli.model.errors import Hint, SegcliError
@@ -55,8 +55,11 @@ from segcli.model.schema import (
 )
 from segcli.model.settings import Settings
 from segcli.model.timings import NO_TIMINGS, Timings
-from segcli.output import records
+from segcli.output import documents
 from segcli.output.fields import BREAKDOWN_KEYS, LAST_ORDER_DATE, LIST_KEYS, SHOW_KEYS, TOTAL_SPEND
+
+if TYPE_CHECKING:
+    from segcli.core.pick import Filters
 
 JSON, NDJSON = "json", "ndjson"  # the formats answered here
 CASELESS_SORTS = {NAME, EMAIL, COMPANY}  # sorted by Python's casefold: the full path's
@@ -102,7 +105,13 @@ class _Served:
 
 
 def _served(
-    where: Where, as_of_ms: int | None, shown: Collection[str], settings: Settings, timings: Timings
+    where: Where,
+    as_of_ms: int | None,
+    shown: Collection[str],
+    settings: Settings,
+    timings: Timings,
+    *,
+    ids: bool = True,
 ) -> _Served | None:
     """The entry for these inputs, classified, when it serves this question; else None."""
     with timings.stage("read cache"):
@@ -125,7 +134,7 @@ def _served(
         )  # fmt: skip
         key = cache.key_for(found, options)
         root = Path(where.cache_dir) if where.cache_dir else cache.directory()
-        read = key and cache.read_table(key.name, root=root, columns=shown)
+        read = key and cache.read_table(key.name, root=root, columns=shown, ids=ids)
     if not read:
         return None
     table, meta = read
@@ -160,7 +169,7 @@ def customers(
     where: Where,
     as_of_ms: int | None,
     settings: Settings,
-    filters: pick.Filters,
+    filters: Filters,
     *,
     details: Sequence[str],
     sort: str,
@@ -173,6 +182,9 @@ def customers(
     timings: Timings = NO_TIMINGS,
 ) -> Answer | None:
     """`list` as JSON or JSON lines, or None (see the module's docstring)."""
+    from segcli.core import pick  # (pyarrow.compute: a breakdown does without)
+    from segcli.output import records
+
     column = SORT_FIELDS.get(sort)
     if fmt not in (JSON, NDJSON) or rfm or filters.rfm_segments or filters.predicted():
         return None
@@ -202,11 +214,11 @@ def customers(
         if fmt == NDJSON:
             parts = records.joined(texts, lines=True)
         else:
-            meta = records.meta_of({}, served.as_of_ms, settings, served.extent)
+            meta = documents.meta_of({}, served.as_of_ms, settings, served.extent)
             parts = records.list_document(texts, len(page), len(matched), meta)
             if pretty:
                 document = json.loads(b"".join(bytes(p) for p in parts))
-                parts = [records.dumps(document, pretty=True).encode()]
+                parts = [documents.dumps(document, pretty=True).encode()]
     return Answer(served.loading, served.notices, parts)
 
 
@@ -214,6 +226,9 @@ def _sort_key(
     served: _Served, column: str, matched: np.ndarray
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The sort key of the matched customers by `column`, and which of them miss a value."""
+    from segcli.core import pick
+    from segcli.output import records
+
     integers = {
         SPEND_CENTS: served.m.spend_cents,
         ORDER_COUNT: served.m.order_count,
@@ -233,6 +248,8 @@ def _sort_key(
 
 def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str) -> pa.Array:
     """The API records of the customers at `rows`, each followed by `end`."""
+    from segcli.output import records
+
     table, m, taken = served.table, served.m, records.ints(rows)
 
     def text(name: str) -> pa.Array:
@@ -267,7 +284,7 @@ def breakdown(
     """`breakdown` as JSON, or None (see the module's docstring)."""
     if fmt != JSON or cross or any(b not in BREAKDOWNS for b in by):
         return None
-    served = _served(where, as_of_ms, (), settings, timings)
+    served = _served(where, as_of_ms, (), settings, timings, ids=False)  # counts alone
     if served is None:
         return None
     with timings.stage("render"):
@@ -278,7 +295,7 @@ def breakdown(
             codes = served.segment if name == "segment" else served.frequency
             t = tally.tally(codes, served.m.spend_cents, len(categories))
             data[BREAKDOWN_KEYS[name]] = {
-                label: records.category_values(
+                label: documents.category_values(
                     int(t.count[i]),
                     float(t.share[i]),
                     int(t.spend_cents[i]),
@@ -287,9 +304,9 @@ def breakdown(
                 for i, label in enumerate(categories)
             }
         total = len(served.m.order_count)
-        meta = records.meta_of({"total": total}, served.as_of_ms, settings, served.extent)
+        meta = documents.meta_of({"total": total}, served.as_of_ms, settings, served.extent)
         document = {"success": True, "data": data, "meta": meta}
-        parts = [records.dumps(document, pretty).encode()]
+        parts = [documents.dumps(document, pretty).encode()]
     return Answer(served.loading, served.notices, parts)
 
 
@@ -305,6 +322,10 @@ def customer(
 ) -> Answer | None:
     """`show ID` as JSON, or None (see the module's docstring; an unknown id too: the full path
     says so)."""
+    import pyarrow.compute as pc
+
+    from segcli.output import records
+
     if fmt != JSON:
         return None
     served = _served(where, as_of_ms, (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS), settings, timings)
@@ -319,7 +340,8 @@ def customer(
         return None
     with timings.stage("render"):
         data = bytes(records.joined(_records(served, found, SHOW_KEYS, end="\n"), lines=True)[0])
-        meta = records.dumps(records.meta_of({}, served.as_of_ms, settings, served.extent), False)
-        text = f'{{"success":true,"data":{data.decode().strip()},"meta":{meta.strip()}}}'
-        text = records.dumps(json.loads(text), pretty=True) if pretty else text + "\n"
+        meta = documents.meta_of({}, served.as_of_ms, settings, served.extent)
+        said = documents.dumps(meta, False).strip()
+        text = f'{{"success":true,"data":{data.decode().strip()},"meta":{said}}}'
+        text = documents.dumps(json.loads(text), pretty=True) if pretty else text + "\n"
     return Answer(served.loading, served.notices, [text.encode()])

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli.engines.arrow import buffer_numpy
+from segcli.engines.buffers import buffer_numpy
 
 
 @dataclass(frozen=True)

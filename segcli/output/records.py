@@ -1,21 +1,24 @@
-"""The customer API's JSON (SPEC §5) from Arrow and numpy columns, without pandas: the one
-implementation of the records' text, which json.py applies to frames and warm.py to a cache
+"""The customer API's JSON records (SPEC §5) from Arrow and numpy columns, without pandas: the
+one implementation of the records' text, which json.py applies to frames and warm.py to a cache
 entry's columns. Each record is built column by column in Arrow (no Python object per customer):
 every value becomes its JSON literal, and the pieces of every record are concatenated in one pass.
-Small documents (meta, settings, breakdowns) go through the json module.
+Small documents (meta, settings, breakdowns) are documents.py's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli.model.schema import format_instant, format_instants
-from segcli.model.settings import DEFAULT_RFM_SCALE, Settings
+from segcli.model.schema import format_instants
+from segcli.output.documents import category_values as category_values  # json.py's, from here
+from segcli.output.documents import cents_text as cents_text
+from segcli.output.documents import dumps as dumps
+from segcli.output.documents import meta_of as meta_of
+from segcli.output.documents import settings_meta as settings_meta
 from segcli.output.fields import METRIC_KEYS, METRICS
 
 # JSON string escapes: the two characters that must be escaped, then the control characters.
@@ -97,11 +100,6 @@ def cents_texts(cents: np.ndarray, whole: pa.Array | None = None) -> pa.Array:
     return pc.binary_join_element_wise(sign, whole, literal(".", text), frac, literal("", text))
 
 
-def cents_text(cents: int) -> str:
-    """cents_texts for one value, without Arrow's per-call overhead (a server's `show`)."""
-    return f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
 def instant_texts(ms: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     """Epoch milliseconds as the API's instants, null where `missing`. Each is 24 ASCII
     characters (the years 1-9999), so numpy's fixed-width bytes are Arrow's string data as
@@ -153,41 +151,6 @@ def joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
     return [b"[", records.buffers()[2][start : stop - 1], b"]"]  # without the last comma
 
 
-def dumps(document: object, pretty: bool) -> str:
-    if pretty:
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def settings_meta(settings: Settings) -> dict[str, object]:
-    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text; and
-    `rfmScale` when it is 10."""
-    meta: dict[str, object] = {}
-    for key, value in settings.thresholds().items():
-        head, *rest = key.split("-")
-        name = head + "".join(word.capitalize() for word in rest)
-        meta[name] = cents_text(int(value)) if key == "vip-threshold" else value
-    if settings.rfm_scale != DEFAULT_RFM_SCALE:  # said only when not 5: 5's output is as before
-        meta["rfmScale"] = settings.rfm_scale
-    return meta
-
-
-def meta_of(
-    meta: dict[str, object],
-    as_of_ms: int | None,
-    settings: Settings | None,
-    extra: Mapping[str, object] | None = None,
-) -> dict[str, object]:
-    """`meta` plus the as-of instant, `extra` (the orders' extent and currency) and the
-    effective settings, when known."""
-    if as_of_ms is not None:
-        meta["asOf"] = format_instant(as_of_ms)
-    meta.update(extra or {})
-    if settings is not None:
-        meta["settings"] = settings_meta(settings)
-    return meta
-
-
 def list_document(
     records: pa.Array, count: int, total: int, meta: dict[str, object]
 ) -> list[pa.Buffer | bytes]:
@@ -196,15 +159,3 @@ def list_document(
     data = joined(records, lines=False)
     said = dumps({"count": count, "total": total, **meta}, False).strip()
     return [b'{"success":true,"data":', *data, b',"meta":' + said.encode() + b"}\n"]
-
-
-def category_values(
-    count: int, share: float, spend_cents: int, avg_cents: int | None
-) -> dict[str, object]:
-    """One category of a breakdown, as `data.segment.VIP` words it."""
-    return {
-        "count": count,
-        "share": share,
-        "totalSpend": cents_text(spend_cents),
-        "avgSpend": None if avg_cents is None else cents_text(avg_cents),
-    }
