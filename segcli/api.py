@@ -25,7 +25,7 @@ import codecs
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from segcli.config import Resolved
 from segcli.config import resolve as resolve_settings
@@ -41,7 +41,7 @@ from segcli.model.timings import NO_TIMINGS, Timings
 from segcli.upkeep import cache_entries, clear_cache, tune_for_cli
 
 if TYPE_CHECKING:
-    from segcli.core.select import Filters
+    from segcli.core.pick import Filters
     from segcli.loading import Loaded
     from segcli.results import Breakdown, Customer, CustomerList, History, Matrix, Prediction
 
@@ -53,6 +53,7 @@ __all__ = [
     "Matrix", "NotFoundError", "Prediction", "ParseOptions", "SegcliError", "Settings", "Timings",
     "breakdown", "customer", "customer_json", "customers", "history", "load", "parse_as_of",
     "parse_money", "predict", "rfm", "snapshot", "source_state", "transitions", "tune_for_cli",
+    "warm",
 ]
 # fmt: on
 
@@ -186,6 +187,21 @@ def _read(inputs: Inputs, *, cached: bool, **extra: object) -> Loaded:
     )
 
 
+def warm(inputs: Inputs, question: str, as_of: AsOf, settings: Settings, **asked: object) -> Any:
+    """A `list` ("customers"), `breakdown` or `show` ("customer") answered from the cache alone
+    without pandas (warm.py), with the keywords of warm.py's function of that name: a
+    `warm.Answer` (notices and stdout) that is byte for byte the full path's, or None when
+    only the full path can answer (then ask it)."""
+    if not inputs.cache or inputs.rejects or inputs.contacts or inputs.engine.is_dask:
+        return None
+    with (asked.get("timings") or NO_TIMINGS).stage("import"):  # pyarrow, numpy: no pandas
+        from segcli import warm as fast
+
+    where = fast.Where(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter,
+                       inputs.strict, inputs.export, inputs.parse, inputs.cache_dir)  # fmt: skip
+    return getattr(fast, question)(where, as_of_ms(as_of), settings or Settings(), **asked)
+
+
 def source_state(inputs: Inputs) -> tuple[tuple[str, int, int, int, int], ...]:
     """What tells whether the sources changed since they were read, without reading them: each
     file the paths name now (folders and globs expanded) with its size, modification time,
@@ -284,15 +300,8 @@ def breakdown(
     frame = at.customers
     if cross:
         table = summary.crosstab(frame[SEGMENT], frame[PURCHASE_FREQUENCY], SEGMENTS, FREQUENCIES)
-        return Matrix(
-            table,
-            "segmentByFrequency",
-            len(frame),
-            settings,
-            as_of_ms=at.as_of_ms,
-            notices=at.notices,
-            meta=at.meta,
-        )
+        return Matrix(table, "segmentByFrequency", len(frame), settings, as_of_ms=at.as_of_ms,
+                      notices=at.notices, meta=at.meta)  # fmt: skip
     unknown = [b for b in by if b not in BREAKDOWN_BY]
     if unknown:
         raise UsageError("by", f"'{unknown[0]}' is not one of {', '.join(BREAKDOWN_BY)}")
@@ -366,16 +375,8 @@ def transitions(
         return CustomerList(page, total, after.as_of_ms, settings, offset, notices, after.meta)
     table = moves.matrix(before.customers, after.customers)
     dates = {"from": format_instant(since_ms), "to": format_instant(after.as_of_ms)}
-    return Matrix(
-        table,
-        "matrix",
-        len(after.customers),
-        settings,
-        fields=dates,
-        movements=moves.movements(table),
-        notices=notices,
-        meta=after.meta,
-    )
+    return Matrix(table, "matrix", len(after.customers), settings, fields=dates,
+                  movements=moves.movements(table), notices=notices, meta=after.meta)  # fmt: skip
 
 
 def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Prediction:
@@ -398,8 +399,12 @@ def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Pred
 def parse_as_of(text: str) -> int:
     """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
     milliseconds. Raises ValueError."""
+    from segcli.core.as_of import END_OF_DAY_MS, parse_common
+
+    ms = parse_common(text, date_end_ms=END_OF_DAY_MS)  # the common forms, without pandas
+    if ms is not None:
+        return ms
     from segcli.core.instants import parse_instant
-    from segcli.loading import END_OF_DAY_MS
 
     ms = parse_instant(text, date_end_ms=END_OF_DAY_MS)
     if ms is None:
@@ -437,8 +442,8 @@ def __getattr__(name: str) -> object:
         from segcli import results
 
         return getattr(results, name)
-    if name == "Filters":
-        from segcli.core.select import Filters
+    if name == "Filters":  # without pandas: the CLI builds one before it knows the path
+        from segcli.core.pick import Filters
 
         return Filters
     if name == "Loaded":

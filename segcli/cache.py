@@ -36,9 +36,8 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import pandas as pd
 import pyarrow as pa
 
 from segcli import __version__
@@ -57,6 +56,9 @@ from segcli.model.schema import (
     ORDER_COUNT,
     SPEND_CENTS,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd  # an Entry's frame; reading an entry as Arrow (read_table) needs none
 
 CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
@@ -207,22 +209,14 @@ def _checksum(data: bytes | pa.Buffer) -> str:
 
 
 def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
-    """The entry in `data` (verified bytes), with only the `columns` asked for. Raises _Refused
-    unless it was built from what `key` names: the inputs as they are now, as key_for saw them
-    (another entry copied onto this name was built from others)."""
-    schema = pa.ipc.open_file(pa.BufferReader(data)).schema
-    meta = json.loads(schema.metadata[_META_KEY])
-    if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
-        raise _Refused(None)  # written by another version
-    if _name_of(meta["built_from"]) != key:
-        raise _Refused(FOREIGN)
-    held = tuple(c for c in OPTIONAL if c in meta["held"])
-    wanted = [c for c in _COLUMNS if c in _KEPT or c in held and (columns is None or c in columns)]
-    fields = pa.ipc.IpcReadOptions(included_fields=[_COLUMNS.index(c) for c in wanted])
-    frame = pa.ipc.open_file(pa.BufferReader(data), options=fields).read_all().to_pandas()
+    """The entry in `data` (verified bytes), with only the `columns` asked for, as a frame."""
+    import pandas as pd
+
+    table, meta = _decode_table(key, data, columns)
+    frame = table.to_pandas()
     missing = pd.Series(pd.NA, index=frame.index, dtype="str")
     for name in _COLUMNS:
-        if name not in wanted:
+        if name not in table.column_names:
             frame[name] = missing
     frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
     return Entry(
@@ -231,8 +225,58 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
         notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
         default_as_of_ms=meta["default_as_of_ms"],
         currency=meta.get("currency"),
-        held=held,
+        held=meta["held"],
     )
+
+
+def _decode_table(
+    key: str, data: bytes, columns: Collection[str] | None, kept: Collection[str] = _KEPT
+) -> tuple[pa.Table, dict[str, object]]:
+    """The entry in `data` (verified bytes) as Arrow: contactID, the counts, and those of the
+    `columns` asked for that it holds (in the entry's column order); and its meta, with `held`
+    as a tuple. Raises _Refused unless it was built from what `key` names: the inputs as they
+    are now, as key_for saw them (another entry copied onto this name was built from others)."""
+    schema = pa.ipc.open_file(pa.BufferReader(data)).schema
+    meta = json.loads(schema.metadata[_META_KEY])
+    if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
+        raise _Refused(None)  # written by another version
+    if _name_of(meta["built_from"]) != key:
+        raise _Refused(FOREIGN)
+    held = tuple(c for c in OPTIONAL if c in meta["held"])
+    wanted = [c for c in _COLUMNS if c in kept or c in held and (columns is None or c in columns)]
+    fields = pa.ipc.IpcReadOptions(included_fields=[_COLUMNS.index(c) for c in wanted])
+    table = pa.ipc.open_file(pa.BufferReader(data), options=fields).read_all()
+    return table, {**meta, "held": held}
+
+
+def read_table(
+    key: str, *, root: Path | None = None, columns: Collection[str] | None = None, ids: bool = True
+) -> tuple[pa.Table, dict[str, object]] | None:
+    """The entry `key` as Arrow and its meta (`_decode_table`), without pandas: for a warm run
+    that answers from it alone (warm.py). None when there is no usable entry; unlike `lookup`
+    this removes nothing and tells nothing (the full path, run then, does both); without `ids`,
+    contactID is not decoded (a breakdown counts). A use counts for eviction, as `lookup`'s."""
+    folder = root or directory()
+    path = folder / f"{key}{ENTRY_SUFFIX}"
+    try:
+        data = path.read_bytes()
+        with contextlib.suppress(OSError):
+            _make_private(folder)  # a folder an earlier segcli left readable to others
+        _verify(data, folder / f"{key}{CHECK_SUFFIX}")
+        found = _decode_table(key, data, columns, _KEPT if ids else _INTEGERS)
+    except Exception:  # missing, refused or undecodable: the full path decides and says
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # its last use: the last to be evicted
+    return found
+
+
+def options_of(input_format: str | None, encoding: str, delimiter: str | None, strict: bool,
+               export_options: object, parse_options: object) -> dict[str, object]:  # fmt: skip
+    """The loading options an entry's key covers, as `key_for` takes them."""
+    names = ("input_format", "encoding", "delimiter", "strict", "export", "parse")
+    values = (input_format, encoding, delimiter, strict, repr(export_options), repr(parse_options))
+    return dict(zip(names, values, strict=True))
 
 
 def write(

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from segcli import cache, pinpoint, reports
 from segcli.core import metrics, normalise, segments, select
+from segcli.core.as_of import END_OF_DAY_MS
 from segcli.core.instants import parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
@@ -38,7 +39,6 @@ from segcli.model.options import (
 )
 from segcli.model.schema import (
     CONTACT_ID,
-    DAY_MS,
     DETAIL_COLUMNS,
     LAST_ORDER_REFERENCE,
     ORDER_MS,
@@ -48,7 +48,6 @@ from segcli.model.timings import NO_TIMINGS, Timings
 
 MEMO_SETTINGS = 8  # classifications a memo keeps (one per settings asked for)
 EXTENT = "extent"  # a long-lived Loaded's memo: its aggregate's reports.extent
-END_OF_DAY_MS = DAY_MS - 1  # a bare as-of date means the last millisecond of that day
 REBUILT = "the cache entry for these inputs was {problem}; rebuilt"  # cache.lookup's problem
 
 Progress = Callable[[str, int, int], None]  # (what is being done, steps done, steps in all)
@@ -175,14 +174,9 @@ def load_orders(
         )
     key, asked = None, details
     if cache_root is not None:
-        options = {
-            "input_format": input_format,
-            "encoding": encoding,
-            "delimiter": delimiter,
-            "strict": strict,
-            "export": repr(export_options),
-            "parse": repr(parse_options),
-        }
+        options = cache.options_of(
+            input_format, encoding, delimiter, strict, export_options, parse_options
+        )
         with timings.stage("read cache"):  # identifying the inputs is part of it
             key = cache.key_for(found, options)
     cache_notices = []

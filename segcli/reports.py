@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from segcli.core.extent import extent_meta
+from segcli.core.extent import stale as stale  # said by loading, from here
 from segcli.core.instants import infer_date_order
 from segcli.core.normalise import NormaliseReport
 from segcli.input.plan import Plan
@@ -21,7 +23,6 @@ from segcli.model.notices import Notice, count
 from segcli.model.options import DAY_FIRST, LINE_SUM, ParseOptions
 from segcli.model.schema import (
     CONTACT_ID,
-    DAY_MS,
     EMAIL,
     FIRST_ORDER_MS,
     LAST_ORDER_MS,
@@ -70,40 +71,12 @@ def extent(customers: pd.DataFrame, currency: str | None) -> tuple[dict[str, obj
     counted = customers[ORDER_COUNT].to_numpy() > 0
     first = customers[FIRST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
     last = customers[LAST_ORDER_MS].to_numpy(dtype=np.int64, na_value=0)[counted]
-    return _extent(first, last, currency)
+    return extent_meta(first, last, currency)
 
 
 def extent_of(instants: np.ndarray, currency: str | None) -> tuple[dict[str, object], int | None]:
     """`extent` from every counted order's instant (epoch ms), not from customers."""
-    return _extent(instants, instants, currency)
-
-
-def _extent(first: np.ndarray, last: np.ndarray, currency: str | None):
-    meta: dict[str, object] = {}
-    newest = None
-    if len(first):
-        newest = int(last.max())
-        meta["ordersFrom"] = format_instant(int(first.min()))
-        meta["ordersTo"] = format_instant(newest)
-    if currency is not None:
-        meta["currency"] = currency
-    return meta, newest
-
-
-def stale(newest: int, now_ms: int, dormant_days: int) -> list[Notice]:
-    """When the newest order is more than `dormant_days` before now (the default as-of), every
-    customer but the VIPs is Dormant: say so, and which day to look from instead."""
-    days = (now_ms - newest) // DAY_MS
-    if days <= dormant_days:
-        return []
-    day = format_instant(newest)[:10]
-    return [
-        Notice(
-            f"newest order {day}, {days:,} days before now: every customer but the VIPs is "
-            f"Dormant; as of {day} the file shows its last day",
-            hint=Hint.AS_OF,
-        )
-    ]
+    return extent_meta(instants, instants, currency)
 
 
 def mixed_currencies(currencies: Mapping[str, int]) -> str:

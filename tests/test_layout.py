@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
     "showing": {"model", "core", "input", "output", "loading"},
+    "warm": {"model", "engines", "input", "core", "analytics", "output", "cache"},
     "api": {
         "model",
         "engines",
@@ -48,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
         "histories",
         "showing",
         "upkeep",
+        "warm",
     },  # fmt: skip
     "upkeep": {"model", "cache", "engines"},
     "cli": {"model", "output", "api", "serve"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segcli.analytics import tally
 from segcli.model.schema import (
     AVG_SPEND_CENTS,
     CLV_CENTS,
@@ -20,7 +21,6 @@ from segcli.model.schema import (
     TOTAL_SPEND_CENTS,
 )
 
-SHARE_SCALE = 10_000  # share is rounded to 4 decimal places
 BREAKDOWNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "segment": (SEGMENT, SEGMENTS),
     "frequency": (PURCHASE_FREQUENCY, FREQUENCIES),
@@ -48,16 +48,10 @@ def counts_by(
     grouped = customers.groupby(column, observed=False)[SPEND_CENTS]
     table = pd.DataFrame({COUNT: grouped.size(), TOTAL_SPEND_CENTS: grouped.sum()})
     table = table.reindex(list(categories), fill_value=0).astype(np.int64)
-    count = table[COUNT].to_numpy()
-    spend = table[TOTAL_SPEND_CENTS].to_numpy()
-    total = int(count.sum())
-    table[SHARE] = (
-        _div_half_up(count * SHARE_SCALE, np.full_like(count, total)) / SHARE_SCALE
-        if total
-        else np.zeros(len(count))
-    )
-    avg = pd.array(_div_half_up(spend, np.maximum(count, 1)), dtype="Int64")
-    avg[count == 0] = pd.NA
+    tallied = tally.of_counts(table[COUNT].to_numpy(), table[TOTAL_SPEND_CENTS].to_numpy())
+    table[SHARE] = tallied.share
+    avg = pd.array(tallied.avg_cents, dtype="Int64")
+    avg[tallied.empty] = pd.NA
     table[AVG_SPEND_CENTS] = avg
     table.index.name = name or column
     return table[[COUNT, SHARE, TOTAL_SPEND_CENTS, AVG_SPEND_CENTS]]
@@ -80,9 +74,3 @@ def crosstab(
         minlength=len(row_labels) * len(column_labels),
     ).reshape(len(row_labels), len(column_labels))
     return pd.DataFrame(cells, index=list(row_labels), columns=list(column_labels))
-
-
-def _div_half_up(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator rounded half away from zero, in integers (denominator > 0)."""
-    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
-    return np.where(numerator < 0, -magnitude, magnitude)

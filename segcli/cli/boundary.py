@@ -77,6 +77,17 @@ def tell(out: Output, notices: Iterable[Notice]) -> None:
         out.notice(worded(notice.text, notice.hint))
 
 
+def answered(out: Output, answer: object) -> bool:
+    """Print a warm answer (`api.warm`: notices, then stdout) as the full path prints the same;
+    False when there is none."""
+    if answer is None:
+        return False
+    tell(out, answer.loading)  # type: ignore[attr-defined]
+    tell(out, answer.notices)  # type: ignore[attr-defined]
+    out.write(answer.parts)  # type: ignore[attr-defined]
+    return True
+
+
 def run(
     quiet: bool,
     output_format: str,

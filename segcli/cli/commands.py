@@ -9,21 +9,13 @@ from typing import Annotated
 import typer
 
 from segcli import __version__, api
-from segcli.cli import completion, histories, housekeeping, predicting, serving
+from segcli.cli import boundary, completion, histories, housekeeping, predicting, serving
 from segcli.cli import predict_options as po
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, STDOUT_FD, is_devnull, is_pipe, run, tell
 from segcli.cli.engine_options import shared_options
 from segcli.cli.histories import HistoryOpt
-from segcli.cli.options import (
-    By,
-    Options,
-)
-from segcli.cli.output_options import (
-    ColumnsOpt,
-    FormatOpt,
-    ListFormatOpt,
-    parse_columns,
-)
+from segcli.cli.options import By, Options
+from segcli.cli.output_options import ColumnsOpt, FormatOpt, ListFormatOpt, parse_columns
 from segcli.cli.parsers import (
     choice,
     enum_choice,
@@ -206,21 +198,21 @@ def list_customers(
     wanted = predict or filters.predicted() or sort in PREDICTION_SORTS
     forecast = po.forecast(wanted, fields, horizon, discount_rate, options.timings.enabled)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
+    rfm = rfm_scores or bool(set(fields) & set(RFM_COLUMNS))
+    page = {"sort": sort, "descending": descending, "offset": offset,
+            "limit": limit if limit is not None else table_rows}  # fmt: skip
 
     def work(out: Output) -> None:
+        if forecast is None and boundary.answered(out, api.warm(
+            options.inputs, "customers", options.as_of, options.settings, filters=filters,
+            details=details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
+            timings=options.timings, **page)):  # fmt: skip
+            return
         loaded = _load(out, options, details_for(fields), keep_orders=forecast is not None)
         result = api.customers(
-            loaded,
-            options.settings,
-            options.as_of,
-            filters=filters,
-            sort=sort,
-            descending=descending,
-            limit=limit if limit is not None else table_rows,
-            offset=offset,
-            rfm=rfm_scores or bool(set(fields) & set(RFM_COLUMNS)),
-            forecast=forecast,
-        )
+            loaded, options.settings, options.as_of, filters=filters, rfm=rfm, forecast=forecast,
+            **page,
+        )  # fmt: skip
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
         with options.timings.stage("render"):
@@ -242,6 +234,10 @@ def show(
     fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:
+        if boundary.answered(out, api.warm(
+            options.inputs, "customer", options.as_of, options.settings, contact_id=contact_id,
+            fmt=fmt.value, pretty=options.pretty, timings=options.timings)):  # fmt: skip
+            return
         loaded = _load(out, options, only=contact_id)
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
@@ -285,6 +281,10 @@ def breakdown(
 
     def work(out: Output) -> None:
         orders = forecast is not None or (history and not cross)
+        if not orders and boundary.answered(out, api.warm(
+            options.inputs, "breakdown", options.as_of, options.settings, by=wanted, cross=cross,
+            fmt=fmt.value, pretty=options.pretty, timings=options.timings)):  # fmt: skip
+            return
         loaded = _load(out, options, details=(), keep_orders=orders)
         result = api.breakdown(
             loaded,

@@ -1,14 +1,14 @@
-"""Filter, sort and paginate classified customers (SPEC §4, `list` and `show`)."""
+"""Filter, sort and paginate classified customers (SPEC §4, `list` and `show`): the filters and
+sort of pick.py, applied to a frame."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from segcli.core.pick import Filters as Filters  # where callers have found it
+from segcli.core.pick import ranks, sorted_positions, within
 from segcli.input.shape import lookup_forms
 from segcli.model.errors import NotFoundError
 from segcli.model.schema import (
@@ -30,26 +30,6 @@ from segcli.model.schema import (
 _TEXT_SORT = {NAME, EMAIL, COMPANY}  # sorted ignoring case
 
 
-@dataclass(frozen=True)
-class Filters:
-    """`list` filters, combined with AND; several segments or frequencies are OR'ed."""
-
-    segments: tuple[str, ...] = ()
-    frequencies: tuple[str, ...] = ()
-    min_days: int | None = None
-    max_days: int | None = None
-    min_spend_cents: int | None = None
-    max_spend_cents: int | None = None
-    rfm_segments: tuple[str, ...] = ()  # needs RFM scores (rfm.score)
-    min_churn: float | None = None  # these three need predictions (analytics.predict)
-    max_churn: float | None = None
-    min_clv_cents: int | None = None
-
-    def predicted(self) -> bool:
-        """Whether a filter needs the predictions."""
-        return any(v is not None for v in (self.min_churn, self.max_churn, self.min_clv_cents))
-
-
 def kept(customers: pd.DataFrame, filters: Filters) -> np.ndarray:
     """Which customers the filters keep, as a boolean mask."""
     keep = np.ones(len(customers), dtype=bool)
@@ -65,10 +45,7 @@ def kept(customers: pd.DataFrame, filters: Filters) -> np.ndarray:
     if filters.max_days is not None:
         keep &= (days <= filters.max_days).to_numpy(dtype=bool, na_value=False)
     spend = customers[SPEND_CENTS].to_numpy()
-    if filters.min_spend_cents is not None:
-        keep &= spend >= filters.min_spend_cents
-    if filters.max_spend_cents is not None:
-        keep &= spend <= filters.max_spend_cents
+    keep = within(keep, spend, filters.min_spend_cents, filters.max_spend_cents)
     churn = customers[CHURN_PROBABILITY] if filters.predicted() else None
     if filters.min_churn is not None:
         keep &= (churn >= filters.min_churn).to_numpy(dtype=bool, na_value=False)
@@ -97,7 +74,7 @@ def sort_order(
     column = LIST_SORT_FIELDS[field]
     ids = _ranks(customers[CONTACT_ID])
     if column == CONTACT_ID:
-        return np.argsort(-ids if descending else ids, kind="stable")
+        return sorted_positions(ids, None, None, descending=descending)
     values = customers[column]
     if isinstance(values.dtype, pd.CategoricalDtype):
         key = values.cat.codes.to_numpy().astype(np.int64)
@@ -113,23 +90,12 @@ def sort_order(
     else:
         missing = values.isna().to_numpy()
         key = values.to_numpy(dtype=np.int64, na_value=0)
-    return np.lexsort((ids, -key if descending else key, missing))
+    return sorted_positions(ids, key, missing, descending=descending)
 
 
 def _ranks(text: pd.Series) -> np.ndarray:
     """Each value's position in the sorted order (equal values: the same rank); missing last."""
-    values = pa.array(text.array)
-    positions = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
-    sorted_values = values.take(pa.array(positions))
-    if isinstance(sorted_values, pa.ChunkedArray):
-        sorted_values = sorted_values.combine_chunks()
-    starts = np.ones(len(positions), dtype=bool)
-    if len(positions) > 1:
-        same = pc.equal(sorted_values[1:], sorted_values[:-1])
-        starts[1:] = ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
-    ranks = np.empty(len(positions), dtype=np.int64)
-    ranks[positions] = np.cumsum(starts) - 1
-    return ranks
+    return ranks(pa.array(text.array))
 
 
 def find(customers: pd.DataFrame, contact_id: str) -> pd.DataFrame:

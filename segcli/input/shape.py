@@ -13,7 +13,6 @@ Vectorised with pyarrow compute and pandas; no Python loop touches a row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -23,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli.engines.arrow import as_numpy, text_column
+from segcli.input.forms import PHONE_DIGITS_MIN, PHONE_LIKE
+from segcli.input.forms import lookup_forms as lookup_forms  # where callers have found it
 from segcli.input.orders import order_numbers
 from segcli.input.plan import Plan
 from segcli.input.presets import (
@@ -239,22 +240,6 @@ def _canonical_columns(table: pa.Table, p: Plan) -> tuple[dict[str, pa.ChunkedAr
 
 def _present(table: pa.Table, name: str) -> dict[str, pa.ChunkedArray]:
     return {name: table[name]} if name in table.column_names else {}
-
-
-PHONE_LIKE = r"^\+?[\d\s().\-/]+$"
-PHONE_DIGITS_MIN = 6  # fewer digits than this is not a phone number
-
-
-def lookup_forms(contact_id: str) -> list[str]:
-    """The keys an id a user typed may be stored as, in order: as typed (trimmed), as an email
-    key (lower-cased), as a phone key (`+` and its digits); `customer_keys`' rules for one
-    value."""
-    typed = contact_id.strip()
-    forms = [typed, typed.lower()]
-    digits = re.sub(r"\D", "", typed)
-    if re.match(PHONE_LIKE, typed) and len(digits) >= PHONE_DIGITS_MIN:
-        forms.append("+" + digits)
-    return list(dict.fromkeys(forms))
 
 
 def customer_keys(columns: Mapping[str, pa.ChunkedArray]) -> tuple[pa.ChunkedArray, list]:

@@ -29,6 +29,12 @@ TOTAL_SPEND = "totalSpend"
 
 LAST_ORDER_DATE = "lastOrderDate"
 
+METRICS = "metrics"  # the key of a record's nested metrics
+
+# A breakdown's JSON keys: `breakdown --by segment` is `data.segment`, by frequency
+# `data.purchaseFrequency`; `rfm` is `data.rfmSegment`.
+BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY, "rfm": RFM_SEGMENT}
+
 # The customer API's key order (SPEC §5).
 LIST_KEYS: tuple[str, ...] = (CONTACT_ID, NAME, EMAIL, COMPANY)
 

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.schema import (
@@ -35,22 +34,17 @@ from segcli.model.schema import (
     SHARE,
     SPEND_CENTS,
     TOTAL_SPEND_CENTS,
-    format_instant,
-    format_instants,
 )
 from segcli.model.settings import Settings
-from segcli.output import predicted
+from segcli.output import predicted, records
 from segcli.output.values import (
     BREAKDOWN_KEYS,
     LAST_ORDER_DATE,
     LIST_KEYS,
-    METRIC_KEYS,
-    METRICS,
     RFM,
     RFM_KEYS,
     SHOW_KEYS,
     TOTAL_SPEND,
-    format_cents,
     has_rfm,
     settings_meta,
     text_of,
@@ -69,36 +63,27 @@ def record_texts(
     customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS, *, end: str = ""
 ) -> pa.Array:
     """One compact JSON object per customer, in the API's key order, built column by column in
-    Arrow (no Python object per customer): each value becomes its JSON literal, and the pieces
-    of every record, then `end` (the separator of a JSON array or JSON lines), are concatenated
-    in one pass."""
+    Arrow (records.py), then `end` (the separator of a JSON array or JSON lines)."""
     last = customers[LAST_ORDER_MS]
-    dates = pa.array(format_instants(last.fillna(0).to_numpy(dtype=np.int64)), pa.large_string())
-    dates = pc.if_else(pa.array(last.isna().to_numpy()), pa.scalar(None, dates.type), dates)
+    dates = records.instant_texts(last.fillna(0).to_numpy(dtype=np.int64), last.isna().to_numpy())
     metric_values: dict[str, pa.Array] = {
         ORDER_COUNT: _json_ints(customers[ORDER_COUNT]),
-        TOTAL_SPEND: _json_strings(pa.array(format_cents(customers[SPEND_CENTS]).to_numpy())),
-        LAST_ORDER_DATE: _json_strings(dates),
-        LAST_ORDER_REFERENCE: _json_strings(_arrowtext_of(customers[LAST_ORDER_REFERENCE])),
+        TOTAL_SPEND: records.json_strings(records.cents_texts(customers[SPEND_CENTS].to_numpy())),
+        LAST_ORDER_DATE: records.json_strings(dates),
+        LAST_ORDER_REFERENCE: _arrowtext_of(customers[LAST_ORDER_REFERENCE]),
         SEGMENT: _json_labels(customers[SEGMENT]),
         LAST_ORDER_DAYS_AGO: _json_ints(customers[LAST_ORDER_DAYS_AGO]),
         PURCHASE_FREQUENCY: _json_labels(customers[PURCHASE_FREQUENCY]),
     }
-    pieces: list[pa.Array | str] = []
-    for i, key in enumerate(keys):
-        pieces += [
-            ("{" if i == 0 else ",") + f'"{key}":',
-            _json_strings(_arrowtext_of(customers[key])),
-        ]
-    for i, key in enumerate(METRIC_KEYS):
-        opening = f',"{METRICS}":{{' if i == 0 else ","
-        pieces += [f'{opening}"{key}":', metric_values[key]]
+    metric_values[LAST_ORDER_REFERENCE] = records.json_strings(metric_values[LAST_ORDER_REFERENCE])
+    texts = {key: _arrowtext_of(customers[key]) for key in keys}
+    pieces = records.record_pieces(texts, keys, metric_values)
     if has_rfm(customers):
         rfm = {
             RFM_RECENCY: _json_ints(customers[RFM_RECENCY]),
             RFM_FREQUENCY: _json_ints(customers[RFM_FREQUENCY]),
             RFM_MONETARY: _json_ints(customers[RFM_MONETARY]),
-            RFM_SCORE: _json_strings(_arrowtext_of(customers[RFM_SCORE])),
+            RFM_SCORE: records.json_strings(_arrowtext_of(customers[RFM_SCORE])),
             RFM_SEGMENT: _json_labels(customers[RFM_SEGMENT]),
         }
         for i, (column, key) in enumerate(RFM_KEYS.items()):
@@ -111,72 +96,28 @@ def record_texts(
             pieces += [f'{opening}"{key}":', literal]
         pieces.append("}")
     pieces.append("}}" + end)
-    if len(customers) == 0:
-        return pa.array([], pa.large_string())
-    parts = [p if isinstance(p, pa.Array) else _literal(p) for p in pieces]
-    return pc.binary_join_element_wise(*parts, _literal(""))
+    return records.assembled(pieces, len(customers))
 
 
-def _joined(records: pa.Array, *, lines: bool) -> list[pa.Buffer | bytes]:
-    """Records that end in their separator (record_texts' `end`: a newline for JSON lines, a
-    comma in an array) as the parts of JSON lines or of one JSON array, the records one slice of
-    Arrow's buffer (no copy)."""
-    if len(records) == 0:
-        return [] if lines else [b"[]"]
-    offsets = np.frombuffer(records.buffers()[1], dtype=np.int64)[records.offset :]
-    start, stop = int(offsets[0]), int(offsets[len(records)])
-    if lines:
-        return [records.buffers()[2][start:stop]]
-    return [b"[", records.buffers()[2][start : stop - 1], b"]"]  # without the last comma
-
-
-# JSON string escapes: the two characters that must be escaped, then the control characters.
-_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
-
-
-def _json_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Each value as a JSON string literal, or null."""
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    values = pc.cast(values, pa.large_string())
-    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
-        values = pc.replace_substring(values, "\\", "\\\\")
-        values = pc.replace_substring(values, '"', '\\"')
-        for code in range(0x20):
-            char = chr(code)
-            escaped = _SHORT_ESCAPES.get(char, f"\\u{code:04x}")
-            values = pc.replace_substring(values, char, escaped)
-    quoted = pc.binary_join_element_wise(_literal('"'), values, _literal('"'), _literal(""))
-    return pc.fill_null(quoted, _literal("null"))
+_joined = records.joined
+_json_strings = records.json_strings  # (predicted.py's text values)
+dumps = records.dumps
+meta_of = records.meta_of
 
 
 def _json_ints(values: pd.Series) -> pa.Array:
     """Integers as JSON numbers, missing ones as null."""
-    text = pc.cast(pa.array(values.array), pa.large_string())
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    return pc.fill_null(text, _literal("null"))
+    return records.json_ints(pa.array(values.array))
 
 
 def _json_labels(values: pd.Series) -> pa.Array:
     """A categorical of labels that need no escapes (schema.py, settings.py) as JSON strings."""
-    labels = pa.array([f'"{label}"' for label in values.cat.categories], pa.large_string())
-    return labels.take(pa.array(values.cat.codes.to_numpy()))
-
-
-def _literal(text: str) -> pa.Scalar:
-    return pa.scalar(text, pa.large_string())
+    return records.json_labels(values.cat.codes.to_numpy(), list(values.cat.categories))
 
 
 def _arrowtext_of(values: pd.Series) -> pa.Array:
     array = pa.array(values.array) if values.dtype == "str" else pa.array(values, pa.large_string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def dumps(document: object, pretty: bool) -> str:
-    if pretty:
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finish(text: str, pretty: bool) -> str:
@@ -207,26 +148,8 @@ def list_json_bytes(
 ) -> list[pa.Buffer | bytes]:
     """`list_json` (compact) as parts of UTF-8 bytes, to be written one after another: the
     records are a slice of Arrow's buffer, never copied into one Python bytes object."""
-    data = _joined(record_texts(page, LIST_KEYS, end=","), lines=False)
-    meta = meta_of({"count": len(page), "total": total}, as_of_ms, settings, extra)
-    meta = dumps(meta, False).strip()
-    return [b'{"success":true,"data":', *data, b',"meta":' + meta.encode() + b"}\n"]
-
-
-def meta_of(
-    meta: dict[str, object],
-    as_of_ms: int | None,
-    settings: Settings | None,
-    extra: Mapping[str, object] | None = None,
-) -> dict[str, object]:
-    """`meta` plus the as-of instant, `extra` (the orders' extent and currency) and the
-    effective settings, when known."""
-    if as_of_ms is not None:
-        meta["asOf"] = format_instant(as_of_ms)
-    meta.update(extra or {})
-    if settings is not None:
-        meta["settings"] = settings_meta(settings)
-    return meta
+    meta = meta_of({}, as_of_ms, settings, extra)
+    return records.list_document(record_texts(page, LIST_KEYS, end=","), len(page), total, meta)
 
 
 def list_ndjson_bytes(page: pd.DataFrame) -> list[pa.Buffer | bytes]:
@@ -265,15 +188,15 @@ def breakdown_json(
     and `data.history` when given (breakdown --history)."""
     data: dict[str, object] = {}
     for by, table in tables.items():
-        spend = format_cents(table[TOTAL_SPEND_CENTS]).tolist()
         avg = table[AVG_SPEND_CENTS]
-        avg_text = format_cents(avg.fillna(0).to_numpy(dtype=np.int64)).tolist()
         data[BREAKDOWN_KEYS[by]] = {
             label: {
-                "count": int(table[COUNT].iloc[i]),
-                "share": float(table[SHARE].iloc[i]),
-                "totalSpend": spend[i],
-                "avgSpend": None if pd.isna(avg.iloc[i]) else avg_text[i],
+                **records.category_values(
+                    int(table[COUNT].iloc[i]),
+                    float(table[SHARE].iloc[i]),
+                    int(table[TOTAL_SPEND_CENTS].iloc[i]),
+                    None if pd.isna(avg.iloc[i]) else int(avg.iloc[i]),
+                ),
                 **(predicted.totals(table, i) if EXPECTED_ORDERS in table.columns else {}),
             }
             for i, label in enumerate(table.index)

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from segcli.model.schema import (
     LAST_ORDER_DAYS_AGO,
@@ -28,8 +27,9 @@ from segcli.model.schema import (
     SPEND_CENTS,
     format_instants,
 )
-from segcli.model.settings import DEFAULT_RFM_SCALE, Settings
+from segcli.output import records
 from segcli.output.escapes import CONTROL_ESCAPES
+from segcli.output.fields import BREAKDOWN_KEYS as BREAKDOWN_KEYS  # where renderers found them
 from segcli.output.fields import (  # the API's names and key order, light to import
     LAST_ORDER_DATE,
     LIST_KEYS,
@@ -37,8 +37,7 @@ from segcli.output.fields import (  # the API's names and key order, light to im
     SHOW_KEYS,
     TOTAL_SPEND,
 )
-
-METRICS = "metrics"
+from segcli.output.fields import METRICS as METRICS
 
 RFM = "rfm"
 
@@ -51,50 +50,27 @@ RFM_KEYS: dict[str, str] = {
     RFM_SEGMENT: "segment",
 }
 
-BREAKDOWN_KEYS = {"segment": SEGMENT, "frequency": PURCHASE_FREQUENCY, "rfm": RFM_SEGMENT}
-
 
 def format_cents(cents: np.ndarray | pd.Series, *, grouped: bool = False) -> pd.Series:
     """Integer cents -> exact two-decimal strings: 124550 -> '1245.50', -1200 -> '-12.00';
     `grouped` adds thousands separators for tables ('1,245.50'; the page on screen only).
-    Arrow's kernels: 0.2 ms for one value (pandas' string methods took 2 ms, paid twice by
-    every one-customer answer of a server), 17 ms for 100k (pandas: 35 ms)."""
-    values = pa.array(np.asarray(cents, dtype=np.int64))
-    magnitude = pc.abs(values)
-    whole_cents = pc.divide(magnitude, 100)  # integer division; the magnitude is not negative
-    frac = pc.utf8_lpad(
-        pc.cast(pc.subtract(magnitude, pc.multiply(whole_cents, 100)), pa.string()), 2, "0"
-    )
+    Arrow's kernels (records.cents_texts): 0.2 ms for one value (pandas' string methods took
+    2 ms, paid twice by every one-customer answer of a server), 17 ms for 100k (pandas: 35 ms)."""
+    whole = None
     if grouped:
-        grouped_text = pd.Series(whole_cents.to_numpy()).map("{:,}".format).astype("str")
+        whole_cents = np.abs(np.asarray(cents, dtype=np.int64)) // 100
+        grouped_text = pd.Series(whole_cents).map("{:,}".format).astype("str")
         whole = pa.array(grouped_text, pa.string())
-    else:
-        whole = pc.cast(whole_cents, pa.string())
-    sign = pc.if_else(pc.less(values, 0), "-", "")
-    return pd.Series(pc.binary_join_element_wise(sign, whole, ".", frac, "").to_pandas())
+    return pd.Series(records.cents_texts(np.asarray(cents, dtype=np.int64), whole).to_pandas())
 
 
-def cents_text(cents: int) -> str:
-    """format_cents for one value, without Arrow's per-call overhead (a server's `show`)."""
-    return f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+cents_text = records.cents_text  # format_cents for one value, without Arrow's per-call overhead
+settings_meta = records.settings_meta  # JSON meta.settings
 
 
 def has_rfm(customers: pd.DataFrame) -> bool:
     """Whether RFM scores were added (`list --rfm`); renderers show what they are given."""
     return RFM_SEGMENT in customers.columns
-
-
-def settings_meta(settings: Settings) -> dict[str, object]:
-    """The effective thresholds for JSON `meta.settings`: camelCase keys, money as text; and
-    `rfmScale` when it is 10."""
-    meta: dict[str, object] = {}
-    for key, value in settings.thresholds().items():
-        head, *rest = key.split("-")
-        name = head + "".join(word.capitalize() for word in rest)
-        meta[name] = format_cents(np.array([value])).iloc[0] if key == "vip-threshold" else value
-    if settings.rfm_scale != DEFAULT_RFM_SCALE:  # said only when not 5: 5's output is as before
-        meta["rfmScale"] = settings.rfm_scale
-    return meta
 
 
 def api_frame(customers: pd.DataFrame, keys: tuple[str, ...] = LIST_KEYS) -> pd.DataFrame:
