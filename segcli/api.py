@@ -399,19 +399,9 @@ def predict(loaded: Loaded, as_of: AsOf = None, *, holdout: AsOf = None) -> Pred
 def parse_as_of(text: str) -> int:
     """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
     milliseconds. Raises ValueError."""
-    from segcli.core.as_of import END_OF_DAY_MS, parse_common
+    from segcli.core.as_of import parse_as_of as parse
 
-    ms = parse_common(text, date_end_ms=END_OF_DAY_MS)  # the common forms, without pandas
-    if ms is not None:
-        return ms
-    from segcli.core.instants import parse_instant
-
-    ms = parse_instant(text, date_end_ms=END_OF_DAY_MS)
-    if ms is None:
-        raise ValueError(
-            f"'{text}' is not an ISO date or datetime (e.g. 2025-10-23 or 2025-10-23T18:00:00Z)"
-        )
-    return ms
+    return parse(text)
 
 
 def parse_money(text: str) -> int:

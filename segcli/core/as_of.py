@@ -57,3 +57,20 @@ def parse_common(text: str, *, date_end_ms: int = END_OF_DAY_MS) -> int | None:
 def _ms_since_epoch(moment: datetime) -> int:
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000
+
+
+def parse_as_of(text: str) -> int:
+    """An ISO date (the end of that day, UTC) or datetime (offset honoured, else UTC), in epoch
+    milliseconds: the common forms here, without pandas, the others by the full parser. Raises
+    ValueError."""
+    ms = parse_common(text, date_end_ms=END_OF_DAY_MS)
+    if ms is not None:
+        return ms
+    from segcli.core.instants import parse_instant
+
+    ms = parse_instant(text, date_end_ms=END_OF_DAY_MS)
+    if ms is None:
+        raise ValueError(
+            f"'{text}' is not an ISO date or datetime (e.g. 2025-10-23 or 2025-10-23T18:00:00Z)"
+        )
+    return ms
