@@ -21,7 +21,8 @@ does not hold what this version writes, is ignored (and replaced), never trusted
 Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
-read longest ago) are removed until the others fit.
+read longest ago) are removed until the others fit. An entry of several files may have a side
+file (incremental.py) that is part of it: counted in its size, removed with it.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ CACHE_ENV = "XDG_CACHE_HOME"
 APP_DIR = "segcli"
 ENTRY_SUFFIX = ".parquet"
 CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
+SIDE_SUFFIX = (
+    ".partial"  # beside a multi-file entry: what merging a new file needs (incremental.py)
+)
 PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 CHECKSUM = "sha256"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
@@ -113,6 +117,12 @@ class Key:
 def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | None:
     """The key for these inputs as they are now, and these options; None when an input cannot be
     keyed (standard input) or read (the cold path then reports the error)."""
+    inputs = fingerprints(sources)
+    return None if inputs is None else key_of(inputs, options)
+
+
+def fingerprints(sources: Sequence[Source]) -> list[dict[str, object]] | None:
+    """Each input's fingerprint, or None when one cannot be taken (see key_for)."""
     inputs = []
     for source in sources:
         if source.path is None:
@@ -121,11 +131,16 @@ def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | N
             inputs.append(fingerprint(source.path))
         except OSError:
             return None
+    return inputs
+
+
+def key_of(inputs: Sequence[dict[str, object]], options: Mapping[str, object]) -> Key:
+    """The key for inputs of these `fingerprints`, and these options."""
     built_from = {
         "version": __version__,
         "format": FORMAT,
         "options": dict(sorted(options.items())),
-        "inputs": inputs,
+        "inputs": list(inputs),
     }
     built_from = json.loads(json.dumps(built_from, default=str))  # as an entry records it
     return Key(_name_of(built_from), built_from)
@@ -307,8 +322,26 @@ def _place(path: Path, data: bytes | pa.Buffer) -> None:
         partial.unlink(missing_ok=True)
 
 
+def write_side(key: str, data: bytes, *, root: Path | None = None) -> None:
+    """Store `data` as entry `key`'s side file (written as an entry is; raises OSError)."""
+    folder = root or directory()
+    _make_private(folder)
+    _place(folder / f"{key}{SIDE_SUFFIX}", data)
+
+
+def read_side(key: str, *, root: Path | None = None) -> bytes | None:
+    """Entry `key`'s side file, if it and its entry are there."""
+    folder = root or directory()
+    if not (folder / f"{key}{ENTRY_SUFFIX}").exists():
+        return None
+    try:
+        return (folder / f"{key}{SIDE_SUFFIX}").read_bytes()
+    except OSError:
+        return None
+
+
 def _remove(folder: Path, key: str) -> None:
-    for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX):
+    for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX, SIDE_SUFFIX):
         with contextlib.suppress(OSError):
             (folder / f"{key}{suffix}").unlink(missing_ok=True)
 
@@ -369,7 +402,7 @@ def evict(root: Path | None = None, limits: CacheLimits | None = None) -> int:
 
 class _Held(NamedTuple):
     key: str
-    size: int  # the entry's bytes and its checksum's
+    size: int  # the entry's bytes, its checksum's and its side file's
     used_ns: int  # when it was last written or read (its modification time)
 
 
@@ -378,11 +411,11 @@ def _held(path: Path) -> _Held:
         entry = path.stat()
     except OSError:  # gone meanwhile
         return _Held(path.stem, 0, 0)
-    try:
-        checksum_size = path.with_suffix(CHECK_SUFFIX).stat().st_size
-    except OSError:
-        checksum_size = 0
-    return _Held(path.stem, entry.st_size + checksum_size, entry.st_mtime_ns)
+    size = entry.st_size
+    for suffix in (CHECK_SUFFIX, SIDE_SUFFIX):
+        with contextlib.suppress(OSError):
+            size += path.with_suffix(suffix).stat().st_size
+    return _Held(path.stem, size, entry.st_mtime_ns)
 
 
 def clear(root: Path | None = None) -> int:
@@ -394,6 +427,7 @@ def clear(root: Path | None = None) -> int:
     for path in folder.glob(f"*{ENTRY_SUFFIX}"):
         path.unlink(missing_ok=True)
         removed += 1
-    for path in [*folder.glob(f"*{CHECK_SUFFIX}"), *folder.glob(f".*{PARTIAL_SUFFIX}")]:
+    others = (f"*{CHECK_SUFFIX}", f"*{SIDE_SUFFIX}", f".*{PARTIAL_SUFFIX}")
+    for path in [p for pattern in others for p in folder.glob(pattern)]:
         path.unlink(missing_ok=True)
     return removed
