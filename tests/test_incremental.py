@@ -211,3 +211,71 @@ def test_an_account_survives_its_json(tmp_path, several):
     assert accounts.to_json(again) == accounts.to_json(read.account)
     assert accounts.tell(again) == accounts.tell(read.account)
     assert "unparseable orderDate" in " ".join(n.text for n in accounts.tell(again))
+
+
+XERO_HEADER = "ContactName,EmailAddress,InvoiceNumber,InvoiceDate,Total,Currency,Type,Status\n"
+
+
+def xero(*rows: tuple[str, str, str, str, str]) -> str:
+    """A Xero sales invoices export: (contact, number, day/month/year, total, type) rows."""
+    lines = [f"{c},,{n},{d},{t},NZD,{kind},PAID\n" for c, n, d, t, kind in rows]
+    return XERO_HEADER + "".join(lines)
+
+
+def test_credit_notes_of_customers_without_orders_carry_over(
+    cli: Cli, tmp_path, own_cache, monkeypatch
+):
+    """A customer whose only rows are credit notes is not listed, but its credit counts once it
+    has an order in a file added later (and the other way round)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    invoice, credit = "Sales invoice", "Sales credit note"
+    (folder / "a.csv").write_text(
+        xero(
+            ("Ana Ltd", "INV-1", "01/10/2025", "100.00", invoice),
+            ("Cred Co", "CN-1", "02/10/2025", "30.00", credit),
+        ),
+        encoding="utf-8",
+    )
+    (folder / "b.csv").write_text(
+        xero(("Ana Ltd", "INV-2", "03/10/2025", "50.00", invoice)), encoding="utf-8"
+    )
+    args = ("list", "--format", "json", "--orders", folder, "--as-of", AS_OF)
+    assert cli(*args).exit_code == 0
+    (folder / "c.csv").write_text(
+        xero(
+            ("Cred Co", "INV-3", "05/10/2025", "80.00", invoice),
+            ("Ana Ltd", "CN-2", "06/10/2025", "10.00", credit),
+            ("Only Credit", "CN-3", "06/10/2025", "5.00", credit),
+        ),
+        encoding="utf-8",
+    )
+    calls = counting_reads(monkeypatch)
+    added = cli(*args)
+    assert calls == [["c.csv"]]
+    full = cli(*args, "--no-cache")
+    assert (added.stdout, added.stderr) == (full.stdout, full.stderr)
+    assert '"totalSpend":"50.00"' in added.stdout  # Cred Co: 80.00 less its earlier 30.00
+    (folder / "d.csv").write_text(
+        xero(("Only Credit", "INV-4", "07/10/2025", "20.00", invoice)), encoding="utf-8"
+    )
+    calls.clear()
+    again = cli(*args)
+    assert calls == [["d.csv"]]
+    full = cli(*args, "--no-cache")
+    assert (again.stdout, again.stderr) == (full.stdout, full.stderr)
+    assert '"totalSpend":"15.00"' in again.stdout  # Only Credit: 20.00 less 5.00
+
+
+def test_verbose_says_how_many_files_were_read(cli: Cli, tmp_path, own_cache):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for k in range(3):
+        write(folder, f"day-{k}.csv", day_rows(9 - k, "c-1", name="Ana"))
+    args = ("list", "--format", "json", "--orders", folder, "--as-of", AS_OF, "-v")
+    assert cli(*args).exit_code == 0
+    write(folder, "day-3.csv", day_rows(5, "c-1", name="Ana"))
+    assert "read 1 new of 4 files" in cli(*args).stderr
+    # older than the order the entry's name may come from, whose instant it does not keep
+    write(folder, "day-4.csv", day_rows(30, "c-1", name="Ann"))
+    assert "full read" in cli(*args).stderr
