@@ -311,22 +311,24 @@ def _private(path: str, flags: int) -> int:
     return handle
 
 
-def _place(path: Path, data: bytes | pa.Buffer) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
+def _place(path: Path, *data: bytes | pa.Buffer) -> None:
+    """Write `data` (its parts in order) to `path` through a temporary file and a rename."""
     partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     try:
         with open(partial, "wb", opener=_private) as handle:
-            handle.write(data)
+            for part in data:
+                handle.write(part)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def write_side(key: str, data: bytes, *, root: Path | None = None) -> None:
-    """Store `data` as entry `key`'s side file (written as an entry is; raises OSError)."""
+def write_side(key: str, parts: Sequence[bytes | pa.Buffer], *, root: Path | None = None) -> None:
+    """Store `parts`, one after the other, as entry `key`'s side file (written as an entry is;
+    raises OSError)."""
     folder = root or directory()
     _make_private(folder)
-    _place(folder / f"{key}{SIDE_SUFFIX}", data)
+    _place(folder / f"{key}{SIDE_SUFFIX}", *parts)
 
 
 def read_side(key: str, *, root: Path | None = None) -> bytes | None:

@@ -59,6 +59,7 @@ MAX_NEW_FILES = 8  # files read alone on top of a cached entry; with more, one f
 SIDE_FORMAT = 1
 UNKNOWN_MS = np.iinfo(np.int64).min  # a detail's instant that an entry does not keep
 _HASH = "hash"
+_CHECKSUM_CHARS = 64  # a side file starts with the SHA-256 of the rest, in hex
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _AT = {name: f"_{name}Ms" for name in DETAIL_COLUMNS}  # the instant each detail came from
 
@@ -125,9 +126,9 @@ def _write(name: str, side: Side, root, limits: CacheLimits | None) -> None:
     )
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="none")
-    data = sink.getvalue().to_pybytes()
+    data = sink.getvalue()
     with contextlib.suppress(OSError):
-        cache.write_side(name, hashlib.sha256(data).hexdigest().encode() + b"\n" + data, root=root)
+        cache.write_side(name, [hashlib.sha256(data).hexdigest().encode(), data], root=root)
         cache.evict(root, limits or CacheLimits())
 
 
@@ -136,11 +137,12 @@ def _read(name: str, root) -> Side | None:
     stored = cache.read_side(name, root=root)
     if stored is None:
         return None
-    checksum, _, data = stored.partition(b"\n")
+    view = memoryview(stored)  # 8 bytes an order: no copy
+    checksum, data = view[:_CHECKSUM_CHARS], view[_CHECKSUM_CHARS:]
     if hashlib.sha256(data).hexdigest().encode() != checksum:
         return None
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(data)))
         meta = json.loads(table.schema.metadata[b"segcli"])
         if (meta["format"], meta["version"], meta["key"]) != (SIDE_FORMAT, __version__, name):
             return None
@@ -287,32 +289,39 @@ def _join(
     old: pd.DataFrame, old_credits: pd.Series, new: pd.DataFrame, new_credits: pd.Series
 ) -> tuple[pd.DataFrame, pd.Series] | None:
     """The aggregate of old files then a new one (its rows come later in the input); None when
-    an old detail's instant, not kept, would decide."""
-    at = pd.Index(old[CONTACT_ID]).get_indexer(new[CONTACT_ID])
+    an old detail's instant, not kept, would decide. Only the rows of the new file's customers
+    are touched: text columns stay in Arrow (a mask replaces those rows)."""
+    found = pc.index_in(pa.array(new[CONTACT_ID]), value_set=pa.array(old[CONTACT_ID]))
+    at = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     both = at >= 0
     rows, theirs = at[both], new[both]
-    merged = {name: old[name].to_numpy(copy=True) for name in old.columns}
-    old_last = merged[LAST_ORDER_MS][rows]
+    merged = {name: old[name] for name in old.columns}
+    numbers = {name: old[name].to_numpy(copy=True) for name in (*_INTEGERS, *_AT.values())}
+    old_last = numbers[LAST_ORDER_MS][rows]
     new_last = theirs[LAST_ORDER_MS].to_numpy()
-    merged[ORDER_COUNT][rows] += theirs[ORDER_COUNT].to_numpy()
-    merged[SPEND_CENTS][rows] += theirs[SPEND_CENTS].to_numpy()
-    merged[FIRST_ORDER_MS][rows] = np.minimum(
-        merged[FIRST_ORDER_MS][rows], theirs[FIRST_ORDER_MS].to_numpy()
-    )
-    merged[LAST_ORDER_MS][rows] = np.maximum(old_last, new_last)
+    numbers[ORDER_COUNT][rows] += theirs[ORDER_COUNT].to_numpy()
+    numbers[SPEND_CENTS][rows] += theirs[SPEND_CENTS].to_numpy()
+    first = theirs[FIRST_ORDER_MS].to_numpy()
+    numbers[FIRST_ORDER_MS][rows] = np.minimum(numbers[FIRST_ORDER_MS][rows], first)
+    numbers[LAST_ORDER_MS][rows] = np.maximum(old_last, new_last)
     later = new_last >= old_last  # on a tie, the later file's
-    reference = merged[LAST_ORDER_REFERENCE]
-    reference[rows[later]] = theirs[LAST_ORDER_REFERENCE].to_numpy()[later]
+    merged[LAST_ORDER_REFERENCE] = _replaced(
+        old[LAST_ORDER_REFERENCE], rows[later], theirs[LAST_ORDER_REFERENCE].to_numpy()[later]
+    )
     for name in DETAIL_COLUMNS:
-        mine, when = merged[name][rows], merged[_AT[name]][rows]
         value, since = theirs[name].to_numpy(), theirs[_AT[name]].to_numpy()
-        has, had = pd.notna(value), pd.notna(mine)
+        has = pd.notna(value)
+        if not has.any():
+            continue
+        had = old[name].iloc[rows].notna().to_numpy()
+        when = numbers[_AT[name]][rows]
         unknown = when == UNKNOWN_MS
         if np.any(has & had & unknown & (since < old_last)):
             return None
         wins = has & (~had | (since >= np.where(unknown, old_last, when)))
-        merged[name][rows[wins]] = value[wins]
-        merged[_AT[name]][rows[wins]] = since[wins]
+        merged[name] = _replaced(old[name], rows[wins], value[wins])
+        numbers[_AT[name]][rows[wins]] = since[wins]
+    merged.update({name: pd.Series(values) for name, values in numbers.items()})
     frame = pd.DataFrame(merged, columns=old.columns)
     added = new[~both].reset_index(drop=True)
     owed = old_credits.reindex(added[CONTACT_ID]).fillna(0).to_numpy().astype(np.int64)
@@ -328,3 +337,17 @@ def _join(
         rest = new_credits[~known]
         credits = pd.concat([credits, rest]).groupby(level=0, sort=False).sum().astype("int64")
     return frame, credits
+
+
+def _replaced(column: pd.Series, rows: np.ndarray, values: np.ndarray) -> pd.Series:
+    """`column` (text) with its `rows` (distinct) set to `values`."""
+    if not len(rows):
+        return column
+    text = pa.array(column)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    mask = np.zeros(len(column), dtype=bool)
+    mask[rows] = True
+    order = np.argsort(rows)
+    replacements = pa.array(values[order], type=text.type, from_pandas=True)
+    return pd.Series(pc.replace_with_mask(text, pa.array(mask), replacements), dtype="str")

@@ -279,3 +279,21 @@ def test_verbose_says_how_many_files_were_read(cli: Cli, tmp_path, own_cache):
     # older than the order the entry's name may come from, whose instant it does not keep
     write(folder, "day-4.csv", day_rows(30, "c-1", name="Ann"))
     assert "full read" in cli(*args).stderr
+
+
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=30), st.data())
+def test_equal_text_hashes_equal_whatever_the_layout(texts, data):
+    """A text's hash depends on its bytes alone: not on its chunk, its neighbours' lengths or
+    a slice's offset into a larger buffer."""
+    import pyarrow as pa
+
+    from segcli.engines.hashes import text_hashes
+
+    whole = text_hashes(pa.array(texts))
+    cut = data.draw(st.integers(0, len(texts)))
+    padded = pa.array(["x" * 40, *texts, "y" * 17]).slice(1, len(texts))
+    chunked = pa.chunked_array([padded.slice(0, cut), padded.slice(cut)], type=pa.string())
+    assert list(text_hashes(chunked)) == list(whole)
+    assert list(text_hashes(pa.array(texts, pa.large_string()))) == list(whole)
+    distinct = dict(zip(texts, whole, strict=True))
+    assert len(set(distinct.values())) == len(distinct)  # no collision among a few texts

@@ -30,14 +30,12 @@ def _chunk_hashes(chunk: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
         chunk.offset : chunk.offset + len(chunk) + 1
     ]
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.zeros(0, np.uint8)
-    )
+    data = np.zeros(0, np.uint8)
+    if data_buffer is not None:  # only this chunk's bytes: a slice may share a larger buffer
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
     words = np.zeros(len(data) // _WORD + 2, dtype=np.uint64)  # the bytes, and a zero word after
     words.view(np.uint8)[: len(data)] = data
-    starts, lengths = offsets[:-1], np.diff(offsets)
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
     if chunk.null_count:
         lengths = np.where(chunk.is_valid().to_numpy(zero_copy_only=False), lengths, 0)
     hashes = lengths.astype(np.uint64) * _MIX
