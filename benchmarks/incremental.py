@@ -9,8 +9,12 @@ the new file. Cases, each a fresh process and the median of `--runs`:
 
 - cold: `list --format ndjson --no-cache` on the folder of 365 (the reference);
 - first: the same with the cache, in an empty cache (it also stores what the next run merges);
-- incremental: the folder with `day-366` added, the cache holding the folder of 365's entry
-  (restored before each run), so that only the new file is read.
+- incremental: the folder with `day-366` added (and removed after the run), the cache
+  holding the entry the first run left for the folder of 365 (copied before each run), so that
+  only the new file is read.
+
+The three cases run interleaved, each round one of each, so that they meet the same load on a
+shared machine; the CPU time (user + system) of each process is shown as well.
 
 Outputs are compared: the incremental run's NDJSON must equal `--no-cache` on the 366 files.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,16 +56,21 @@ def split(source: Path, folder: Path, fmt: str) -> None:
             pa_csv.write_csv(part, path)
 
 
-def run(orders: Path, cache: Path | None) -> tuple[float, bytes]:
+def run(orders: Path, cache: Path | None) -> tuple[float, float, bytes]:
+    """(wall seconds, CPU seconds of the process, stdout) of one segcli run."""
     env = dict(os.environ)
     args = [sys.executable, "-m", "segcli", *COMMAND, "--orders", str(orders)]
     if cache is None:
         args.append("--no-cache")
     else:
         env["XDG_CACHE_HOME"] = str(cache)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(args, env=env, capture_output=True, stdin=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start, done.stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, done.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,31 +89,36 @@ def main(argv: list[str] | None = None) -> int:
     for k in range(1, FILES):
         os.link(days / f"day-{k:03d}.{fmt}", folder / f"day-{k:03d}.{fmt}")
     filled, cache = args.work / "cache-365", args.work / "cache"
-    cold, first = [], []
-    for _ in range(args.runs):
-        cold.append(run(folder, None)[0])
+    added = folder / new.name  # the same folder: an entry is for files at their paths
+    os.link(new, added)
+    _, _, expected = run(folder, None)
+    added.unlink()
+    cold, first, incremental = [], [], []
+    for _ in range(args.runs):  # interleaved, so that each case meets the same machine load
+        cold.append(run(folder, None)[:2])
         shutil.rmtree(filled, ignore_errors=True)
-        first.append(run(folder, filled)[0])
-    os.link(new, folder / new.name)
-    _, expected = run(folder, None)
-    incremental = []
-    for _ in range(args.runs):
+        first.append(run(folder, filled)[:2])
         shutil.rmtree(cache, ignore_errors=True)
         shutil.copytree(filled, cache)
-        seconds, out = run(folder, cache)
+        os.link(new, added)
+        wall, cpu, out = run(folder, cache)
+        added.unlink()
         if out != expected:
             print("incremental output differs from --no-cache", file=sys.stderr)
             return 1
-        incremental.append(seconds)
+        incremental.append((wall, cpu))
     digest = hashlib.md5(expected).hexdigest()
-    reference = statistics.median(cold)
+    reference = statistics.median(w for w, _ in cold)
+    cpu_reference = statistics.median(c for _, c in cold)
     print(f"load average {os.getloadavg()[0]:.2f}; ndjson md5 {digest}")
-    print(f"| case ({fmt}, {FILES - 1} files + 1) | median s | x cold |")
-    print("|---|---:|---:|")
+    print(f"| case ({fmt}, {FILES - 1} files + 1) | median s | x cold | CPU s | CPU x cold |")
+    print("|---|---:|---:|---:|---:|")
     for name, times in (("cold (--no-cache)", cold), ("first (empty cache)", first),
                         ("add one file", incremental)):  # fmt: skip
-        median = statistics.median(times)
-        print(f"| {name} | {median:.2f} | {median / reference:.2f} |")
+        wall = statistics.median(w for w, _ in times)
+        cpu = statistics.median(c for _, c in times)
+        print(f"| {name} | {wall:.2f} | {wall / reference:.2f} | {cpu:.2f} | "
+              f"{cpu / cpu_reference:.2f} |")  # fmt: skip
     return 0
 
 

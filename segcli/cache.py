@@ -325,10 +325,11 @@ def _place(path: Path, *data: bytes | pa.Buffer) -> None:
 
 def write_side(key: str, parts: Sequence[bytes | pa.Buffer], *, root: Path | None = None) -> None:
     """Store `parts`, one after the other, as entry `key`'s side file (written as an entry is;
-    raises OSError)."""
+    raises OSError), if the entry is there (one too large for the cache was not stored)."""
     folder = root or directory()
-    _make_private(folder)
-    _place(folder / f"{key}{SIDE_SUFFIX}", *parts)
+    if (folder / f"{key}{ENTRY_SUFFIX}").exists():
+        _make_private(folder)
+        _place(folder / f"{key}{SIDE_SUFFIX}", *parts)
 
 
 def read_side(key: str, *, root: Path | None = None) -> bytes | None:
