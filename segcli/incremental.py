@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from segcli import __version__, accounts, cache, reading
 from segcli.core import metrics
-from segcli.engines.hashes import text_hashes
+from segcli.engines.hashes import distinct_sorted, text_hashes
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import SegcliError
@@ -108,7 +108,7 @@ def store(
     limits: CacheLimits | None = None,
 ) -> None:
     """Write the side file of the entry just written for `key` (several files read together)."""
-    hashes = np.unique(text_hashes(orders[ORDER_REFERENCE]))
+    hashes = distinct_sorted(text_hashes(orders[ORDER_REFERENCE]))
     _write(key.name, Side(account, hashes, credit_only(orders, customers), newest_ms), root, limits)
 
 
@@ -233,7 +233,7 @@ def _merge_new(
         except SegcliError:
             return None  # the full read tells (or finds it is no error among the others)
         assert read is not None
-        own = np.unique(text_hashes(read.orders[ORDER_REFERENCE]))
+        own = distinct_sorted(text_hashes(read.orders[ORDER_REFERENCE]))
         at = np.searchsorted(hashes, own)
         if np.any(hashes[np.minimum(at, len(hashes) - 1)] == own) if len(hashes) else False:
             return None

@@ -21,6 +21,15 @@ def text_hashes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
+def distinct_sorted(hashes: np.ndarray) -> np.ndarray:
+    """The distinct values of `hashes`, ascending (a sort: numpy's hash-based unique is many
+    times slower on 10M random uint64)."""
+    ordered = np.sort(hashes)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
 def _chunk_hashes(chunk: pa.Array) -> np.ndarray:
     if pa.types.is_dictionary(chunk.type):
         chunk = chunk.cast(chunk.type.value_type)
