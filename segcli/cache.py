@@ -21,26 +21,37 @@ does not hold what this version writes, is ignored (and replaced), never trusted
 Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
-read longest ago) are removed until the others fit.
+read longest ago) are removed until the others fit. An entry of several files may have a side
+file (incremental.py) that is part of it: counted in its size, removed with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import os
-import stat
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from segcli import __version__
+from segcli import __version__, cache_folder
+from segcli.cache_folder import (  # the folder's files
+    CHECK_SUFFIX,
+    ENTRY_SUFFIX,
+    META_KEY,
+    SIDE_SUFFIX,
+    TIME_FORMAT,
+    directory,
+    evict,
+    make_private,
+    place,
+    remove,
+)
 from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
@@ -57,24 +68,17 @@ from segcli.model.schema import (
     SPEND_CENTS,
 )
 
+# what `cache info` and `cache clear` use, as they always did: the folder's
+Stored, clear, entries = cache_folder.Stored, cache_folder.clear, cache_folder.entries
+
 if TYPE_CHECKING:
     import pandas as pd  # an Entry's frame; reading an entry as Arrow (read_table) needs none
 
-CACHE_ENV = "XDG_CACHE_HOME"
-APP_DIR = "segcli"
-ENTRY_SUFFIX = ".arrow"
-LEGACY_SUFFIX = ".parquet"  # entries of formats up to 5, removed by `cache clear`
 COMPRESSION = "lz4"  # decodes 5-10x faster than Parquet's snappy: a warm run's read (issue 18)
-CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
-PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 CHECKSUM = "sha256"
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
-FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
-FILE_MODE = 0o600
 FORMAT = 6  # bump when what an entry holds changes (5: the columns it holds; 6: Arrow IPC)
 DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
-_META_KEY = b"segcli"
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _KEPT = (CONTACT_ID, *_INTEGERS)  # read whatever the columns asked for
@@ -97,12 +101,6 @@ class Entry:
         return all(c in self.held or c not in OPTIONAL for c in columns)
 
 
-def directory(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get(CACHE_ENV) or str(Path.home() / ".cache")
-    return Path(base) / APP_DIR
-
-
 @dataclass(frozen=True)
 class Key:
     """An entry's name, and what it names: segcli's version and entry format, the loading
@@ -116,6 +114,12 @@ class Key:
 def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | None:
     """The key for these inputs as they are now, and these options; None when an input cannot be
     keyed (standard input) or read (the cold path then reports the error)."""
+    inputs = fingerprints(sources)
+    return None if inputs is None else key_of(inputs, options)
+
+
+def fingerprints(sources: Sequence[Source]) -> list[dict[str, object]] | None:
+    """Each input's fingerprint, or None when one cannot be taken (see key_for)."""
     inputs = []
     for source in sources:
         if source.path is None:
@@ -124,11 +128,16 @@ def key_for(sources: Sequence[Source], options: Mapping[str, object]) -> Key | N
             inputs.append(fingerprint(source.path))
         except OSError:
             return None
+    return inputs
+
+
+def key_of(inputs: Sequence[dict[str, object]], options: Mapping[str, object]) -> Key:
+    """The key for inputs of these `fingerprints`, and these options."""
     built_from = {
         "version": __version__,
         "format": FORMAT,
         "options": dict(sorted(options.items())),
-        "inputs": inputs,
+        "inputs": list(inputs),
     }
     built_from = json.loads(json.dumps(built_from, default=str))  # as an entry records it
     return Key(_name_of(built_from), built_from)
@@ -175,7 +184,7 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
     except OSError:
         return Lookup(None)
     with contextlib.suppress(OSError):
-        _make_private(folder)  # a folder an earlier segcli left readable to others
+        make_private(folder)  # a folder an earlier segcli left readable to others
     try:
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
         entry = _decode(key, data, columns)
@@ -186,7 +195,7 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
         problem = refused.problem
     except Exception:  # the checksum holds but the entry does not decode: never trusted
         problem = DAMAGED
-    _remove(folder, key)
+    remove(folder, key)
     return Lookup(None, problem)
 
 
@@ -237,7 +246,7 @@ def _decode_table(
     as a tuple. Raises _Refused unless it was built from what `key` names: the inputs as they
     are now, as key_for saw them (another entry copied onto this name was built from others)."""
     schema = pa.ipc.open_file(pa.BufferReader(data)).schema
-    meta = json.loads(schema.metadata[_META_KEY])
+    meta = json.loads(schema.metadata[META_KEY])
     if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
         raise _Refused(None)  # written by another version
     if _name_of(meta["built_from"]) != key:
@@ -261,7 +270,7 @@ def read_table(
     try:
         data = path.read_bytes()
         with contextlib.suppress(OSError):
-            _make_private(folder)  # a folder an earlier segcli left readable to others
+            make_private(folder)  # a folder an earlier segcli left readable to others
         _verify(data, folder / f"{key}{CHECK_SUFFIX}")
         found = _decode_table(key, data, columns, _KEPT if ids else _INTEGERS)
     except Exception:  # missing, refused or undecodable: the full path decides and says
@@ -307,7 +316,7 @@ def write(
         "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
-    table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8")})
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression=COMPRESSION)
     with pa.ipc.new_file(sink, table.schema, options=options) as writer:
@@ -316,132 +325,30 @@ def write(
     check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:
-        _make_private(folder)
+        make_private(folder)
         if fits:
-            _place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
-            _place(folder / f"{key.name}{CHECK_SUFFIX}", check)
+            place(folder / f"{key.name}{ENTRY_SUFFIX}", data)
+            place(folder / f"{key.name}{CHECK_SUFFIX}", check)
         evict(folder, limits)
     except OSError:
         return
 
 
-def _make_private(folder: Path) -> None:
-    """Create the folder readable by its owner only, or make it so (and its files) if it was
-    not: entries hold customers' names, emails and phones. Raises OSError."""
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    if stat.S_IMODE(folder.stat().st_mode) == FOLDER_MODE:
-        return
-    folder.chmod(FOLDER_MODE)
-    for path in folder.iterdir():
-        if path.is_file():
-            path.chmod(FILE_MODE)
-
-
-def _private(path: str, flags: int) -> int:
-    """An opener for files only their owner can read, whatever the umask or an old file's mode."""
-    handle = os.open(path, flags, FILE_MODE)
-    os.fchmod(handle, FILE_MODE)
-    return handle
-
-
-def _place(path: Path, data: bytes | pa.Buffer) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
-    try:
-        with open(partial, "wb", opener=_private) as handle:
-            handle.write(data)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _remove(folder: Path, key: str) -> None:
-    for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX):
-        with contextlib.suppress(OSError):
-            (folder / f"{key}{suffix}").unlink(missing_ok=True)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An entry as `cache info` lists it."""
-
-    name: str
-    size: int  # bytes, with its checksum's
-    created: str | None
-    inputs: tuple[str, ...]
-    customers: int | None
-    last_used: str | None = None
-
-
-def entries(root: Path | None = None) -> list[Stored]:
+def write_side(key: str, parts: Sequence[bytes | pa.Buffer], *, root: Path | None = None) -> None:
+    """Store `parts`, one after the other, as entry `key`'s side file (written as an entry is;
+    raises OSError), if the entry is there (one too large for the cache was not stored)."""
     folder = root or directory()
-    found = []
-    for path in sorted(folder.glob(f"*{ENTRY_SUFFIX}")) if folder.is_dir() else []:
-        held = _held(path)
-        last_used = time.strftime(TIME_FORMAT, time.gmtime(held.used_ns // 1_000_000_000))
-        try:
-            with pa.memory_map(str(path)) as mapped:
-                meta = json.loads(pa.ipc.open_file(mapped).schema.metadata[_META_KEY])
-            found.append(
-                Stored(
-                    path.name,
-                    held.size,
-                    meta.get("created"),
-                    tuple(meta.get("inputs", ())),
-                    meta.get("customers"),
-                    last_used,
-                )
-            )
-        except Exception:
-            found.append(Stored(path.name, held.size, None, (), None, last_used))
-    return found
+    if (folder / f"{key}{ENTRY_SUFFIX}").exists():
+        make_private(folder)
+        place(folder / f"{key}{SIDE_SUFFIX}", *parts)
 
 
-def evict(root: Path | None = None, limits: CacheLimits | None = None) -> int:
-    """Remove the least recently used entries until the others are within `limits`; return how
-    many were removed."""
+def read_side(key: str, *, root: Path | None = None) -> bytes | None:
+    """Entry `key`'s side file, if it and its entry are there."""
     folder = root or directory()
-    limits = limits or CacheLimits()
-    paths = folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []
-    held = sorted(map(_held, paths), key=lambda h: h.used_ns, reverse=True)
-    totals = itertools.accumulate(h.size for h in held)  # from the most recently used
-    over = [
-        h.key
-        for rank, (h, total) in enumerate(zip(held, totals, strict=True))
-        if rank >= limits.max_entries or total > limits.max_bytes
-    ]  # once over, every older entry is too: the least recently used go first
-    for key in over:
-        _remove(folder, key)
-    return len(over)
-
-
-class _Held(NamedTuple):
-    key: str
-    size: int  # the entry's bytes and its checksum's
-    used_ns: int  # when it was last written or read (its modification time)
-
-
-def _held(path: Path) -> _Held:
+    if not (folder / f"{key}{ENTRY_SUFFIX}").exists():
+        return None
     try:
-        entry = path.stat()
-    except OSError:  # gone meanwhile
-        return _Held(path.stem, 0, 0)
-    try:
-        checksum_size = path.with_suffix(CHECK_SUFFIX).stat().st_size
+        return (folder / f"{key}{SIDE_SUFFIX}").read_bytes()
     except OSError:
-        checksum_size = 0
-    return _Held(path.stem, entry.st_size + checksum_size, entry.st_mtime_ns)
-
-
-def clear(root: Path | None = None) -> int:
-    """Remove every entry; return how many there were."""
-    folder = root or directory()
-    if not folder.is_dir():
-        return 0
-    removed = 0
-    for path in [*folder.glob(f"*{ENTRY_SUFFIX}"), *folder.glob(f"*{LEGACY_SUFFIX}")]:
-        path.unlink(missing_ok=True)
-        removed += 1
-    for path in [*folder.glob(f"*{CHECK_SUFFIX}"), *folder.glob(f".*{PARTIAL_SUFFIX}")]:
-        path.unlink(missing_ok=True)
-    return removed
+        return None

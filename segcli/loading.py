@@ -18,27 +18,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import cache, pinpoint, reports
-from segcli.core import metrics, normalise, segments, select
+from segcli import cache, incremental, reading, reports
+from segcli.core import metrics, segments, select
 from segcli.core.as_of import END_OF_DAY_MS
 from segcli.core.instants import parse_instant
 from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
-from segcli.input import overlaps as overlaps_stage
-from segcli.input import readers, rejects, sources
-from segcli.input.plan import plan
-from segcli.input.shape import lookup_forms, shape
+from segcli.input import sources
 from segcli.model.cache_limits import CacheLimits
-from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, SegcliError
-from segcli.model.notices import Notice, count
+from segcli.model.errors import Hint, SegcliError
+from segcli.model.notices import Notice
 from segcli.model.options import (
     DEFAULT_ENCODING,
-    LINE_SUM,
     ExportOptions,
     ParseOptions,
 )
 from segcli.model.schema import (
-    CONTACT_ID,
     DETAIL_COLUMNS,
     LAST_ORDER_REFERENCE,
     ORDER_MS,
@@ -172,13 +167,14 @@ def load_orders(
         contacts, contact_notices = contacts_stage.read_file(
             customers_path, encoding=encoding, delimiter=delimiter
         )
-    key, asked = None, details
+    key, asked, prints = None, details, None
     if cache_root is not None:
         options = cache.options_of(
             input_format, encoding, delimiter, strict, export_options, parse_options
         )
         with timings.stage("read cache"):  # identifying the inputs is part of it
-            key = cache.key_for(found, options)
+            prints = cache.fingerprints(found)
+            key = None if prints is None else cache.key_of(prints, options)
     cache_notices = []
     if key is not None:
         shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
@@ -205,18 +201,30 @@ def load_orders(
         held = entry.held if entry is not None else ()
         details = tuple(d for d in DETAIL_COLUMNS if d in details or d in held)
 
+    if key is not None and len(found) > 1 and not (keep_orders or rejects_path):
+        extended = incremental.extend(
+            found, prints, options, details, export_options=export_options,
+            parse_options=parse_options, strict=strict, root=cache_root, limits=cache_limits,
+            as_of_ms=lambda: as_of_ms if as_of_ms is not None else now_ms(), timings=timings,
+        )  # fmt: skip
+        if extended is not None:
+            said = (*cache_notices, *extended.notices, *contact_notices)
+            return Loaded(None, said, None, contacts, aggregate=extended.customers,
+                          newest_ms=extended.newest_ms, latest=bool(details),
+                          currency=extended.currency, timings=timings)  # fmt: skip
     memory.hand_back(at_once=bool(details))
     if only is not None and not (keep_orders or strict or rejects_path or contacts):
         # a cold `show`: no entry is written, as this reads one customer (the next run too)
         said = len(notices)
-        one = read_orders(found, notices, export_options, parse_options, strict, details,
-                          timings=timings, only=only)  # fmt: skip
+        one = reading.read_orders(found, notices, export_options, parse_options, strict, details,
+                                  timings=timings, only=only)  # fmt: skip
         if one is not None:
-            return Loaded(one[0], (*cache_notices, *notices, *contact_notices), default_as_of_ms,
-                          currency=one[1], timings=timings, instants=one[2])  # fmt: skip
+            return Loaded(one.orders, (*cache_notices, *notices, *contact_notices),
+                          default_as_of_ms, currency=one.currency, timings=timings,
+                          instants=one.instants)  # fmt: skip
         del notices[said:]
     read = functools.partial(  # read(details): the orders, with those customer details
-        read_orders,
+        reading.read_orders,
         found,
         notices,
         export_options,
@@ -228,7 +236,7 @@ def load_orders(
     )
     said = len(notices)
     try:
-        orders, currency, _, unmapped = read(details)
+        done = read(details)
     except SegcliError:
         if key is None or set(details) == set(asked):
             raise
@@ -238,7 +246,8 @@ def load_orders(
         del notices[said:]
         cache_notices.clear()  # no entry is rebuilt either
         key, details = None, asked
-        orders, currency, _, unmapped = read(details)
+        done = read(details)
+    orders, currency = done.orders, done.currency
     loading_notices = tuple(notices)
     notices[:0] = cache_notices
     notices.extend(contact_notices)
@@ -256,11 +265,14 @@ def load_orders(
         aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
     if key is not None:
-        held = (LAST_ORDER_REFERENCE, *details, *unmapped) if details else ()
+        held = (LAST_ORDER_REFERENCE, *details, *done.unmapped) if details else ()
         entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency, held)
         labels = [s.label for s in found]
         with timings.stage("write cache"):
             cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
+            if len(found) > 1:  # what adding a file to these needs (incremental.py)
+                incremental.store(key, done.account, orders, aggregate, newest, root=cache_root,
+                                  limits=cache_limits)  # fmt: skip
     return Loaded(
         orders,
         tuple(notices),
@@ -282,90 +294,11 @@ def read_orders(
     parse_options: ParseOptions,
     strict: bool,
     details: Collection[str],
-    progress: Progress | None = None,
-    rejects_path: str | Path | None = None,
-    timings: Timings = NO_TIMINGS,
-    only: str | None = None,
-) -> tuple[pa.Table, str | None, np.ndarray | None, tuple[str, ...]] | None:
-    """Read, shape, parse and de-overlap the orders of `found`; append what it says to
-    `notices`; with `rejects_path`, write every skipped row there. Also the orders' currency,
-    where the files say or the user chose one. With `only` (a contactID), that customer's orders
-    alone and every order's instant (else None), or None when the file does not allow finding
-    them alone (pinpoint.py). Last, the details no file has (missing for all, read or not)."""
-    settled = [readers.settle_delimiter(s) for s in found]
-    found = [source for source, _ in settled]
-    notices.extend(Notice(said, hint=Hint.DELIMITER) for _, said in settled if said)
-    full = [plan(readers.read_header(s), s.label, export_options) for s in found]
-    for source, columns in zip(found, full, strict=True):  # every mapped column, read or not,
-        readers.check_types(source, columns.mapping)  # so that the answer never depends on it
-    plans = [p.reading(details) for p in full]
-    with timings.stage("read"):
-        pinned = only and pinpoint.pinpoint(found, plans, lookup_forms(only), parse_options)
-        if only is not None and not pinned:
-            return None
-        raw = pinned.raw if pinned else readers.read_orders(
-            found, [p.mapping for p in plans], progress=progress, encoded=(CONTACT_ID,)
-        )  # fmt: skip
-    if progress is not None:
-        progress("parsing orders", len(found), len(found) + 1)
-    notices.extend(reports.mapping_notices(found, plans))
-
-    def read_all(k: int) -> pa.Table:  # every column of source k, to find identical rows
-        header = readers.read_header(found[k])
-        every = {name: f"{i}" for i, name in enumerate(dict.fromkeys(header))}
-        return readers.read_orders([found[k]], [every]).tables[0]
-
-    with timings.stage("parse"):  # shaping lines and statuses, then dates and amounts
-        raw, shaped = shape(
-            raw,
-            plans,
-            include_cancelled=export_options.include_cancelled,
-            read_all=read_all,
-            currency=export_options.currency,
-        )
-        if len(shaped.currencies) > 1:  # never sum two currencies
-            raise InvalidInputError(reports.mixed_currencies(shaped.currencies), hint=Hint.CURRENCY)
-        notices.extend(reports.shape_notices(shaped))
-        currency = next(iter(shaped.currencies), None) or (export_options.currency or "").upper()
-        line_totals = [export_options.line_totals or (LINE_SUM if p.line_amounts else None)
-                       for p in plans]  # fmt: skip
-        parsing = [reports.date_order(p.parse_options(parse_options), raw.tables[k], raw.labels[k],
-                               notices) for k, p in enumerate(plans)]  # fmt: skip
-        orders, report = normalise.normalise(raw, parsing, line_totals)
-    if rejects_path is not None:  # written before any error below, --strict's included
-        rejected = rejects.table(raw, report.rejected, report.rejected_reasons, normalise.MALFORMED)
-        rejects.write(rejected, str(rejects_path))
-    headers = reports.headers(plans)
-    summary = report.skipped_summary(headers)
-    if summary:
-        summary = "; ".join([summary, *raw.open_quotes()])
-    del raw  # the columns as read; the orders hold what counts
-    if report.nothing_kept:
-        skipped = (
-            f"all {count(report.rows_read, 'row')}"
-            if report.skipped == report.rows_read
-            else f"{report.skipped:,} of {count(report.rows_read, 'row')}"
-        )
-        raise NoValidOrdersError(f"no valid orders: {skipped} skipped ({report.reasons(headers)})")
-    if summary and strict:
-        raise InvalidInputError(summary, hint=Hint.STRICT)
-    derived = [s.label for s, p in zip(found, plans, strict=True) if p.line_amounts]
-    derived = derived if export_options.line_totals is None else []
-    notices.extend(reports.folding_notices(report, derived))
-    if summary:
-        notices.append(Notice(summary))
-    orders, overlaps = overlaps_stage.drop_repeats(orders)
-    notices.extend(reports.counted_notices(report.rounded_amounts, overlaps.repeats))
-    if overlaps.replaced:
-        message = (
-            f"{count(overlaps.replaced, 'order')} of the same customer differ between files "
-            f"(first: '{overlaps.first_replaced}')"
-        )
-        if strict:
-            raise InvalidInputError(message, hint=Hint.STRICT)
-        notices.append(Notice(f"{message}; the latest file's copy counts"))
-    unmapped = tuple(d for d in DETAIL_COLUMNS if not any(d in p.details for p in full))
-    return orders, currency or None, pinned.instants if pinned else None, unmapped
+) -> tuple[pa.Table, str | None, np.ndarray | None]:
+    """reading.read_orders of every row (for the dask engine): orders, currency, None."""
+    read = reading.read_orders(found, notices, export_options, parse_options, strict, details)
+    assert read is not None
+    return read.orders, read.currency, None
 
 
 def kept_extent(loaded: Loaded) -> tuple[dict[str, object], int | None]:

@@ -120,15 +120,29 @@ def folding_notices(report: NormaliseReport, derived: Collection[str] = ()) -> l
     return notices
 
 
+HEADER_ROLES = (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL)  # named in skipped-row notices
+
+
+def header_names(plan: Plan) -> tuple[str | None, ...]:
+    """The header a file's plan reads each of HEADER_ROLES from (None: none)."""
+    return tuple(
+        plan.roles.get(EMAIL if plan.key_by_email and role == CONTACT_ID else role)
+        for role in HEADER_ROLES
+    )
+
+
 def headers(plans: Sequence[Plan]) -> dict[str, str]:
     """{canonical column: the header it was read from}, where every file agrees on one."""
+    return agreed([header_names(p) for p in plans])
+
+
+def agreed(names: Sequence[Sequence[str | None]]) -> dict[str, str]:
+    """`headers` from each file's header_names."""
     headers: dict[str, str] = {}
-    for role in (ORDER_REFERENCE, CONTACT_ID, ORDER_DATE, TOTAL):
-        names = {
-            p.roles.get(EMAIL if p.key_by_email and role == CONTACT_ID else role) for p in plans
-        }
-        if len(names) == 1 and None not in names:
-            headers[role] = names.pop()
+    for k, role in enumerate(HEADER_ROLES):
+        distinct = {file_names[k] for file_names in names}
+        if len(distinct) == 1 and None not in distinct:
+            headers[role] = distinct.pop()
     return headers
 
 

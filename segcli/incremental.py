@@ -1,0 +1,353 @@
+"""New exports added to old ones: the per-customer aggregate of a list of files, from the cached
+aggregate of the list without its newest files and those files read alone.
+
+The aggregate merges: counts and cents add, the first order is a minimum, the last a maximum,
+and the latest reference and each detail go by (instant, file, row), as reading the files
+together picks them. What a merge needs beyond a whole-input entry (cache.py) is kept in the
+entry's side file, written whenever an entry of several files is: the account of what loading
+found (accounts.py, so that the merged notices are the full read's, word for word), a hash of
+every order reference (an order repeated across files is only told apart by reading them
+together), the spend of customers with credit notes but no order, and the newest instant.
+
+`extend` tries the entries of the list's first n-1, n-2, ... files (up to MAX_NEW_FILES read
+alone). It gives up, and the caller reads every file, when a new file fails to read alone, when
+it may repeat an order of another file (a shared reference hash), when a new file's order is
+older than the one an old detail may have come from (its instant is not kept), when the files
+mix currencies, or when the as-of is before the newest order. A file that changed in any way has
+another fingerprint, so the entries that held it are not used: it is read again whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from segcli import __version__, accounts, cache, reading
+from segcli.core import metrics
+from segcli.engines.hashes import distinct_sorted, text_hashes
+from segcli.input.sources import Source
+from segcli.model.cache_limits import CacheLimits
+from segcli.model.errors import SegcliError
+from segcli.model.notices import Notice
+from segcli.model.options import ExportOptions, ParseOptions
+from segcli.model.schema import (
+    CONTACT_ID,
+    CREDIT,
+    CUSTOMER_COLUMNS,
+    DETAIL_COLUMNS,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    ORDER_COUNT,
+    ORDER_MS,
+    ORDER_REFERENCE,
+    SPEND_CENTS,
+    TOTAL_CENTS,
+)
+from segcli.model.timings import NO_TIMINGS, Timings
+
+MAX_NEW_FILES = 8  # files read alone on top of a cached entry; with more, one full read
+SIDE_FORMAT = 1
+UNKNOWN_MS = np.iinfo(np.int64).min  # a detail's instant that an entry does not keep
+_HASH = "hash"
+_CHECKSUM_CHARS = 64  # a side file starts with the SHA-256 of the rest, in hex
+_INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
+_AT = {name: f"_{name}Ms" for name in DETAIL_COLUMNS}  # the instant each detail came from
+
+
+@dataclass(frozen=True)
+class Side:
+    """An entry's side file."""
+
+    account: accounts.Account
+    hashes: np.ndarray  # sorted, distinct uint64 hashes of every order reference
+    credits: pd.Series  # contactID -> cents, customers with credit notes and no order
+    newest_ms: int | None
+
+
+@dataclass(frozen=True)
+class Extended:
+    """The aggregate of every file, merged; what loading says about them; and what `-v` says."""
+
+    customers: pd.DataFrame
+    newest_ms: int | None
+    notices: tuple[Notice, ...]
+    currency: str | None
+    held: tuple[str, ...]
+
+
+def credit_only(orders: pa.Table, customers: pd.DataFrame) -> pd.Series:
+    """contactID -> the cents of customers whose only rows are credit notes."""
+    if CREDIT not in orders.column_names:
+        return pd.Series([], dtype="int64", index=pd.Index([], dtype="str"))
+    credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
+    rows = orders.filter(pa.array(credit))
+    contacts = pd.Series(pc.cast(rows[CONTACT_ID], pa.string()).to_pandas(), dtype="str")
+    spent = pd.Series(rows[TOTAL_CENTS].to_numpy(), index=contacts).groupby(level=0, sort=False)
+    spent = spent.sum().astype("int64")
+    return spent[~spent.index.isin(customers[CONTACT_ID])]
+
+
+def store(
+    key: cache.Key,
+    account: accounts.Account,
+    orders: pa.Table,
+    customers: pd.DataFrame,
+    newest_ms: int | None,
+    *,
+    root=None,
+    limits: CacheLimits | None = None,
+) -> None:
+    """Write the side file of the entry just written for `key` (several files read together)."""
+    hashes = distinct_sorted(text_hashes(orders[ORDER_REFERENCE]))
+    _write(key.name, Side(account, hashes, credit_only(orders, customers), newest_ms), root, limits)
+
+
+def _write(name: str, side: Side, root, limits: CacheLimits | None) -> None:
+    meta = {
+        "format": SIDE_FORMAT,
+        "version": __version__,
+        "key": name,
+        "account": accounts.to_json(side.account),
+        "credits": [[c, int(v)] for c, v in side.credits.items()],
+        "newest_ms": side.newest_ms,
+    }
+    table = pa.table({_HASH: side.hashes}).replace_schema_metadata(
+        {b"segcli": json.dumps(meta).encode("utf-8")}
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="none")
+    data = sink.getvalue()
+    with contextlib.suppress(OSError):
+        cache.write_side(name, [hashlib.sha256(data).hexdigest().encode(), data], root=root)
+        cache.evict(root, limits or CacheLimits())
+
+
+def _read(name: str, root) -> Side | None:
+    """Entry `name`'s side file, if it is whole and was written for it by this version."""
+    stored = cache.read_side(name, root=root)
+    if stored is None:
+        return None
+    view = memoryview(stored)  # 8 bytes an order: no copy
+    checksum, data = view[:_CHECKSUM_CHARS], view[_CHECKSUM_CHARS:]
+    if hashlib.sha256(data).hexdigest().encode() != checksum:
+        return None
+    try:
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(data)))
+        meta = json.loads(table.schema.metadata[b"segcli"])
+        if (meta["format"], meta["version"], meta["key"]) != (SIDE_FORMAT, __version__, name):
+            return None
+        contacts, cents = zip(*meta["credits"], strict=True) if meta["credits"] else ((), ())
+        credits = pd.Series(cents, index=pd.Index(contacts, dtype="str"), dtype="int64")
+        hashes = table[_HASH].to_numpy()
+        return Side(accounts.from_json(meta["account"]), hashes, credits, meta["newest_ms"])
+    except Exception:  # never trusted when it does not decode
+        return None
+
+
+def extend(
+    found: Sequence[Source],
+    prints: Sequence[dict[str, object]],
+    options: Mapping[str, object],
+    details: Collection[str],
+    *,
+    export_options: ExportOptions,
+    parse_options: ParseOptions,
+    strict: bool,
+    as_of_ms: Callable[[], int],
+    root=None,
+    limits: CacheLimits | None = None,
+    timings: Timings = NO_TIMINGS,
+) -> Extended | None:
+    """The aggregate of `found` (whose fingerprints are `prints`) from a cached entry of its
+    first files and the others read alone, stored as the entry of `found` (and its side file);
+    None when that cannot be done (see the module's docstring: the caller then reads every
+    file)."""
+    shown = (LAST_ORDER_REFERENCE, *details) if details else ()
+    for k in range(len(found) - 1, max(1, len(found) - MAX_NEW_FILES - 1), -1):
+        key = cache.key_of(prints[:k], options)
+        side = _read(key.name, root)
+        if side is None:
+            continue
+        entry = cache.lookup(key.name, root=root, columns=shown).entry
+        if entry is None or not entry.holds(shown):
+            continue
+        with timings.stage(f"read {len(found) - k} new of {len(found)} files"):
+            merged = _merge_new(entry.customers, side, found[k:], details, export_options,
+                                parse_options, strict)  # fmt: skip
+        if merged is None:
+            return _said(timings, "new files overlap old ones, or are older: full read")
+        customers, side, told = merged
+        newest = side.newest_ms
+        if newest is not None and as_of_ms() < newest:
+            return _said(timings, "the as-of is before the newest order: full read")
+        currencies = side.account.shape.currencies
+        if len(currencies) > 1:
+            return _said(timings, "the files mix currencies: full read")
+        currency = next(iter(currencies), None) or (export_options.currency or "").upper()
+        extended = Extended(customers, newest, tuple(told), currency or None, shown)
+        whole = cache.key_of(prints, options)
+        stored = cache.Entry(customers, newest, extended.notices, None, extended.currency, shown)
+        with timings.stage("write cache"):
+            labels = [s.label for s in found]
+            cache.write(whole, stored, labels, root=root, limits=limits or CacheLimits())
+            _write(whole.name, side, root, limits)
+        return extended
+    return None
+
+
+def _said(timings: Timings, what: str) -> None:
+    """Say with -v why the files are read together after all (as a stage of no time)."""
+    with timings.stage(what):
+        pass
+
+
+def _merge_new(
+    customers: pd.DataFrame,
+    side: Side,
+    new: Sequence[Source],
+    details: Collection[str],
+    export_options: ExportOptions,
+    parse_options: ParseOptions,
+    strict: bool,
+) -> tuple[pd.DataFrame, Side, list[Notice]] | None:
+    """`customers` and `side` (of the first files) merged with the files `new`, read alone."""
+    merged = customers.copy()
+    for name in DETAIL_COLUMNS:
+        merged[_AT[name]] = UNKNOWN_MS
+    credits, hashes, newest = side.credits, side.hashes, side.newest_ms
+    told = [side.account]
+    for source in new:
+        try:
+            read = reading.read_orders([source], [], export_options, parse_options, strict,
+                                       details, quotes=True)  # fmt: skip
+        except SegcliError:
+            return None  # the full read tells (or finds it is no error among the others)
+        assert read is not None
+        own = distinct_sorted(text_hashes(read.orders[ORDER_REFERENCE]))
+        at = np.searchsorted(hashes, own)
+        if np.any(hashes[np.minimum(at, len(hashes) - 1)] == own) if len(hashes) else False:
+            return None
+        hashes = np.insert(hashes, at, own)
+        part, part_credits = partial(read.orders, latest=bool(details))
+        joined = _join(merged, credits, part, part_credits)
+        if joined is None:
+            return None
+        merged, credits = joined
+        if read.orders.num_rows:
+            last = int(pc.max(read.orders[ORDER_MS]).as_py())
+            newest = last if newest is None else max(newest, last)
+        told.append(read.account)
+    account = accounts.merge(told)
+    if account.open_quotes is None and account.summary() is not None:
+        return None  # an old file's unterminated quote was never looked for
+    merged = merged[list(CUSTOMER_COLUMNS)]
+    merged = merged.astype({c: "int64" if c in _INTEGERS else "str" for c in CUSTOMER_COLUMNS})
+    return (
+        merged.reset_index(drop=True),
+        Side(account, hashes, credits, newest),
+        accounts.tell(account),
+    )
+
+
+def partial(orders: pa.Table, *, latest: bool) -> tuple[pd.DataFrame, pd.Series]:
+    """One file's aggregate (metrics.per_customer of its orders, and the instant each detail
+    came from) and the cents of its customers with credit notes only."""
+    kept = orders
+    if CREDIT in orders.column_names:
+        credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
+        kept = orders.filter(pa.array(~credit)).drop_columns([CREDIT])
+    customers = metrics.per_customer(kept, latest=latest)
+    codes, _ = metrics.customer_codes(kept[CONTACT_ID])
+    ms = kept[ORDER_MS].to_numpy().astype(np.int64, copy=False)
+    for name in DETAIL_COLUMNS:
+        at = np.full(len(customers), UNKNOWN_MS, dtype=np.int64)
+        if latest and not pa.types.is_null(kept[name].type):
+            present = pc.is_valid(kept[name]).to_numpy(zero_copy_only=False)
+            np.maximum.at(at, codes[present], ms[present])
+        customers[_AT[name]] = at
+    only = credit_only(orders, customers)
+    if CREDIT in orders.column_names:  # the credit notes of customers with orders
+        credit_rows = orders.filter(pa.array(credit))
+        ids = pd.Series(pc.cast(credit_rows[CONTACT_ID], pa.string()).to_pandas(), dtype="str")
+        spent = pd.Series(credit_rows[TOTAL_CENTS].to_numpy(), index=ids).groupby(level=0).sum()
+        extra = spent.reindex(customers[CONTACT_ID]).fillna(0).to_numpy().astype(np.int64)
+        customers[SPEND_CENTS] = customers[SPEND_CENTS].to_numpy() + extra
+    return customers, only
+
+
+def _join(
+    old: pd.DataFrame, old_credits: pd.Series, new: pd.DataFrame, new_credits: pd.Series
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """The aggregate of old files then a new one (its rows come later in the input); None when
+    an old detail's instant, not kept, would decide. Only the rows of the new file's customers
+    are touched: text columns stay in Arrow (a mask replaces those rows)."""
+    found = pc.index_in(pa.array(new[CONTACT_ID]), value_set=pa.array(old[CONTACT_ID]))
+    at = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    both = at >= 0
+    rows, theirs = at[both], new[both]
+    merged = {name: old[name] for name in old.columns}
+    numbers = {name: old[name].to_numpy(copy=True) for name in (*_INTEGERS, *_AT.values())}
+    old_last = numbers[LAST_ORDER_MS][rows]
+    new_last = theirs[LAST_ORDER_MS].to_numpy()
+    numbers[ORDER_COUNT][rows] += theirs[ORDER_COUNT].to_numpy()
+    numbers[SPEND_CENTS][rows] += theirs[SPEND_CENTS].to_numpy()
+    first = theirs[FIRST_ORDER_MS].to_numpy()
+    numbers[FIRST_ORDER_MS][rows] = np.minimum(numbers[FIRST_ORDER_MS][rows], first)
+    numbers[LAST_ORDER_MS][rows] = np.maximum(old_last, new_last)
+    later = new_last >= old_last  # on a tie, the later file's
+    merged[LAST_ORDER_REFERENCE] = _replaced(
+        old[LAST_ORDER_REFERENCE], rows[later], theirs[LAST_ORDER_REFERENCE].to_numpy()[later]
+    )
+    for name in DETAIL_COLUMNS:
+        value, since = theirs[name].to_numpy(), theirs[_AT[name]].to_numpy()
+        has = pd.notna(value)
+        if not has.any():
+            continue
+        had = old[name].iloc[rows].notna().to_numpy()
+        when = numbers[_AT[name]][rows]
+        unknown = when == UNKNOWN_MS
+        if np.any(has & had & unknown & (since < old_last)):
+            return None
+        wins = has & (~had | (since >= np.where(unknown, old_last, when)))
+        merged[name] = _replaced(old[name], rows[wins], value[wins])
+        numbers[_AT[name]][rows[wins]] = since[wins]
+    merged.update({name: pd.Series(values) for name, values in numbers.items()})
+    frame = pd.DataFrame(merged, columns=old.columns)
+    added = new[~both].reset_index(drop=True)
+    owed = old_credits.reindex(added[CONTACT_ID]).fillna(0).to_numpy().astype(np.int64)
+    added[SPEND_CENTS] = added[SPEND_CENTS].to_numpy() + owed  # their credit notes before
+    credits = old_credits[~old_credits.index.isin(added[CONTACT_ID])]
+    frame = pd.concat([frame, added[old.columns]], ignore_index=True)
+    if len(new_credits):
+        place = pd.Index(frame[CONTACT_ID]).get_indexer(new_credits.index)
+        known = place >= 0
+        spend = frame[SPEND_CENTS].to_numpy(copy=True)
+        np.add.at(spend, place[known], new_credits.to_numpy()[known])
+        frame[SPEND_CENTS] = spend
+        rest = new_credits[~known]
+        credits = pd.concat([credits, rest]).groupby(level=0, sort=False).sum().astype("int64")
+    return frame, credits
+
+
+def _replaced(column: pd.Series, rows: np.ndarray, values: np.ndarray) -> pd.Series:
+    """`column` (text) with its `rows` (distinct) set to `values`."""
+    if not len(rows):
+        return column
+    text = pa.array(column)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    mask = np.zeros(len(column), dtype=bool)
+    mask[rows] = True
+    order = np.argsort(rows)
+    replacements = pa.array(values[order], type=text.type, from_pandas=True)
+    return pd.Series(pc.replace_with_mask(text, pa.array(mask), replacements), dtype="str")
