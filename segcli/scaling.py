@@ -3,10 +3,14 @@
 Each input file is one part. A worker reads, shapes and normalises it with the very code the
 pandas engine runs (loading.read_orders), so presets, mappings, line folding and a file's exact
 duplicates behave as they do there: a file's rows never leave its part before they are orders.
-The orders are then shuffled by contactID, so that each customer's orders meet in one
-partition, put back in input order there (file, then row: the tie rule's "later in the input"),
-and aggregated by metrics.per_customer after the same de-overlap and as-of cut. Only the
-per-customer aggregate and each file's notices come back to this process, never the orders.
+Each part is then cut at the as-of and aggregated where it is (core/partials.py), and only the
+parts' aggregates are exchanged by customer and merged: counts and cents add, and the latest
+reference and details go by (instant, file, row), the tie rule's "later in the input". That is
+exact for a customer none of whose orders is in two files; the customers who have such an order
+are found first from hashed (customer, reference) keys, and their orders are exchanged whole,
+put back in input order (file, then row) and aggregated by metrics.per_customer after loading's
+own de-overlap and cut. Only the per-customer aggregate and each file's notices come back to
+this process, never the orders.
 
 What the pandas engine says once over all files (skipped rows, folding), this engine says per
 file; with one file the notices are the same.
@@ -15,6 +19,8 @@ file; with one file the notices are the same.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli import loading, reports
-from segcli.core import metrics
+from segcli.core import metrics, partials
 from segcli.engines import dask as dask_engine
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
@@ -55,6 +61,8 @@ ONE_INSTANT = (
     "transitions, histories and predictions need; use the pandas engine"
 )
 _TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
+BUCKET = 2_000_000  # orders per bucket of the exchange, at most (or about, with one large part)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes a reference's hash into its customer's
 
 
 @dataclass(frozen=True)
@@ -121,21 +129,22 @@ def load_orders(
         _load_part, tuple(found), export_options, parse_options, strict, tuple(details)
     )
     several = len(found) > 1
-    group = functools.partial(_group, cut_ms=cut, latest=latest, several=several)
-    summary = functools.partial(_summary, cut_ms=cut, several=several)
     with dask_engine.client(engine) as connected:
-        aggregate, sums, parts = dask_engine.aggregate(
-            connected, load, len(found), _frame_meta(), CONTACT_ID, group, summary
-        )
-    if all(part.failure for part in parts):
-        raise NoValidOrdersError(parts[0].failure or "no valid orders")
-    currencies: dict[str, int] = {}
-    for part in parts:
-        notices.extend(part.notices)
-        if part.currency:
-            currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
-    if len(currencies) > 1:  # never sum two currencies
-        raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+        frames, parts = dask_engine.load(connected, load, len(found))
+        if all(part.failure for part in parts):
+            raise NoValidOrdersError(parts[0].failure or "no valid orders")
+        currencies: dict[str, int] = {}
+        for part in parts:
+            notices.extend(part.notices)
+            if part.currency:
+                currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
+        if len(currencies) > 1:  # never sum two currencies
+            raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+        buckets = 1
+        if several:
+            orders = sum(part.orders for part in parts)
+            buckets = max(len(found), 2 * dask_engine.workers(connected), -(-orders // BUCKET))
+        aggregate, sums = _aggregate(connected, frames, buckets, cut, latest, several)
     notices.extend(_overlap_notices(sums, strict))
     excluded = int(sums["excluded"].sum())
     if excluded:
@@ -232,12 +241,125 @@ def _orders(frame: pd.DataFrame, several: bool) -> tuple[pa.Table, overlaps_stag
     return overlaps_stage.drop_repeats(pa.table(columns))
 
 
-def _group(frame: pd.DataFrame, *, cut_ms: int, latest: bool, several: bool) -> pd.DataFrame:
-    """On a worker: the customers whose orders are in `frame`, as metrics.per_customer has
-    them, and the place of each one's first order in the input."""
-    orders, _ = _orders(frame, several)
-    orders, _ = metrics.cut_at(orders, cut_ms)
-    customers = metrics.per_customer(orders, latest=latest)
+def _aggregate(
+    connected: object,
+    frames: list,
+    buckets: int,
+    cut_ms: int,
+    latest: bool,
+    several: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The customers of the parts `frames` (futures on the workers) and the summaries (_sums)
+    of what was cut and de-overlapped. Each part aggregates its own orders and only those
+    aggregates are exchanged (partials.py), except for the customers with an order in more
+    than one part (or twice in one), found first from hashed (customer, reference) keys: those
+    customers' orders are exchanged whole and aggregated after loading's de-overlap."""
+    conflicted = np.zeros(0, dtype=np.uint64)
+    hashes: list = [None] * len(frames)
+    if several:
+        keyed = dask_engine.each(connected, functools.partial(_keys, buckets=buckets), frames)
+        hashes = dask_engine.each(connected, operator.itemgetter(0), keyed)
+        pairs = dask_engine.each(connected, operator.itemgetter(1), keyed)
+        del keyed
+        found = dask_engine.exchange(connected, pairs, buckets, _conflicted)
+        conflicted = np.unique(np.concatenate(dask_engine.gather(connected, found)))
+        del pairs, found
+    shared = dask_engine.broadcast(connected, conflicted)
+    split = functools.partial(
+        _split, cut_ms=cut_ms, latest=latest, several=several, buckets=buckets
+    )
+    done = dask_engine.each(
+        connected, split, frames, hashes, [shared] * len(frames), list(range(len(frames)))
+    )
+    del frames, hashes
+    pieces = dask_engine.each(connected, operator.itemgetter(0), done)
+    said = dask_engine.each(connected, operator.itemgetter(1), done)
+    del done
+    combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
+    merged = dask_engine.exchange(connected, pieces, buckets, combine)
+    del pieces
+    results = dask_engine.gather(connected, merged)
+    sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
+    return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums)
+
+
+def _contact_hashes(ids: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+
+def _buckets(hashes: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in bucket order and where each bucket starts (buckets + 1 bounds)."""
+    bucket = (hashes % np.uint64(buckets)).astype(np.int64)
+    order = np.argsort(bucket, kind="stable")
+    return order, np.searchsorted(bucket[order], np.arange(buckets + 1))
+
+
+def _keys(frame: pd.DataFrame, *, buckets: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """On a worker: each order's contact hash, and the (order, contact) hash pairs cut into
+    buckets by contact: an order is its reference and its customer (input/overlaps.py)."""
+    contact = _contact_hashes(frame[CONTACT_ID])
+    reference = pd.util.hash_pandas_object(frame[ORDER_REFERENCE], index=False).to_numpy()
+    pairs = np.column_stack([contact ^ (reference * _MIX), contact])
+    order, bounds = _buckets(contact, buckets)
+    return contact, [pairs[order[a:b]] for a, b in itertools.pairwise(bounds)]
+
+
+def _conflicted(*pieces: np.ndarray) -> np.ndarray:
+    """On a worker: the contact hashes of a bucket's customers with an order whose key is seen
+    more than once (a hash collision only sends a customer down the exact path)."""
+    pairs = np.concatenate(pieces)
+    twice = pd.Series(pairs[:, 0]).duplicated(keep=False).to_numpy()
+    return np.unique(pairs[twice, 1])
+
+
+def _split(
+    frame: pd.DataFrame,
+    contact: np.ndarray | None,
+    conflicted: np.ndarray,
+    k: int,
+    *,
+    cut_ms: int,
+    latest: bool,
+    several: bool,
+    buckets: int,
+) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], pd.DataFrame]:
+    """On a worker: part `k` cut into buckets by customer, each bucket as (the aggregate of its
+    customers with no order elsewhere, the orders of the others), and the part's _sums."""
+    contact = _contact_hashes(frame[CONTACT_ID]) if contact is None else contact
+    apart = np.isin(contact, conflicted)
+    orders, _ = _orders(frame[~apart] if apart.any() else frame, several=False)
+    orders, excluded = metrics.cut_at(orders, cut_ms)
+    newest = _newest(orders)
+    aggregate = partials.of_part(orders, k, FIRST, latest=latest)
+    del orders
+    rest = frame[apart]
+    pieces = []
+    order, bounds = _buckets(_contact_hashes(aggregate[CONTACT_ID]), buckets)
+    rest_order, rest_bounds = _buckets(contact[apart], buckets)
+    for b in range(buckets):
+        mine = aggregate.take(order[bounds[b] : bounds[b + 1]])
+        pieces.append((mine, rest.take(rest_order[rest_bounds[b] : rest_bounds[b + 1]])))
+    return pieces, _sums(excluded, newest)
+
+
+def _combine(
+    *pieces: tuple[pd.DataFrame, pd.DataFrame], cut_ms: int, latest: bool, several: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """On a worker: one bucket's customers from every part's pieces, and its _sums."""
+    customers = partials.merge([p for p, _ in pieces], FIRST, latest=latest)
+    rest = pd.concat([r for _, r in pieces], ignore_index=True)
+    if not len(rest):
+        return customers, _sums(0, None)
+    orders, overlaps = _orders(rest, several)
+    kept, excluded = metrics.cut_at(orders, cut_ms)
+    together = pd.concat([customers, _group(kept, latest=latest)], ignore_index=True)
+    return together, _sums(excluded, _newest(kept), overlaps, orders)
+
+
+def _group(orders: pa.Table, *, latest: bool) -> pd.DataFrame:
+    """The customers of de-overlapped, cut `orders`, as metrics.per_customer has them, and the
+    place of each one's first order in the input."""
+    customers = metrics.per_customer(orders.drop_columns([FIRST]), latest=latest)
     # per_customer lists customers by their first counted order (credit notes are not orders):
     # the first place of each code of those rows' keys, encoded in that same order.
     counted = ~orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
@@ -248,16 +370,23 @@ def _group(frame: pd.DataFrame, *, cut_ms: int, latest: bool, several: bool) -> 
     return customers
 
 
-def _summary(frame: pd.DataFrame, *, cut_ms: int, several: bool) -> pd.DataFrame:
-    """On a worker: the repeats across files, the orders after the cut and the newest order
-    before it, in a partition."""
-    orders, overlaps = _orders(frame, several)
-    kept, excluded = metrics.cut_at(orders, cut_ms)
+def _newest(orders: pa.Table) -> int | None:
+    return pc.max(orders[ORDER_MS]).as_py() if orders.num_rows else None
+
+
+def _sums(
+    excluded: int,
+    newest: int | None,
+    overlaps: overlaps_stage.Overlaps | None = None,
+    orders: pa.Table | None = None,
+) -> pd.DataFrame:
+    """What a part or a bucket says: the repeats across files (and where the first replaced
+    order is in the input), the orders after the cut and the newest order before it."""
+    overlaps = overlaps or overlaps_stage.Overlaps(0, 0, None)
     first = None
-    if overlaps.first_replaced is not None:
+    if overlaps.first_replaced is not None and orders is not None:
         mine = pc.equal(orders[ORDER_REFERENCE], overlaps.first_replaced)
         first = int(pc.min(pc.filter(orders[FIRST], mine)).as_py())
-    newest = pc.max(kept[ORDER_MS]).as_py() if kept.num_rows else None
     return pd.DataFrame(
         {
             "repeats": [overlaps.repeats],

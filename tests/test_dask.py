@@ -167,14 +167,24 @@ def test_property_the_engines_agree_customer_by_customer(tmp_path, scheduler, ro
     inputs = api.Inputs(paths=tuple(paths))
     on_cluster = api.Inputs(paths=tuple(paths), engine=api.Engine("dask", scheduler=scheduler))
     try:  # a reference shared by two customers in one file is a line-level order in conflict
-        expected = api.customers(api.load(inputs), as_of=as_of)
+        pandas = api.load(inputs)
+        expected = api.customers(pandas, as_of=as_of)
     except api.SegcliError as error:  # every row skipped: the dask engine says the same
         with pytest.raises(api.SegcliError) as refused:
             api.load(on_cluster, as_of=as_of)
         assert refused.value.code == error.code
         return
-    got = api.customers(api.load(on_cluster, as_of=as_of), as_of=as_of)
+    loaded = api.load(on_cluster, as_of=as_of)
+    got = api.customers(loaded, as_of=as_of)
     assert json.dumps(got.to_dict()) == json.dumps(expected.to_dict())
+    # what is said about orders in several files and after the as-of: the same words, counts
+    said = [*pandas.notices, *expected.notices]
+    assert across(said) == across([*loaded.notices, *got.notices])
+
+
+def across(notices) -> list[str]:
+    words = ("between files", "in more than one file", "dated after")
+    return [n.text for n in notices if any(w in n.text for w in words)]
 
 
 def test_real_worker_processes_give_the_same_answer(cli):
