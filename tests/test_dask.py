@@ -131,6 +131,23 @@ def test_one_file_gives_the_same_notices_too(tmp_path, cli, scheduler):
     assert "1 unparseable orderDate (line 5)" in dask.stderr
 
 
+def test_a_reference_two_customers_change_between_files_is_one_order_in_the_notice(
+    tmp_path, cli, scheduler
+):
+    """Loading counts distinct references; the customers may meet in different partitions."""
+    t = START + 10 * DAY
+    rows = [("c-1", "1.00"), ("c-1", "3.00"), ("c-2", "2.00"), ("c-2", "4.00")]
+    orders = []
+    for k, (contact, total) in enumerate(rows):
+        path = tmp_path / f"orders-{k}.csv"
+        path.write_text(csv_text([order(contact, t, total, "R-1")]), encoding="utf-8")
+        orders += ["--orders", path]
+    pandas, dask = both(cli, scheduler, "list", *orders, "--json", "--as-of", AS_OF)
+    assert dask.exit_code == 0, dask.stderr
+    assert (dask.stdout, dask.stderr) == (pandas.stdout, pandas.stderr)
+    assert "1 order of the same customer differ between files (first: 'R-1')" in dask.stderr
+
+
 _rows = st.lists(
     st.tuples(
         st.integers(0, 5),  # customer

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from segcli.core import metrics
 from segcli.model.schema import (
@@ -52,8 +51,8 @@ def of_part(orders: pa.Table, part: int, place: str, *, latest: bool) -> pd.Data
     kept = orders.filter(pa.array(~credit)) if credit.any() else orders
     customers = metrics.per_customer(kept.drop_columns([place]), latest=latest, instants=latest)
     # per_customer lists customers by their first order: the first place of each one's code.
-    codes = pc.dictionary_encode(kept[CONTACT_ID]).combine_chunks().indices
-    _, first_rows = np.unique(codes.to_numpy(zero_copy_only=False), return_index=True)
+    codes, _ = metrics.customer_codes(kept[CONTACT_ID])
+    _, first_rows = np.unique(codes, return_index=True)
     customers[place] = kept[place].to_numpy()[first_rows]
     if credit.any():
         notes = orders.filter(pa.array(credit))
