@@ -15,6 +15,7 @@ largest input, where it needs more than the workers' total.
 from __future__ import annotations
 
 import argparse
+import decimal
 import sys
 from pathlib import Path
 
@@ -36,11 +37,12 @@ def write_chunk(k: int, folder: Path) -> None:
     done = folder / f".chunk-{k}"
     if done.exists():
         return
-    table = orders(CHUNK, SEED + k)
-    cents = table["total"].to_numpy()
-    table = table.set_column(3, "total", pa.array(cents * 1, pa.int64()))
-    decimals = pc.divide(pc.cast(table["total"], pa.decimal128(18, 2)), 100)
-    table = table.set_column(3, "total", pc.cast(decimals, pa.decimal128(18, 2)))
+    table = orders(CHUNK, SEED + k)  # totals in cents; written as decimal(18,2), exactly
+    cents = pc.cast(table["total"], pa.decimal128(19, 0))
+    hundredth = pa.scalar(decimal.Decimal("0.01"), pa.decimal128(3, 2))
+    table = table.set_column(
+        3, "total", pc.cast(pc.multiply(cents, hundredth), pa.decimal128(18, 2))
+    )
     month = pc.strftime(table["orderDate"], format="%Y-%m").to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
     for a, b in zip(starts, [*starts[1:], len(month)], strict=True):

@@ -62,7 +62,7 @@ ONE_INSTANT = (
     "transitions, histories and predictions need; use the pandas engine"
 )
 _TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
-BUCKET = 2_000_000  # orders per bucket of the exchange, at most (or about, with one large part)
+BUCKET = 2_000_000  # orders per bucket of the exchange, about (at least two buckets per worker)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes a reference's hash into its customer's
 _KEY = pa.dictionary(pa.int32(), pa.string())  # contactID, as loading encodes it
 
@@ -145,7 +145,7 @@ def load_orders(
         buckets = 1
         if several:
             orders = sum(part.orders for part in parts)
-            buckets = max(len(found), 2 * dask_engine.workers(connected), -(-orders // BUCKET))
+            buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
         aggregate, sums = _aggregate(connected, frames, buckets, cut, latest, several)
     notices.extend(_overlap_notices(sums, strict))
     excluded = int(sums["excluded"].sum())
