@@ -158,7 +158,7 @@ def load_orders(
         )
     notices.extend(contact_notices)
     newest = sums["newest"].dropna()
-    aggregate = aggregate.sort_values(FIRST, kind="stable").drop(columns=[FIRST])
+    aggregate = aggregate.sort_values(FIRST, kind="stable", ignore_index=True)
     return loading.Loaded(
         None,
         tuple(notices),
@@ -436,7 +436,7 @@ def _as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:
     for name in CUSTOMER_COLUMNS:
         values = customers[name]
         columns[name] = (
-            pd.Series(values.to_numpy(object), dtype="str")
+            pd.Series(values.array, dtype="str")  # no Python strings: Arrow's buffers as they are
             if name in (*_TEXT, LAST_ORDER_REFERENCE)
             else pd.Series(values.to_numpy(np.int64))
         )
