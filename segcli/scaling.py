@@ -62,7 +62,7 @@ ONE_INSTANT = (
     "transitions, histories and predictions need; use the pandas engine"
 )
 _TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
-BUCKET = 2_000_000  # orders per bucket of the exchange, about (at least two buckets per worker)
+BUCKET = 1_000_000  # orders per bucket of the exchange, about (at least two buckets per worker)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes a reference's hash into its customer's
 _KEY = pa.dictionary(pa.int32(), pa.string())  # contactID, as loading encodes it
 
@@ -259,29 +259,27 @@ def _aggregate(
     of what was cut and de-overlapped. Each part aggregates its own orders and only those
     aggregates are exchanged (partials.py), except for the customers with an order in more
     than one part (or twice in one), found first from hashed (customer, reference) keys: those
-    customers' orders are exchanged whole and aggregated after loading's de-overlap."""
+    customers' orders are exchanged whole and aggregated after loading's de-overlap.
+
+    Every future is held until the end, so that the results a lost worker held can be computed
+    again from the parts (which then stay on the workers, spilled to disk past their memory)."""
     conflicted = np.zeros(0, dtype=np.uint64)
     hashes: list = [None] * len(frames)
     if several:
         keyed = dask_engine.each(connected, functools.partial(_keys, buckets=buckets), frames)
         hashes = dask_engine.each(connected, operator.itemgetter(0), keyed)
         pairs = dask_engine.each(connected, operator.itemgetter(1), keyed)
-        del keyed
         found = dask_engine.exchange(connected, pairs, buckets, _conflicted)
         conflicted = np.unique(np.concatenate(dask_engine.gather(connected, found)))
-        del pairs, found
     shared = dask_engine.broadcast(connected, conflicted)
     split = functools.partial(_split, cut_ms=cut_ms, latest=latest, buckets=buckets)
     done = dask_engine.each(
         connected, split, frames, hashes, [shared] * len(frames), list(range(len(frames)))
     )
-    del frames, hashes
     pieces = dask_engine.each(connected, operator.itemgetter(0), done)
     said = dask_engine.each(connected, operator.itemgetter(1), done)
-    del done
     combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
     merged = dask_engine.exchange(connected, pieces, buckets, combine)
-    del pieces
     results = dask_engine.gather(connected, merged)
     sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
     return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums)
