@@ -3,10 +3,14 @@
 Each input file is one part. A worker reads, shapes and normalises it with the very code the
 pandas engine runs (loading.read_orders), so presets, mappings, line folding and a file's exact
 duplicates behave as they do there: a file's rows never leave its part before they are orders.
-The orders are then shuffled by contactID, so that each customer's orders meet in one
-partition, put back in input order there (file, then row: the tie rule's "later in the input"),
-and aggregated by metrics.per_customer after the same de-overlap and as-of cut. Only the
-per-customer aggregate and each file's notices come back to this process, never the orders.
+Each part is then cut at the as-of and aggregated where it is (core/partials.py), and only the
+parts' aggregates are exchanged by customer and merged: counts and cents add, and the latest
+reference and details go by (instant, file, row), the tie rule's "later in the input". That is
+exact for a customer none of whose orders is in two files; the customers who have such an order
+are found first from hashed (customer, reference) keys, and their orders are exchanged whole,
+put back in input order (file, then row) and aggregated by metrics.per_customer after loading's
+own de-overlap and cut. Only the per-customer aggregate and each file's notices come back to
+this process, never the orders.
 
 What the pandas engine says once over all files (skipped rows, folding), this engine says per
 file; with one file the notices are the same.
@@ -14,7 +18,10 @@ file; with one file the notices are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
+import operator
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segcli import loading, reports
-from segcli.core import metrics
+from segcli.core import metrics, partials
 from segcli.engines import dask as dask_engine
+from segcli.engines import keys
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import sources
@@ -47,14 +55,16 @@ from segcli.model.schema import (
     format_instant,
 )
 
-ROW = "_row"  # an order's position among its file's orders
-FIRST = "_first"  # a customer's first order's place in the input, to list customers in that order
+FIRST = "_first"  # an order's place in the input, (file << _ROW_BITS) | row; a customer's first
 _ROW_BITS = 40  # a place in the input is (file << 40) | row: files of up to a trillion orders
 ONE_INSTANT = (
     "the dask engine brings back the customers at one as-of instant, not the orders that "
     "transitions, histories and predictions need; use the pandas engine"
 )
 _TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
+BUCKET = 1_000_000  # orders per bucket of the exchange, about (at least two buckets per worker)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes a reference's hash into its customer's
+_KEY = pa.dictionary(pa.int32(), pa.string())  # contactID, as loading encodes it
 
 
 @dataclass(frozen=True)
@@ -121,21 +131,22 @@ def load_orders(
         _load_part, tuple(found), export_options, parse_options, strict, tuple(details)
     )
     several = len(found) > 1
-    group = functools.partial(_group, cut_ms=cut, latest=latest, several=several)
-    summary = functools.partial(_summary, cut_ms=cut, several=several)
     with dask_engine.client(engine) as connected:
-        aggregate, sums, parts = dask_engine.aggregate(
-            connected, load, len(found), _frame_meta(), CONTACT_ID, group, summary
-        )
-    if all(part.failure for part in parts):
-        raise NoValidOrdersError(parts[0].failure or "no valid orders")
-    currencies: dict[str, int] = {}
-    for part in parts:
-        notices.extend(part.notices)
-        if part.currency:
-            currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
-    if len(currencies) > 1:  # never sum two currencies
-        raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+        frames, parts = dask_engine.load(connected, load, len(found))
+        if all(part.failure for part in parts):
+            raise NoValidOrdersError(parts[0].failure or "no valid orders")
+        currencies: dict[str, int] = {}
+        for part in parts:
+            notices.extend(part.notices)
+            if part.currency:
+                currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
+        if len(currencies) > 1:  # never sum two currencies
+            raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+        buckets = 1
+        if several:
+            orders = sum(part.orders for part in parts)
+            buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
+        aggregate, sums = _aggregate(connected, frames, buckets, cut, latest, several)
     notices.extend(_overlap_notices(sums, strict))
     excluded = int(sums["excluded"].sum())
     if excluded:
@@ -147,7 +158,7 @@ def load_orders(
         )
     notices.extend(contact_notices)
     newest = sums["newest"].dropna()
-    aggregate = aggregate.sort_values(FIRST, kind="stable").drop(columns=[FIRST])
+    aggregate = aggregate.sort_values(FIRST, kind="stable", ignore_index=True)
     return loading.Loaded(
         None,
         tuple(notices),
@@ -168,10 +179,10 @@ def _load_part(
     strict: bool,
     details: tuple[str, ...],
     k: int,
-) -> tuple[pd.DataFrame, Part]:
-    """On a worker: file `k`'s orders, as the pandas engine normalises them, as a frame. A
-    file none of whose rows counts is an error only when it is the only file (or under strict
-    reading); among others it adds no orders, and says so."""
+) -> tuple[pa.Table, Part]:
+    """On a worker: file `k`'s orders, as the pandas engine normalises them, with each one's
+    place in the input (FIRST). A file none of whose rows counts is an error only when it is
+    the only file (or under strict reading); among others it adds no orders, and says so."""
     said: list[Notice] = []
     try:
         orders, currency, *_ = loading.read_orders(
@@ -181,89 +192,210 @@ def _load_part(
         if len(found) == 1 or strict:
             raise
         failure = f"{found[k].label}: {error.message}"
-        return _frame_meta(), Part((Notice(failure),), None, 0, failure)
-    frame = {
-        CONTACT_ID: pc.cast(orders[CONTACT_ID], pa.string()),
-        ORDER_REFERENCE: orders[ORDER_REFERENCE],
-    }
-    frame.update({name: orders[name] for name in DETAIL_COLUMNS})
-    columns = {name: pd.Series(_text(frame[name]), dtype="str") for name in _TEXT}
-    columns[ORDER_MS] = orders[ORDER_MS].to_numpy().astype(np.int64)
-    columns[TOTAL_CENTS] = orders[TOTAL_CENTS].to_numpy().astype(np.int64)
+        return _empty(), Part((Notice(failure),), None, 0, failure)
+    contact = orders[CONTACT_ID]
+    if not pa.types.is_dictionary(contact.type):
+        contact = pc.dictionary_encode(contact)
+    columns = {CONTACT_ID: contact.cast(_KEY), ORDER_REFERENCE: orders[ORDER_REFERENCE]}
+    columns.update({name: orders[name] for name in DETAIL_COLUMNS})
+    columns = {name: _as_text(column) for name, column in columns.items()}
+    columns[ORDER_MS] = orders[ORDER_MS].cast(pa.int64())
+    columns[TOTAL_CENTS] = orders[TOTAL_CENTS].cast(pa.int64())
     credit = np.zeros(orders.num_rows, dtype=bool)
     if CREDIT in orders.column_names:
         credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
-    columns[CREDIT] = credit
-    columns[SOURCE] = np.full(orders.num_rows, k, dtype=np.int64)
-    columns[ROW] = np.arange(orders.num_rows, dtype=np.int64)
-    return pd.DataFrame(columns), Part(tuple(said), currency, orders.num_rows)
+    columns[CREDIT] = pa.array(credit)
+    columns[FIRST] = pa.array((k << _ROW_BITS) + np.arange(orders.num_rows, dtype=np.int64))
+    return pa.table(columns), Part(tuple(said), currency, orders.num_rows)
 
 
-def _text(column: pa.ChunkedArray) -> pd.Series:
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text as `string` (a detail not read: nulls), so that every part has one schema."""
+    if pa.types.is_dictionary(column.type):
+        return column
     if pa.types.is_null(column.type):
-        column = pa.nulls(len(column), pa.string())
-    return column.to_pandas()
+        return pa.chunked_array([pa.nulls(len(column), pa.string())])
+    return column.cast(pa.string())
 
 
-def _frame_meta() -> pd.DataFrame:
-    columns: dict[str, object] = {name: pd.Series([], dtype="str") for name in _TEXT}
-    for name in (ORDER_MS, TOTAL_CENTS, SOURCE, ROW):
-        columns[name] = np.zeros(0, dtype=np.int64)
-    columns[CREDIT] = np.zeros(0, dtype=bool)
-    return pd.DataFrame(columns)
+def _empty() -> pa.Table:
+    columns = {CONTACT_ID: pa.array([], _KEY)}
+    columns.update({name: pa.array([], pa.string()) for name in _TEXT[1:]})
+    columns.update({name: pa.array([], pa.int64()) for name in (ORDER_MS, TOTAL_CENTS)})
+    columns[CREDIT] = pa.array([], pa.bool_())
+    columns[FIRST] = pa.array([], pa.int64())
+    return pa.table(columns)
 
 
-def _orders(frame: pd.DataFrame, several: bool) -> tuple[pa.Table, overlaps_stage.Overlaps]:
-    """A partition's orders back in input order, as a table, de-overlapped as loading does.
-    The text stays in Arrow's buffers (no Python strings); a detail no order has is null."""
-    frame = frame.sort_values([SOURCE, ROW], kind="stable")
-    place = (frame[SOURCE].to_numpy() << _ROW_BITS) | frame[ROW].to_numpy()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def _ready(orders: pa.Table, several: bool) -> tuple[pa.Table, overlaps_stage.Overlaps]:
+    """Orders in input order (by FIRST), de-overlapped as loading does when there are several
+    files (the first replaced order's row, if any, becomes its place in the input), with a
+    detail no order has as a null column, as loading leaves a detail it did not read."""
+    if several and orders.num_rows:
+        orders = orders.take(pa.array(np.argsort(orders[FIRST].to_numpy(), kind="stable")))
     columns = {}
-    for name in _TEXT:
-        column = table[name]
+    for name in orders.column_names:
+        column = orders[name]
         empty = name in DETAIL_COLUMNS and column.null_count == len(column)
         columns[name] = pa.nulls(len(column)) if empty else column
-    for name in (ORDER_MS, TOTAL_CENTS, CREDIT):
-        columns[name] = table[name]
-    columns[FIRST] = pa.array(place)
+    place = orders[FIRST].to_numpy()
     if several:
-        columns[SOURCE] = pc.cast(table[SOURCE], pa.int32())
-    return overlaps_stage.drop_repeats(pa.table(columns))
+        columns[SOURCE] = pa.array((place >> _ROW_BITS).astype(np.int32))
+    orders, overlaps = overlaps_stage.drop_repeats(pa.table(columns))
+    if overlaps.first_row is not None:
+        overlaps = dataclasses.replace(overlaps, first_row=int(place[overlaps.first_row]))
+    return orders, overlaps
 
 
-def _group(frame: pd.DataFrame, *, cut_ms: int, latest: bool, several: bool) -> pd.DataFrame:
-    """On a worker: the customers whose orders are in `frame`, as metrics.per_customer has
-    them, and the place of each one's first order in the input."""
-    orders, _ = _orders(frame, several)
-    orders, _ = metrics.cut_at(orders, cut_ms)
-    customers = metrics.per_customer(orders, latest=latest)
+def _aggregate(
+    connected: object,
+    frames: list,
+    buckets: int,
+    cut_ms: int,
+    latest: bool,
+    several: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The customers of the parts `frames` (futures on the workers) and the summaries (_sums)
+    of what was cut and de-overlapped. Each part aggregates its own orders and only those
+    aggregates are exchanged (partials.py), except for the customers with an order in more
+    than one part (or twice in one), found first from hashed (customer, reference) keys: those
+    customers' orders are exchanged whole and aggregated after loading's de-overlap.
+
+    Every future is held until the end, so that the results a lost worker held can be computed
+    again from the parts (which then stay on the workers, spilled to disk past their memory)."""
+    conflicted = np.zeros(0, dtype=np.uint64)
+    hashes: list = [None] * len(frames)
+    if several:
+        keyed = dask_engine.each(connected, functools.partial(_keys, buckets=buckets), frames)
+        hashes = dask_engine.each(connected, operator.itemgetter(0), keyed)
+        pairs = dask_engine.each(connected, operator.itemgetter(1), keyed)
+        found = dask_engine.exchange(connected, pairs, buckets, _conflicted)
+        conflicted = np.unique(np.concatenate(dask_engine.gather(connected, found)))
+    shared = dask_engine.broadcast(connected, conflicted)
+    split = functools.partial(_split, cut_ms=cut_ms, latest=latest, buckets=buckets)
+    done = dask_engine.each(
+        connected, split, frames, hashes, [shared] * len(frames), list(range(len(frames)))
+    )
+    pieces = dask_engine.each(connected, operator.itemgetter(0), done)
+    said = dask_engine.each(connected, operator.itemgetter(1), done)
+    combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
+    merged = dask_engine.exchange(connected, pieces, buckets, combine)
+    results = dask_engine.gather(connected, merged)
+    sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
+    return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums)
+
+
+def _buckets(key: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in order of `key` (0..buckets-1; stable) and where each key's rows start
+    (buckets + 1 bounds). Small integer keys sort by radix, in linear time."""
+    key = key.astype(np.uint16 if buckets <= np.iinfo(np.uint16).max else np.int64)
+    order = np.argsort(key, kind="stable")
+    return order, np.searchsorted(key[order], np.arange(buckets + 1))
+
+
+def _bucket_of(contact: np.ndarray, buckets: int) -> np.ndarray:
+    return (contact % np.uint64(buckets)).astype(np.int64)
+
+
+def _keys(orders: pa.Table, *, buckets: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """On a worker: each order's contact hash, and the (order, contact) hash pairs cut into
+    buckets by contact: an order is its reference and its customer (input/overlaps.py)."""
+    contact = keys.text_hashes(orders[CONTACT_ID])
+    reference = keys.text_hashes(orders[ORDER_REFERENCE])
+    pairs = np.column_stack([contact ^ (reference * _MIX), contact])
+    order, bounds = _buckets(_bucket_of(contact, buckets), buckets)
+    return contact, [pairs[order[a:b]] for a, b in itertools.pairwise(bounds)]
+
+
+def _conflicted(*pieces: np.ndarray) -> np.ndarray:
+    """On a worker: the contact hashes of a bucket's customers with an order whose key is seen
+    more than once (a hash collision only sends a customer down the exact path)."""
+    pairs = np.concatenate(pieces)
+    twice = pd.Series(pairs[:, 0]).duplicated(keep=False).to_numpy()
+    return np.unique(pairs[twice, 1])
+
+
+def _split(
+    orders: pa.Table,
+    contact: np.ndarray | None,
+    conflicted: np.ndarray,
+    k: int,
+    *,
+    cut_ms: int,
+    latest: bool,
+    buckets: int,
+) -> tuple[list[tuple[pd.DataFrame, pa.Table]], pd.DataFrame]:
+    """On a worker: part `k` cut into buckets by customer, each bucket as (the aggregate of its
+    customers with no order elsewhere, the orders of the others), and the part's _sums."""
+    if contact is None:
+        contact = keys.text_hashes(orders[CONTACT_ID]) if buckets > 1 else None
+    bucket = (
+        np.zeros(orders.num_rows, np.int64) if contact is None else _bucket_of(contact, buckets)
+    )
+    apart = np.zeros(orders.num_rows, dtype=bool)
+    if len(conflicted):
+        apart = np.isin(contact, conflicted)
+    later = orders[ORDER_MS].to_numpy() > cut_ms
+    cut = later & ~apart  # the others are cut after loading's de-overlap
+    excluded = int(np.count_nonzero(cut))
+    rows = np.flatnonzero(~cut)
+    order, bounds = _buckets(bucket[rows] * 2 + apart[rows], 2 * buckets)
+    rows = rows[order]
+    newest = orders[ORDER_MS].to_numpy()[rows[~apart[rows]]]
+    pieces = []
+    for b in range(buckets):
+        clean, _ = _ready(orders.take(pa.array(rows[bounds[2 * b] : bounds[2 * b + 1]])), False)
+        rest = orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]]))
+        pieces.append((partials.of_part(clean, k, FIRST, latest=latest), rest))
+    return pieces, _sums(excluded, int(newest.max()) if len(newest) else None)
+
+
+def _combine(
+    *pieces: tuple[pd.DataFrame, pa.Table], cut_ms: int, latest: bool, several: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """On a worker: one bucket's customers from every part's pieces, and its _sums."""
+    customers = partials.merge([p for p, _ in pieces], FIRST, latest=latest)
+    rest = pa.concat_tables([r for _, r in pieces])
+    if not rest.num_rows:
+        return customers, _sums(0, None)
+    orders, overlaps = _ready(rest, several)
+    kept, excluded = metrics.cut_at(orders, cut_ms)
+    together = pd.concat([customers, _group(kept, latest=latest)], ignore_index=True)
+    return together, _sums(excluded, _newest(kept), overlaps)
+
+
+def _group(orders: pa.Table, *, latest: bool) -> pd.DataFrame:
+    """The customers of de-overlapped, cut `orders`, as metrics.per_customer has them, and the
+    place of each one's first order in the input."""
+    customers = metrics.per_customer(orders.drop_columns([FIRST]), latest=latest)
     # per_customer lists customers by their first counted order (credit notes are not orders):
-    # the first place of each code of those rows' keys, encoded in that same order.
+    # the first place of each code of those rows' keys, in that same order.
     counted = ~orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
     kept = orders.filter(pa.array(counted))
-    codes = pc.dictionary_encode(kept[CONTACT_ID]).combine_chunks().indices
-    _, first_rows = np.unique(codes.to_numpy(zero_copy_only=False), return_index=True)
+    codes, _ = metrics.customer_codes(kept[CONTACT_ID])
+    _, first_rows = np.unique(codes, return_index=True)
     customers[FIRST] = kept[FIRST].to_numpy()[first_rows]
     return customers
 
 
-def _summary(frame: pd.DataFrame, *, cut_ms: int, several: bool) -> pd.DataFrame:
-    """On a worker: the repeats across files, the orders after the cut and the newest order
-    before it, in a partition."""
-    orders, overlaps = _orders(frame, several)
-    kept, excluded = metrics.cut_at(orders, cut_ms)
-    first = None
-    if overlaps.first_replaced is not None:
-        mine = pc.equal(orders[ORDER_REFERENCE], overlaps.first_replaced)
-        first = int(pc.min(pc.filter(orders[FIRST], mine)).as_py())
-    newest = pc.max(kept[ORDER_MS]).as_py() if kept.num_rows else None
+def _newest(orders: pa.Table) -> int | None:
+    return pc.max(orders[ORDER_MS]).as_py() if orders.num_rows else None
+
+
+def _sums(
+    excluded: int,
+    newest: int | None,
+    overlaps: overlaps_stage.Overlaps | None = None,
+) -> pd.DataFrame:
+    """What a part or a bucket says: the repeats across files (and where the first replaced
+    order is in the input), the orders after the cut and the newest order before it."""
+    overlaps = overlaps or overlaps_stage.Overlaps(0, 0, None)
     return pd.DataFrame(
         {
             "repeats": [overlaps.repeats],
-            "replaced": [overlaps.replaced],
+            "references": pd.Series([overlaps.references], dtype=object),
             "first_replaced": pd.Series([overlaps.first_replaced], dtype="str"),
-            "first_place": pd.Series([first], dtype="Int64"),
+            "first_place": pd.Series([overlaps.first_row], dtype="Int64"),
             "excluded": [excluded],
             "newest": pd.Series([newest], dtype="Int64"),
         }
@@ -273,7 +405,10 @@ def _summary(frame: pd.DataFrame, *, cut_ms: int, several: bool) -> pd.DataFrame
 def _overlap_notices(sums: pd.DataFrame, strict: bool) -> list[Notice]:
     """loading.read_orders' notices about orders in several files, over every partition."""
     notices = []
-    repeats, replaced = int(sums["repeats"].sum()), int(sums["replaced"].sum())
+    repeats = int(sums["repeats"].sum())
+    # a reference two customers each have in two files is one in loading's count: distinct ones
+    references = [r for r in sums["references"] if r is not None and len(r)]
+    replaced = len(pd.unique(np.concatenate(references))) if references else 0
     if repeats:
         notices.append(
             Notice(
@@ -299,7 +434,7 @@ def _as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:
     for name in CUSTOMER_COLUMNS:
         values = customers[name]
         columns[name] = (
-            pd.Series(values.to_numpy(object), dtype="str")
+            pd.Series(values.array, dtype="str")  # no Python strings: Arrow's buffers as they are
             if name in (*_TEXT, LAST_ORDER_REFERENCE)
             else pd.Series(values.to_numpy(np.int64))
         )

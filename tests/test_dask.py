@@ -131,6 +131,23 @@ def test_one_file_gives_the_same_notices_too(tmp_path, cli, scheduler):
     assert "1 unparseable orderDate (line 5)" in dask.stderr
 
 
+def test_a_reference_two_customers_change_between_files_is_one_order_in_the_notice(
+    tmp_path, cli, scheduler
+):
+    """Loading counts distinct references; the customers may meet in different partitions."""
+    t = START + 10 * DAY
+    rows = [("c-1", "1.00"), ("c-1", "3.00"), ("c-2", "2.00"), ("c-2", "4.00")]
+    orders = []
+    for k, (contact, total) in enumerate(rows):
+        path = tmp_path / f"orders-{k}.csv"
+        path.write_text(csv_text([order(contact, t, total, "R-1")]), encoding="utf-8")
+        orders += ["--orders", path]
+    pandas, dask = both(cli, scheduler, "list", *orders, "--json", "--as-of", AS_OF)
+    assert dask.exit_code == 0, dask.stderr
+    assert (dask.stdout, dask.stderr) == (pandas.stdout, pandas.stderr)
+    assert "1 order of the same customer differ between files (first: 'R-1')" in dask.stderr
+
+
 _rows = st.lists(
     st.tuples(
         st.integers(0, 5),  # customer
@@ -167,14 +184,24 @@ def test_property_the_engines_agree_customer_by_customer(tmp_path, scheduler, ro
     inputs = api.Inputs(paths=tuple(paths))
     on_cluster = api.Inputs(paths=tuple(paths), engine=api.Engine("dask", scheduler=scheduler))
     try:  # a reference shared by two customers in one file is a line-level order in conflict
-        expected = api.customers(api.load(inputs), as_of=as_of)
+        pandas = api.load(inputs)
+        expected = api.customers(pandas, as_of=as_of)
     except api.SegcliError as error:  # every row skipped: the dask engine says the same
         with pytest.raises(api.SegcliError) as refused:
             api.load(on_cluster, as_of=as_of)
         assert refused.value.code == error.code
         return
-    got = api.customers(api.load(on_cluster, as_of=as_of), as_of=as_of)
+    loaded = api.load(on_cluster, as_of=as_of)
+    got = api.customers(loaded, as_of=as_of)
     assert json.dumps(got.to_dict()) == json.dumps(expected.to_dict())
+    # what is said about orders in several files and after the as-of: the same words, counts
+    said = [*pandas.notices, *expected.notices]
+    assert across(said) == across([*loaded.notices, *got.notices])
+
+
+def across(notices) -> list[str]:
+    words = ("between files", "in more than one file", "dated after")
+    return [n.text for n in notices if any(w in n.text for w in words)]
 
 
 def test_real_worker_processes_give_the_same_answer(cli):

@@ -28,6 +28,7 @@ from segcli.model.schema import (
 )
 
 _INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
 
 
 def cut_at(orders: pa.Table, as_of_ms: int) -> tuple[pa.Table, int]:
@@ -37,10 +38,12 @@ def cut_at(orders: pa.Table, as_of_ms: int) -> tuple[pa.Table, int]:
     return (orders.filter(pa.array(~later)) if excluded else orders), excluded
 
 
-def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
+def per_customer(orders: pa.Table, *, latest: bool = True, instants: bool = False) -> pd.DataFrame:
     """One row per contactID, in order of first appearance (SPEC §3, before classification).
     With `latest=False` (counts only: breakdown, rfm) the latest reference and the details are
-    left missing, and the rows that hold them are not looked for.
+    left missing, and the rows that hold them are not looked for. With `instants`, each detail
+    also has the instant of the order it came from, in the column `instant_of(name)` (INT64_MIN
+    where missing): what merging two such aggregates needs (core/partials.py).
 
     "Latest" means the greatest orderMs; among orders at the same instant, the one that comes
     later in the input; each detail comes from the latest order that has one. No sort: keys are
@@ -67,7 +70,7 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
         spent = np.zeros(n, dtype=np.int64)
         np.add.at(spent, codes, cents)
         kept = orders.filter(pa.array(~credit))
-        customers = per_customer(kept.drop_columns([CREDIT]), latest=latest)
+        customers = per_customer(kept.drop_columns([CREDIT]), latest=latest, instants=instants)
         known = pd.Series(np.arange(n), index=contact_ids.to_numpy())
         customers[SPEND_CENTS] = spent[known[customers[CONTACT_ID].to_numpy()].to_numpy()]
         return customers
@@ -95,14 +98,25 @@ def per_customer(orders: pa.Table, *, latest: bool = True) -> pd.DataFrame:
         return pd.DataFrame(customers)[list(CUSTOMER_COLUMNS)]
     latest_rows = _latest_rows(codes, ms, n, last)
     customers[LAST_ORDER_REFERENCE] = _take(orders[ORDER_REFERENCE], latest_rows)
+    columns = list(CUSTOMER_COLUMNS)
     for name in DETAIL_COLUMNS:
         column = orders[name]
         if pa.types.is_null(column.type):  # a detail no source has (or that was not read)
-            customers[name] = missing
-            continue
-        present = pc.is_valid(column).to_numpy(zero_copy_only=False)
-        customers[name] = _take(column, _latest_present(codes, ms, n, latest_rows, present))
-    return pd.DataFrame(customers)[list(CUSTOMER_COLUMNS)]
+            customers[name], rows = missing, None
+        else:
+            present = pc.is_valid(column).to_numpy(zero_copy_only=False)
+            rows = _latest_present(codes, ms, n, latest_rows, present)
+            customers[name] = _take(column, rows)
+        if instants:
+            rows = np.full(n, -1) if rows is None else rows
+            customers[instant_of(name)] = np.where(rows >= 0, ms[rows], _INT64_MIN)
+            columns.append(instant_of(name))
+    return pd.DataFrame(customers)[columns]
+
+
+def instant_of(detail: str) -> str:
+    """The column per_customer(instants=True) gives the instant of `detail`'s order in."""
+    return f"_{detail}Ms"
 
 
 _FLOAT_EXACT = 2**53

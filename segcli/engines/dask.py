@@ -1,5 +1,5 @@
-"""The Dask engine's plumbing: a client for a running cluster or a local one, and one pass that
-loads parts on the workers, brings each customer's rows together and aggregates them there.
+"""The Dask engine's plumbing: a client for a running cluster or a local one, parts loaded and
+worked on where they are, and an all-to-all exchange that brings each bucket's rows together.
 
 Dask and distributed come with the `dask` extra and are imported by these functions only, so that
 the pandas engine never pays for them. What a part holds and how a customer is aggregated are the
@@ -21,8 +21,7 @@ from segcli.model.engine import MEMORY_SHARE, Engine
 from segcli.model.errors import InvalidInputError, MissingDependencyError, UsageError
 
 if TYPE_CHECKING:
-    import pandas as pd
-    from distributed import Client
+    from distributed import Client, Future
 
 INSTALL = "pip install 'segcli[dask]'"
 CONNECT_TIMEOUT_S = 10
@@ -117,39 +116,46 @@ def check_versions(connected: Client) -> None:
         raise InvalidInputError("the Dask cluster has no workers")
 
 
-def aggregate(
-    connected: Client,
-    load: Callable[[int], tuple[pd.DataFrame, Any]],
-    parts: int,
-    meta: pd.DataFrame,
-    on: str,
-    group: Callable[[pd.DataFrame], pd.DataFrame],
-    summary: Callable[[pd.DataFrame], pd.DataFrame],
-) -> tuple[pd.DataFrame, pd.DataFrame, list[Any]]:
-    """Load `parts` parts on the workers (`load(k)`: rows shaped like `meta`, and a small
-    report), shuffle the rows so that all those with one value of `on` meet in one partition,
-    and apply `group` and `summary` to each such partition there. Only their results and the
-    reports come back: `group`'s rows, `summary`'s rows, and the reports in part order."""
-    import dask
-    import dask.dataframe as dd
-    import pandas as pd
+def workers(connected: Client) -> int:
+    """How many workers the cluster has now."""
+    return max(1, len(connected.scheduler_info().get("workers", {})))
 
-    # Dask's own string conversion would turn the frames' text into its string type, whose
-    # missing values differ from pandas' (an empty value becomes pd.NA): the parts keep theirs.
-    with dask.config.set({"dataframe.convert-string": False}):
-        loaded = connected.map(load, range(parts), pure=False)
-        frames = connected.map(operator.itemgetter(0), loaded)
-        said = connected.map(operator.itemgetter(1), loaded)
-        del loaded  # each part's frame and report are held apart; the pair is let go
-        frame = dd.from_delayed(frames, meta=meta, verify_meta=False)
-        workers = max(1, len(connected.scheduler_info().get("workers", {})))
-        # One part holds every row already: it is aggregated where it was loaded.
-        together = (
-            frame if parts == 1 else frame.shuffle(on=on, npartitions=max(parts, 2 * workers))
-        )
-        grouped = together.map_partitions(group, meta=group(meta))
-        summed = together.map_partitions(summary, meta=summary(meta))
-        result, sums = dask.compute(grouped, summed, scheduler=connected)
-        del frames
-        reports: list[Any] = connected.gather(said)
-    return pd.DataFrame(result), pd.DataFrame(sums), reports
+
+def load(
+    connected: Client, load: Callable[[int], tuple[Any, Any]], parts: int
+) -> tuple[list[Future], list[Any]]:
+    """Load `parts` parts on the workers (`load(k)`: a part's rows and a small report): the
+    rows stay there (futures), the reports come back, in part order."""
+    loaded = connected.map(load, range(parts), pure=False)
+    rows = connected.map(operator.itemgetter(0), loaded, pure=False)
+    said = connected.map(operator.itemgetter(1), loaded, pure=False)
+    del loaded  # each part's rows and report are held apart; the pair is let go
+    return rows, connected.gather(said)
+
+
+def each(connected: Client, function: Callable[..., Any], *columns: list[Any]) -> list[Future]:
+    """function(*row) on the workers for each row of `columns` (futures or values), as futures:
+    where a part's rows are, there they are worked on."""
+    return connected.map(function, *columns, pure=False)
+
+
+def exchange(
+    connected: Client, split: list[Future], buckets: int, combine: Callable[..., Any]
+) -> list[Future]:
+    """All-to-all: each of `split` is a part's rows cut into `buckets` pieces; bucket b's pieces
+    from every part meet on one worker, as combine(*pieces). Only the pieces travel."""
+    combined = []
+    for b in range(buckets):
+        pieces = [connected.submit(operator.itemgetter(b), s, pure=False) for s in split]
+        combined.append(connected.submit(combine, *pieces, pure=False))
+    return combined
+
+
+def gather(connected: Client, futures: list[Future]) -> list[Any]:
+    """The results of `futures`, brought to this process."""
+    return connected.gather(futures)
+
+
+def broadcast(connected: Client, value: Any) -> Future:
+    """`value` on every worker, to pass to tasks."""
+    return connected.scatter(value, broadcast=True)

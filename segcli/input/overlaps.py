@@ -26,6 +26,10 @@ class Overlaps:
     repeats: int  # later copies identical to an earlier file's, not counted again
     replaced: int  # orders whose copies differ: the latest file's copy counts
     first_replaced: str | None  # one such reference, for the message
+    # the distinct references of those orders, and the row of the first one's first copy: what
+    # the dask engine adds up over partitions that each hold some of the customers
+    references: np.ndarray | None = None
+    first_row: int | None = None
 
 
 def drop_repeats(orders: pa.Table) -> tuple[pa.Table, Overlaps]:
@@ -57,9 +61,12 @@ def drop_repeats(orders: pa.Table) -> tuple[pa.Table, Overlaps]:
     drop = np.zeros(len(orders), dtype=bool)
     drop[rows] = copies & np.where(same, later_copy, ~latest)
     replaced = candidates.loc[copies & ~same, "reference"]
+    references = replaced.unique()
     result = orders.filter(pa.array(~drop)).drop_columns([SOURCE])
     return result, Overlaps(
         repeats=int((copies & same & later_copy).sum()),
-        replaced=int(replaced.nunique()),
+        replaced=len(references),
         first_replaced=None if replaced.empty else str(replaced.iloc[0]),
+        references=np.asarray(references, dtype=object),
+        first_row=None if replaced.empty else int(rows[replaced.index[0]]),
     )
