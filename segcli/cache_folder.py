@@ -23,9 +23,7 @@ APP_DIR = "segcli"
 ENTRY_SUFFIX = ".arrow"
 LEGACY_SUFFIX = ".parquet"  # entries of formats up to 5, removed by `cache clear`
 CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
-SIDE_SUFFIX = (
-    ".partial"  # beside a multi-file entry: what merging a new file needs (incremental.py)
-)
+SIDE_SUFFIX = ".partial"  # beside a multi-file entry: what adding a file needs (incremental.py)
 PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
 FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only

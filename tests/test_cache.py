@@ -225,6 +225,16 @@ def test_cache_info_and_clear(cli: Cli, write_csv, own_cache):
     assert cli.json("cache", "info")["data"]["entries"] == []
 
 
+def test_cache_clear_removes_the_parquet_entries_of_earlier_versions(cli: Cli, own_cache):
+    own_cache.mkdir(parents=True)
+    older = own_cache / "0123456789abcdef0123456789abcdef.parquet"  # format 5 and before
+    older.write_bytes(b"an entry an earlier segcli wrote")
+    (own_cache / "0123456789abcdef0123456789abcdef.json").write_text("{}")
+    cleared = cli("cache", "clear")
+    assert cleared.exit_code == 0 and "removed 1 cache entry" in cleared.stderr
+    assert list(own_cache.iterdir()) == []
+
+
 def test_an_entry_reads_only_the_columns_a_command_shows(cli: Cli, write_csv, own_cache):
     path = write_csv(rows(), columns=CANONICAL)
     cli("show", "c-1", "--orders", path, "--as-of", AS_OF)
