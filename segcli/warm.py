@@ -112,8 +112,11 @@ def _served(
     timings: Timings,
     *,
     ids: bool = True,
+    only: Sequence[str] = (),
 ) -> _Served | None:
-    """The entry for these inputs, classified, when it serves this question; else None."""
+    """The entry for these inputs, classified, when it serves this question; else None. With
+    `only` (the forms of an id, in order), the customers of the first form found alone (the
+    orders' extent is still every customer's), or None when there is none."""
     with timings.stage("read cache"):
         try:  # a pipe or standard input is read once, by the full path: never here
             named = sources.file_states(where.paths, where.input_format) if where.paths else ()
@@ -151,6 +154,14 @@ def _served(
     if len(count) and count.min() < 1:
         return None  # a customer without orders: only a contacts file has them
     extent, newest = extent_meta(first, last, meta.get("currency"))
+    if only:
+        found = _first_found(table[CONTACT_ID], only)
+        if found is None:
+            return None  # an unknown id: the full path says so
+        from segcli.output import records
+
+        table = table.take(records.ints(found))
+        count, spend, first, last = (a[found] for a in (count, spend, first, last))
     notices = []
     if as_of_ms is None and default is None and newest is not None:
         notices = stale(newest, at, settings.dormant_days)
@@ -159,6 +170,19 @@ def _served(
         segment, frequency = rules.segment_codes(m, settings), rules.frequency_codes(m, settings)
     loading = tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"])
     return _Served(table, m, last, segment, frequency, at, loading, tuple(notices), extent)
+
+
+def _first_found(ids: pa.ChunkedArray, forms: Sequence[str]) -> np.ndarray | None:
+    """The rows whose id is the first of `forms` that any row has (select.find's rule)."""
+    import pyarrow.compute as pc
+
+    from segcli.output import records
+
+    for form in forms:
+        found = np.flatnonzero(buffer_numpy(pc.equal(ids, records.texts([form], ids.type)[0])))
+        if len(found):
+            return found
+    return None
 
 
 def _now_ms() -> int:
@@ -322,22 +346,16 @@ def customer(
 ) -> Answer | None:
     """`show ID` as JSON, or None (see the module's docstring; an unknown id too: the full path
     says so)."""
-    import pyarrow.compute as pc
 
     from segcli.output import records
 
     if fmt != JSON:
         return None
-    served = _served(where, as_of_ms, (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS), settings, timings)
+    shown = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)
+    served = _served(where, as_of_ms, shown, settings, timings, only=lookup_forms(contact_id))
     if served is None:
         return None
-    ids = served.table[CONTACT_ID]
-    for form in lookup_forms(contact_id):
-        found = np.flatnonzero(buffer_numpy(pc.equal(ids, records.texts([form], ids.type)[0])))
-        if len(found):
-            break
-    else:
-        return None
+    found = np.arange(len(served.m.order_count))  # that customer's rows alone were classified
     with timings.stage("render"):
         data = bytes(records.joined(_records(served, found, SHOW_KEYS, end="\n"), lines=True)[0])
         meta = documents.meta_of({}, served.as_of_ms, settings, served.extent)
