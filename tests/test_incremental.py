@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF, AS_OF_MS, DAY, Cli, csv_text, examples_at_most, order
+from helpers import AS_OF, AS_OF_MS, DAY, DEV_EXAMPLES, Cli, csv_text, examples_at_most, order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import format_instant
@@ -83,8 +83,10 @@ def run_both(cli: Cli, folder: Path, cache_home: str, as_of: str = AS_OF) -> Non
         ), args
 
 
+# Each example writes files and runs several commands cached and --no-cache (about 4.5 s in
+# the ci profile): 40 took 180 s, the suite's slowest test by far; the dev count is the floor.
 @settings(
-    max_examples=examples_at_most(40),
+    max_examples=examples_at_most(DEV_EXAMPLES),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
