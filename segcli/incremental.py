@@ -61,7 +61,8 @@ UNKNOWN_MS = np.iinfo(np.int64).min  # a detail's instant that an entry does not
 _HASH = "hash"
 _CHECKSUM_CHARS = 64  # a side file starts with the SHA-256 of the rest, in hex
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
-_AT = {name: f"_{name}Ms" for name in DETAIL_COLUMNS}  # the instant each detail came from
+# the instant each detail came from, in per_customer(instants=True)'s columns
+_AT = {name: metrics.instant_of(name) for name in DETAIL_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -260,29 +261,12 @@ def _merge_new(
 
 
 def partial(orders: pa.Table, *, latest: bool) -> tuple[pd.DataFrame, pd.Series]:
-    """One file's aggregate (metrics.per_customer of its orders, and the instant each detail
-    came from) and the cents of its customers with credit notes only."""
-    kept = orders
-    if CREDIT in orders.column_names:
-        credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
-        kept = orders.filter(pa.array(~credit)).drop_columns([CREDIT])
-    customers = metrics.per_customer(kept, latest=latest)
-    codes, _ = metrics.customer_codes(kept[CONTACT_ID])
-    ms = kept[ORDER_MS].to_numpy().astype(np.int64, copy=False)
-    for name in DETAIL_COLUMNS:
-        at = np.full(len(customers), UNKNOWN_MS, dtype=np.int64)
-        if latest and not pa.types.is_null(kept[name].type):
-            present = pc.is_valid(kept[name]).to_numpy(zero_copy_only=False)
-            np.maximum.at(at, codes[present], ms[present])
-        customers[_AT[name]] = at
-    only = credit_only(orders, customers)
-    if CREDIT in orders.column_names:  # the credit notes of customers with orders
-        credit_rows = orders.filter(pa.array(credit))
-        ids = pd.Series(pc.cast(credit_rows[CONTACT_ID], pa.string()).to_pandas(), dtype="str")
-        spent = pd.Series(credit_rows[TOTAL_CENTS].to_numpy(), index=ids).groupby(level=0).sum()
-        extra = spent.reindex(customers[CONTACT_ID]).fillna(0).to_numpy().astype(np.int64)
-        customers[SPEND_CENTS] = customers[SPEND_CENTS].to_numpy() + extra
-    return customers, only
+    """One file's aggregate (metrics.per_customer of its orders, credit notes in spend, and the
+    instant each detail came from) and the cents of its customers with credit notes only."""
+    customers = metrics.per_customer(orders, latest=latest, instants=latest)
+    for name in () if latest else DETAIL_COLUMNS:
+        customers[_AT[name]] = UNKNOWN_MS
+    return customers, credit_only(orders, customers)
 
 
 def _join(
