@@ -10,13 +10,12 @@ The input file is first split (in order) into 8 Parquet files in the folder, onc
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-import psutil
 import pyarrow.parquet as pq
+from scale import measure  # seconds and the peak of the process tree
 
 PARTS = 8
 AS_OF = "2025-10-23"
@@ -38,22 +37,6 @@ def split(source: Path, folder: Path) -> None:
         pq.write_table(table.slice(k * step, step), folder / f"part-{k}.parquet")
 
 
-def measure(command: list[str]) -> tuple[float, float, bytes]:
-    """Seconds, peak GiB of the process tree, and stdout."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    root, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    out = process.stdout.read()
-    return time.perf_counter() - start, peak / 2**30, out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("parquet", type=Path)
@@ -69,8 +52,10 @@ def main() -> None:
     }
     outputs = {}
     for name, command in cases.items():
-        seconds, peak, out = measure(command)
-        outputs[name] = out
+        with tempfile.TemporaryDirectory() as scratch:  # a file: a pipe read after the exit fills
+            out = Path(scratch) / "breakdown.json"
+            seconds, peak = measure(command, out)
+            outputs[name] = out.read_bytes()
         print(f"| {name} | {seconds:.1f} s | {peak:.2f} GiB |", flush=True)
     same = outputs["pandas"] == outputs["dask, 2 worker processes"]
     print(f"pandas and dask (processes) print the same breakdown: {same}")
