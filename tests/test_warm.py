@@ -241,7 +241,7 @@ try:
     main()
 except SystemExit as done:
     code = done.code
-print(sorted(m for m in ("pandas",) if m in sys.modules), code, file=sys.stderr)
+print(sorted(m for m in ("pandas", "pydantic") if m in sys.modules), code, file=sys.stderr)
 """
 
 
@@ -256,6 +256,7 @@ print(sorted(m for m in ("pandas",) if m in sys.modules), code, file=sys.stderr)
     ids=" ".join,
 )
 def test_a_warm_run_never_imports_pandas(cli, filled, own_cache, args):
+    # nor pydantic: Typer 0.29 and later coerce every parameter through it (pyproject pins)
     env = {"XDG_CACHE_HOME": str(own_cache.parent), "XDG_CONFIG_HOME": "/nonexistent", "PATH": ""}
     asked = [*args, "--orders", str(filled), "--as-of", "2025-10-23T23:59:59Z", "-q"]
     done = subprocess.run(
