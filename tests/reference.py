@@ -130,7 +130,7 @@ def parse_cents(text: str | None, decimal: str = ".") -> int | None:
 
 def format_instant(ms: int) -> str:
     moment = EPOCH + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def format_cents(cents: int) -> str:

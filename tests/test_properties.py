@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 
+import numpy as np
 import pytest
 import reference
 from helpers import AS_OF_MS, DAY, classified, csv_text
@@ -31,6 +32,7 @@ from strategies import (
 from segcli import api
 from segcli.analytics import summary, transitions
 from segcli.core.amounts import parse_amount
+from segcli.model import schema
 from segcli.model.errors import InvalidInputError
 from segcli.model.schema import FREQUENCIES, PURCHASE_FREQUENCY, SEGMENT, SEGMENTS
 from segcli.model.settings import Settings
@@ -328,3 +330,27 @@ def test_large_multi_chunk_file_equals_reference():
     got, result = pipeline_customers(rows)
     assert got == expected(rows)
     assert len(got) > 2500
+
+
+# --- instants as text: integer arithmetic against the scalar reference and numpy's -------------
+
+
+@given(
+    st.lists(
+        st.integers(schema.FIRST_INSTANT_MS - 10 * DAY, schema.LAST_INSTANT_MS + 10 * DAY)
+        | st.sampled_from(
+            [schema.FIRST_INSTANT_MS, schema.LAST_INSTANT_MS, 0, -1, 951_782_400_000]
+        ),  # the first and last instants written in 24 characters, the epoch, 2000-02-29
+        max_size=20,
+    )
+)
+@example([schema.LAST_INSTANT_MS + 1, schema.FIRST_INSTANT_MS - 1, 4_107_542_399_999])
+def test_instants_are_written_as_the_reference_and_numpy_write_them(instants):
+    ms = np.array(instants, dtype=np.int64)
+    written = schema.format_instants(ms).tolist()
+    numpy_text = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
+    assert written == [f"{text}Z" for text in numpy_text.tolist()]
+    within = [m for m in instants if schema.FIRST_INSTANT_MS <= m <= schema.LAST_INSTANT_MS]
+    assert [t for t, m in zip(written, instants, strict=True) if m in within] == [
+        reference.format_instant(m) for m in instants if m in within
+    ]

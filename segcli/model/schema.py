@@ -155,12 +155,65 @@ DEFAULT_SORT = "totalSpend"
 DEFAULT_TABLE_ROWS = 50  # rows a `list` table shows unless --limit says otherwise
 
 
+# The instants format_instants writes as 24 characters: the years 1 to 9999.
+FIRST_INSTANT_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_DIGIT_PAIRS = None  # "00" to "99" as bytes, made on first use (numpy is imported then)
+_MARKS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b".", 23: b"Z"}  # at these places
+
+
 def format_instants(ms: np.ndarray) -> np.ndarray:
     """Epoch milliseconds -> `YYYY-MM-DDTHH:MM:SS.mmmZ` strings (the API's instant format)."""
+    text = instant_bytes(ms)
+    return text.astype(f"U{text.dtype.itemsize}")  # (wider outside the years 1-9999)
+
+
+INSTANT_CHARS = len("2025-10-23T08:30:00.000Z")
+
+
+def _digit_pairs() -> np.ndarray:
+    import numpy as np
+
+    return np.frombuffer(b"".join(b"%02d" % n for n in range(100)), dtype=np.uint8).reshape(100, 2)
+
+
+def instant_bytes(ms: np.ndarray) -> np.ndarray:
+    """format_instants' text as ASCII bytes (numpy `S24`): the civil date of each day by integer
+    arithmetic (H. Hinnant's `civil_from_days`), its digits written column by column, ~20x
+    faster than numpy's datetime_as_string, which serves instants outside the years 1-9999."""
     import numpy as np  # here, so that the vocabulary costs nothing to import
 
-    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"), unit="ms")
-    return np.char.add(text, "Z")
+    global _DIGIT_PAIRS
+    if _DIGIT_PAIRS is None:
+        _DIGIT_PAIRS = _digit_pairs()
+    ms = np.asarray(ms, dtype=np.int64)
+    if len(ms) and (ms.min() < FIRST_INSTANT_MS or ms.max() > LAST_INSTANT_MS):
+        text = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
+        return np.char.encode(np.char.add(text, "Z"), "ascii")
+    days, time_ms = np.divmod(ms, DAY_MS)
+    z = days + 719_468  # days since 0000-03-01
+    era = z // 146_097
+    day_of_era = z - era * 146_097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153  # March is 0
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = np.where(shifted_month < 10, shifted_month + 3, shifted_month - 9)
+    year = year_of_era + era * 400 + (month <= 2)
+    seconds = time_ms // 1000
+    pairs = [  # (place, a number of two digits)
+        (0, year // 100), (2, year % 100), (5, month), (8, day), (11, seconds // 3600),
+        (14, seconds // 60 % 60), (17, seconds % 60), (21, time_ms % 100),
+    ]  # fmt: skip
+    out = np.empty((len(ms), INSTANT_CHARS), dtype=np.uint8)
+    for at, values in pairs:
+        out[:, at : at + 2] = _DIGIT_PAIRS[values]
+    out[:, 20] = time_ms % 1000 // 100 + ord("0")
+    for at, mark in _MARKS.items():
+        out[:, at] = ord(mark)
+    return out.view(f"S{INSTANT_CHARS}").reshape(len(ms))
 
 
 def format_instant(ms: int) -> str:

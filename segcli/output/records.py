@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli.model.schema import format_instants
+from segcli.model.schema import instant_bytes
 from segcli.output.documents import category_values as category_values  # json.py's, from here
 from segcli.output.documents import cents_text as cents_text
 from segcli.output.documents import dumps as dumps
@@ -104,7 +104,7 @@ def instant_texts(ms: np.ndarray, missing: np.ndarray | None = None) -> pa.Array
     """Epoch milliseconds as the API's instants, null where `missing`. Each is 24 ASCII
     characters (the years 1-9999), so numpy's fixed-width bytes are Arrow's string data as
     they are."""
-    text = np.char.encode(format_instants(np.asarray(ms, dtype=np.int64)), "ascii")
+    text = instant_bytes(np.asarray(ms, dtype=np.int64))
     width = INSTANT_WIDTH
     if text.dtype.itemsize != width:  # no instant (an empty page)
         text = text.astype(f"S{width}")
