@@ -6,6 +6,7 @@ fails: a bad config file completes no RFM names."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import typer
 
@@ -39,8 +40,9 @@ def presets(incomplete: str) -> list[str]:
 def rfm_segments(ctx: typer.Context, incomplete: str) -> list[str]:
     """The RFM segment names of the settings in effect: --config if typed before, else the
     config file found as a command finds it, else the defaults."""
+    typed = ctx.params.get("config_file")  # (a str, not yet a Path, while completing)
     try:
-        resolved = api.resolve_settings({}, ctx.params.get("config_file"))
+        resolved = api.resolve_settings({}, None if typed is None else Path(typed))
     except Exception:  # a completion must never print a traceback into the command line
         return []
     return _starting(resolved.settings.rfm_labels(), incomplete)
