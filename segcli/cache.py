@@ -1,23 +1,25 @@
 """A per-customer aggregate of an export, kept between runs, so that repeat queries skip reading
 and aggregating the orders.
 
-An entry is one Arrow IPC file (LZ4-compressed) under `$XDG_CACHE_HOME/segcli/` (default
-`~/.cache/segcli/`), named by a key that covers everything the aggregate depends on: each input's
-fingerprint (resolved path, size, modification and status-change times, inode, and a hash of samples
-of its content; see input/fingerprint.py), the loading options, and segcli's version. It holds the
-per-customer table over *all* orders (counts, cents, first and last instants and, where the command
-that wrote it computed them, the latest reference and details), the newest order's instant, and the
-notices loading printed. An entry records which of those text columns it holds (`Entry.held`): the
-first run costs what its command costs, so a breakdown writes counts only, and a later command that
-needs more reads the orders again and writes an entry holding both. It can serve any command, filter
-or threshold that needs no more than it holds, at an as-of at or after that newest order (an earlier
-as-of needs the orders themselves).
+An entry is one Arrow IPC file (cache_file.py: uncompressed batches, highest spend first) under
+`$XDG_CACHE_HOME/segcli/` (default `~/.cache/segcli/`), named by a key that covers everything the
+aggregate depends on: each input's fingerprint (resolved path, size, modification and
+status-change times, inode, and a hash of samples of its content; see input/fingerprint.py), the
+loading options, and segcli's version. It holds the per-customer table over *all* orders (counts,
+cents, first and last instants and, where the command that wrote it computed them, the latest
+reference and details), the newest order's instant, and the notices loading printed. An entry
+records which of those text columns it holds (`Entry.held`): the first run costs what its
+command costs, so a breakdown writes counts only, and a later command that needs more reads the
+orders again and writes an entry holding both. It can serve any command, filter or threshold that
+needs no more than it holds, at an as-of at or after that newest order (an earlier as-of needs
+the orders themselves).
 
-Beside each entry, `<key>.json` holds the SHA-256 of its bytes, checked on every read: a damaged
-entry is removed and rebuilt, and the caller is told (`Lookup.problem`). An entry also records
-what it was built from (the key's inputs), and is used only when that is what the key names now:
-another entry copied onto its name is refused the same way. An entry that cannot be read, or
-does not hold what this version writes, is ignored (and replaced), never trusted.
+Beside each entry, `<key>.json` holds the SHA-256 of each column of each batch, checked before
+the column is used: a damaged entry is removed and rebuilt, and the caller is told
+(`Lookup.problem`). An entry also records what it was built from (the key's inputs), and is used
+only when that is what the key names now: another entry copied onto its name is refused the same
+way. An entry that cannot be read, or does not hold what this version writes, is ignored (and
+replaced), never trusted.
 Entries hold customers' names, emails and phones: the folder is its owner's only (0700, an older
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
@@ -37,13 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from segcli import __version__, cache_folder
+from segcli.cache_file import DAMAGED, FORMAT, Opened, Refused, encode
 from segcli.cache_folder import (  # the folder's files
     CHECK_SUFFIX,
     ENTRY_SUFFIX,
-    META_KEY,
     SIDE_SUFFIX,
     TIME_FORMAT,
     directory,
@@ -74,12 +77,13 @@ Stored, clear, entries = cache_folder.Stored, cache_folder.clear, cache_folder.e
 if TYPE_CHECKING:
     import pandas as pd  # an Entry's frame; reading an entry as Arrow (read_table) needs none
 
-COMPRESSION = "lz4"  # decodes 5-10x faster than Parquet's snappy: a warm run's read (issue 18)
-CHECKSUM = "sha256"
-FORMAT = 6  # bump when what an entry holds changes (5: the columns it holds; 6: Arrow IPC)
-DAMAGED = "damaged"  # a problem: the entry's bytes are not the ones written
 FOREIGN = "built from other inputs"  # a problem: another entry was copied onto this one's name
 _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
+# Each stored customer's row in the aggregate: an entry stores its customers by spend, highest
+# first (the VIPs of any threshold are its first batches: a warm VIP list, or a list's top page,
+# reads their details alone), and a frame read from it is put back in the aggregate's order.
+POSITION = "position"
+_STORED = [*_COLUMNS, POSITION]
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _KEPT = (CONTACT_ID, *_INTEGERS)  # read whatever the columns asked for
 OPTIONAL = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)  # what an entry may hold or leave missing
@@ -157,15 +161,6 @@ class Lookup:
     problem: str | None = None
 
 
-class _Refused(Exception):
-    """A stored entry that must not be used; `problem` is what a user is told (None: nothing,
-    e.g. an entry written by another version)."""
-
-    def __init__(self, problem: str | None) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
 def read(
     key: str, *, root: Path | None = None, columns: Collection[str] | None = None
 ) -> Entry | None:
@@ -174,54 +169,62 @@ def read(
 
 
 def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
-    """The entry `key` if its bytes match their checksum; else None, the entry removed, and the
-    problem to tell. With `columns`, only those customer columns are decoded (at 10M orders, the
-    details are most of an entry); the others come back missing. The file is read once: the
-    checksum is taken over the bytes that are then decoded."""
+    """The entry `key` if the bytes it uses match their checksums; else None, the entry removed,
+    and the problem to tell. With `columns`, only those customer columns are read (at 10M
+    orders, the details are most of an entry); the others come back missing."""
     folder = root or directory()
     try:
-        data = (folder / f"{key}{ENTRY_SUFFIX}").read_bytes()
-    except OSError:
-        return Lookup(None)
-    with contextlib.suppress(OSError):
-        make_private(folder)  # a folder an earlier segcli left readable to others
-    try:
-        _verify(data, folder / f"{key}{CHECK_SUFFIX}")
-        entry = _decode(key, data, columns)
+        with open_entry(key, root=folder) as opened:
+            table = opened.table(_wanted(opened, columns, _KEPT))
+            entry = _entry_of(table, opened.meta)
         with contextlib.suppress(OSError):
             os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
         return Lookup(entry)
-    except _Refused as refused:
+    except OSError:  # no entry
+        return Lookup(None)
+    except Refused as refused:
         problem = refused.problem
-    except Exception:  # the checksum holds but the entry does not decode: never trusted
+    except Exception:  # the checksums hold but the entry does not decode: never trusted
         problem = DAMAGED
     remove(folder, key)
     return Lookup(None, problem)
 
 
-def _verify(data: bytes, check: Path) -> None:
-    """Raise _Refused unless `check` (the entry's checksum file) holds the checksum of `data`."""
+def open_entry(key: str, *, root: Path | None = None) -> Opened:
+    """Entry `key`'s file, open, its meta verified (cache_file.Opened), and built from what
+    `key` names: the inputs as they are now, as key_for saw them (another entry copied onto this
+    name was built from others). Raises OSError when there is none, Refused when it must not be
+    used."""
+    folder = root or directory()
+    with contextlib.suppress(OSError):
+        make_private(folder)  # a folder an earlier segcli left readable to others
+    opened = Opened(folder / f"{key}{ENTRY_SUFFIX}", folder / f"{key}{CHECK_SUFFIX}")
     try:
-        stored = json.loads(check.read_bytes())
-    except FileNotFoundError:  # written by an earlier segcli, or its writer stopped halfway
-        raise _Refused(None) from None
-    except (OSError, ValueError):
-        raise _Refused(DAMAGED) from None
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        raise _Refused(None if isinstance(stored, dict) else DAMAGED)
-    if stored.get(CHECKSUM) != _checksum(data):
-        raise _Refused(DAMAGED)
+        meta = opened.meta
+        if meta["format"] != FORMAT or meta["version"] != __version__ or opened.names != _STORED:
+            raise Refused(None)  # written by another version
+        if _name_of(meta["built_from"]) != key:
+            raise Refused(FOREIGN)
+        meta["held"] = tuple(c for c in OPTIONAL if c in meta["held"])
+    except Exception:
+        opened.close()
+        raise
+    return opened
 
 
-def _checksum(data: bytes | pa.Buffer) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _wanted(opened: Opened, columns: Collection[str] | None, kept: Collection[str]) -> list[str]:
+    """The columns to read: `kept`, and those of `columns` (all if None) the entry holds."""
+    held = opened.meta["held"]
+    wanted = [c for c in _COLUMNS if c in kept or c in held and (columns is None or c in columns)]
+    return [*wanted, POSITION]
 
 
-def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
-    """The entry in `data` (verified bytes), with only the `columns` asked for, as a frame."""
+def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
+    """An entry's table (with the columns read) and meta, as an Entry with a frame."""
     import pandas as pd
 
-    table, meta = _decode_table(key, data, columns)
+    position = table[POSITION].to_numpy()
+    table = table.drop_columns([POSITION]).take(np.argsort(position))  # the aggregate's order
     frame = table.to_pandas()
     missing = pd.Series(pd.NA, index=frame.index, dtype="str")
     for name in _COLUMNS:
@@ -238,46 +241,20 @@ def _decode(key: str, data: bytes, columns: Collection[str] | None) -> Entry:
     )
 
 
-def _decode_table(
-    key: str, data: bytes, columns: Collection[str] | None, kept: Collection[str] = _KEPT
-) -> tuple[pa.Table, dict[str, object]]:
-    """The entry in `data` (verified bytes) as Arrow: contactID, the counts, and those of the
-    `columns` asked for that it holds (in the entry's column order); and its meta, with `held`
-    as a tuple. Raises _Refused unless it was built from what `key` names: the inputs as they
-    are now, as key_for saw them (another entry copied onto this name was built from others)."""
-    schema = pa.ipc.open_file(pa.BufferReader(data)).schema
-    meta = json.loads(schema.metadata[META_KEY])
-    if meta["format"] != FORMAT or meta["version"] != __version__ or schema.names != _COLUMNS:
-        raise _Refused(None)  # written by another version
-    if _name_of(meta["built_from"]) != key:
-        raise _Refused(FOREIGN)
-    held = tuple(c for c in OPTIONAL if c in meta["held"])
-    wanted = [c for c in _COLUMNS if c in kept or c in held and (columns is None or c in columns)]
-    fields = pa.ipc.IpcReadOptions(included_fields=[_COLUMNS.index(c) for c in wanted])
-    table = pa.ipc.open_file(pa.BufferReader(data), options=fields).read_all()
-    return table, {**meta, "held": held}
-
-
-def read_table(
-    key: str, *, root: Path | None = None, columns: Collection[str] | None = None, ids: bool = True
-) -> tuple[pa.Table, dict[str, object]] | None:
-    """The entry `key` as Arrow and its meta (`_decode_table`), without pandas: for a warm run
-    that answers from it alone (warm.py). None when there is no usable entry; unlike `lookup`
-    this removes nothing and tells nothing (the full path, run then, does both); without `ids`,
-    contactID is not decoded (a breakdown counts). A use counts for eviction, as `lookup`'s."""
+def read_table(key: str, *, root: Path | None = None) -> Opened | None:
+    """Entry `key`'s file, open (`open_entry`), for a warm run that answers from it alone
+    (warm.py) and reads only the columns and batches it needs, without pandas. None when there
+    is no usable entry; unlike `lookup` this removes nothing and tells nothing (the full path,
+    run then, does both); a damaged batch raises Refused when it is read. A use counts for
+    eviction, as `lookup`'s."""
     folder = root or directory()
-    path = folder / f"{key}{ENTRY_SUFFIX}"
     try:
-        data = path.read_bytes()
-        with contextlib.suppress(OSError):
-            make_private(folder)  # a folder an earlier segcli left readable to others
-        _verify(data, folder / f"{key}{CHECK_SUFFIX}")
-        found = _decode_table(key, data, columns, _KEPT if ids else _INTEGERS)
+        opened = open_entry(key, root=folder)
     except Exception:  # missing, refused or undecodable: the full path decides and says
         return None
     with contextlib.suppress(OSError):
-        os.utime(path)  # its last use: the last to be evicted
-    return found
+        os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
+    return opened
 
 
 def options_of(input_format: str | None, encoding: str, delimiter: str | None, strict: bool,
@@ -316,13 +293,10 @@ def write(
         "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8")})
-    sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression=COMPRESSION)
-    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
-    data = sink.getvalue()
-    check = json.dumps({"format": FORMAT, CHECKSUM: _checksum(data)}).encode("utf-8")
+    spend = entry.customers[SPEND_CENTS].to_numpy(dtype="int64")
+    order = np.argsort(spend, kind="stable")[::-1]  # highest spend first (see POSITION)
+    table = table.take(order).append_column(POSITION, pa.array(order))
+    data, check = encode(table, meta)
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:
         make_private(folder)

@@ -13,11 +13,13 @@ says whatever there is to say about the cache (a damaged entry is its to remove 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import stat
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from segcli import cache
+from segcli import cache, cache_file
 from segcli.analytics import tally
 from segcli.core import rules
 from segcli.core.extent import extent_meta, stale
@@ -93,7 +95,9 @@ class Answer:
 class _Served:
     """An entry's customers as of an instant, classified."""
 
-    table: pa.Table
+    entry: cache_file.Opened  # their details are read from it as they are needed
+    rows: np.ndarray | None  # their rows in the entry (None: every row, in order)
+    readable: frozenset[str]  # the entry's columns this question reads (the others: missing)
     m: rules.Measures
     last_ms: np.ndarray  # each customer's last order
     segment: np.ndarray  # codes into SEGMENTS
@@ -103,6 +107,29 @@ class _Served:
     notices: tuple[Notice, ...]
     extent: dict[str, object]  # ordersFrom, ordersTo, currency
 
+    def values(self, name: str, at: np.ndarray) -> pa.Array:
+        """Column `name` of the served customers at positions `at` (missing where unread)."""
+        if name not in self.readable:  # not held or not asked for: missing, as in a frame
+            return pa.nulls(len(at), pa.large_string())
+        return self.entry.take(name, at if self.rows is None else self.rows[at])
+
+
+def _answering(
+    answer: Callable[..., Answer | None],
+) -> Callable[..., Answer | None]:
+    """`answer`, but None (the full path answers, and says so) when a batch of the entry it
+    reads is damaged; the entry is closed when it is done."""
+
+    @functools.wraps(answer)
+    def answered(*args: object, **kwargs: object) -> Answer | None:
+        with contextlib.ExitStack() as opened:
+            try:
+                return answer(*args, opened=opened, **kwargs)
+            except cache_file.Refused:
+                return None
+
+    return answered
+
 
 def _served(
     where: Where,
@@ -110,13 +137,14 @@ def _served(
     shown: Collection[str],
     settings: Settings,
     timings: Timings,
+    opened: contextlib.ExitStack,
     *,
-    ids: bool = True,
     only: Sequence[str] = (),
 ) -> _Served | None:
-    """The entry for these inputs, classified, when it serves this question; else None. With
-    `only` (the forms of an id, in order), the customers of the first form found alone (the
-    orders' extent is still every customer's), or None when there is none."""
+    """The entry for these inputs, classified, when it serves this question; else None (the
+    entry, if open, closes with `opened`). With `only` (the forms of an id, in order), the
+    customers of the first form found alone (the orders' extent is still every customer's), or
+    None when there is none."""
     with timings.stage("read cache"):
         try:  # a pipe or standard input is read once, by the full path: never here
             named = sources.file_states(where.paths, where.input_format) if where.paths else ()
@@ -137,31 +165,30 @@ def _served(
         )  # fmt: skip
         key = cache.key_for(found, options)
         root = Path(where.cache_dir) if where.cache_dir else cache.directory()
-        read = key and cache.read_table(key.name, root=root, columns=shown, ids=ids)
-    if not read:
-        return None
-    table, meta = read
-    if any(c in cache.OPTIONAL and c not in meta["held"] for c in shown):
-        return None  # the full path reads the orders for what the entry lacks
-    default = meta["default_as_of_ms"]
-    at = as_of_ms if as_of_ms is not None else default if default is not None else _now_ms()
-    if meta["newest_ms"] is not None and at < meta["newest_ms"]:
-        return None  # an earlier as-of: the orders themselves
-    count, spend, first, last = (
-        buffer_numpy(table[c]).astype(np.int64, copy=False)
-        for c in (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
-    )
+        entry = key and cache.read_table(key.name, root=root)
+        if not entry:
+            return None
+        opened.enter_context(entry)
+        meta = entry.meta
+        if any(c in cache.OPTIONAL and c not in meta["held"] for c in shown):
+            return None  # the full path reads the orders for what the entry lacks
+        default = meta["default_as_of_ms"]
+        at = as_of_ms if as_of_ms is not None else default if default is not None else _now_ms()
+        if meta["newest_ms"] is not None and at < meta["newest_ms"]:
+            return None  # an earlier as-of: the orders themselves
+        count, spend, first, last = (
+            buffer_numpy(entry.column(c)).astype(np.int64, copy=False)
+            for c in (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
+        )
     if len(count) and count.min() < 1:
         return None  # a customer without orders: only a contacts file has them
     extent, newest = extent_meta(first, last, meta.get("currency"))
+    rows = None
     if only:
-        found = _first_found(table[CONTACT_ID], only)
-        if found is None:
+        rows = _first_found(entry.column(CONTACT_ID), only)
+        if rows is None:
             return None  # an unknown id: the full path says so
-        from segcli.output import records
-
-        table = table.take(records.ints(found))
-        count, spend, first, last = (a[found] for a in (count, spend, first, last))
+        count, spend, first, last = (a[rows] for a in (count, spend, first, last))
     notices = []
     if as_of_ms is None and default is None and newest is not None:
         notices = stale(newest, at, settings.dormant_days)
@@ -169,7 +196,10 @@ def _served(
         m = rules.measures_of(count, spend, first, last, at)
         segment, frequency = rules.segment_codes(m, settings), rules.frequency_codes(m, settings)
     loading = tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"])
-    return _Served(table, m, last, segment, frequency, at, loading, tuple(notices), extent)
+    readable = frozenset({CONTACT_ID, *(c for c in shown if c in meta["held"])})
+    return _Served(
+        entry, rows, readable, m, last, segment, frequency, at, loading, tuple(notices), extent
+    )
 
 
 def _first_found(ids: pa.ChunkedArray, forms: Sequence[str]) -> np.ndarray | None:
@@ -189,6 +219,7 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@_answering
 def customers(
     where: Where,
     as_of_ms: int | None,
@@ -204,6 +235,7 @@ def customers(
     fmt: str,
     pretty: bool,
     timings: Timings = NO_TIMINGS,
+    opened: contextlib.ExitStack,
 ) -> Answer | None:
     """`list` as JSON or JSON lines, or None (see the module's docstring)."""
     from segcli.core import pick  # (pyarrow.compute: a breakdown does without)
@@ -215,10 +247,10 @@ def customers(
     if column is None or column in CASELESS_SORTS:
         return None
     shown = (LAST_ORDER_REFERENCE, *details) if details else ()
-    served = _served(where, as_of_ms, shown, settings, timings)
+    served = _served(where, as_of_ms, shown, settings, timings, opened)
     if served is None:
         return None
-    m, table = served.m, served.table
+    m = served.m
     with timings.stage("select"):
         keep = np.ones(len(m.order_count), dtype=bool)
         if filters.segments:
@@ -228,7 +260,7 @@ def customers(
         keep = pick.within(keep, m.last_days_ago, filters.min_days, filters.max_days)
         keep = pick.within(keep, m.spend_cents, filters.min_spend_cents, filters.max_spend_cents)
         matched = np.flatnonzero(keep)
-        ids = pick.ranks(table[CONTACT_ID].take(records.ints(matched)))
+        ids = pick.ranks(served.values(CONTACT_ID, matched))
         key, missing = _sort_key(served, column, matched)
         order = pick.sorted_positions(ids, key, missing, descending=descending)
         stop = None if limit is None else offset + limit
@@ -251,7 +283,6 @@ def _sort_key(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The sort key of the matched customers by `column`, and which of them miss a value."""
     from segcli.core import pick
-    from segcli.output import records
 
     integers = {
         SPEND_CENTS: served.m.spend_cents,
@@ -265,7 +296,7 @@ def _sort_key(
         return None, None
     if column in integers:
         return integers[column][matched].astype(np.int64), None
-    text = served.table[column].take(records.ints(matched))  # lastOrderReference: as stored
+    text = served.values(column, matched)  # lastOrderReference: as stored
     missing = buffer_numpy(text.is_null())
     return np.where(missing, 0, pick.ranks(text)), missing
 
@@ -274,12 +305,10 @@ def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str
     """The API records of the customers at `rows`, each followed by `end`."""
     from segcli.output import records
 
-    table, m, taken = served.table, served.m, records.ints(rows)
+    m = served.m
 
     def text(name: str) -> pa.Array:
-        if name not in table.column_names:  # not held: missing for everyone, as in a frame
-            return pa.nulls(len(rows), pa.large_string())
-        return table[name].take(taken).combine_chunks()
+        return served.values(name, rows)
 
     metrics = {
         ORDER_COUNT: records.json_ints(records.ints(m.order_count[rows])),
@@ -294,6 +323,7 @@ def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str
     return records.assembled([*pieces, "}}" + end], len(rows))
 
 
+@_answering
 def breakdown(
     where: Where,
     as_of_ms: int | None,
@@ -304,11 +334,12 @@ def breakdown(
     fmt: str,
     pretty: bool,
     timings: Timings = NO_TIMINGS,
+    opened: contextlib.ExitStack,
 ) -> Answer | None:
     """`breakdown` as JSON, or None (see the module's docstring)."""
     if fmt != JSON or cross or any(b not in BREAKDOWNS for b in by):
         return None
-    served = _served(where, as_of_ms, (), settings, timings, ids=False)  # counts alone
+    served = _served(where, as_of_ms, (), settings, timings, opened)  # counts alone
     if served is None:
         return None
     with timings.stage("render"):
@@ -334,6 +365,7 @@ def breakdown(
     return Answer(served.loading, served.notices, parts)
 
 
+@_answering
 def customer(
     where: Where,
     as_of_ms: int | None,
@@ -343,6 +375,7 @@ def customer(
     fmt: str,
     pretty: bool,
     timings: Timings = NO_TIMINGS,
+    opened: contextlib.ExitStack,
 ) -> Answer | None:
     """`show ID` as JSON, or None (see the module's docstring; an unknown id too: the full path
     says so)."""
@@ -352,7 +385,9 @@ def customer(
     if fmt != JSON:
         return None
     shown = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)
-    served = _served(where, as_of_ms, shown, settings, timings, only=lookup_forms(contact_id))
+    served = _served(
+        where, as_of_ms, shown, settings, timings, opened, only=lookup_forms(contact_id)
+    )
     if served is None:
         return None
     found = np.arange(len(served.m.order_count))  # that customer's rows alone were classified

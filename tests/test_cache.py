@@ -8,15 +8,28 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, order
 
-from segcli import cache, config
+from segcli import cache, cache_file, config
 from segcli.input import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits, parse_size
 from segcli.model.errors import ConfigError
-from segcli.model.schema import REQUIRED_COLUMNS
+from segcli.model.schema import (
+    CONTACT_ID,
+    CUSTOMER_COLUMNS,
+    DETAIL_COLUMNS,
+    FIRST_ORDER_MS,
+    LAST_ORDER_MS,
+    LAST_ORDER_REFERENCE,
+    NAME,
+    ORDER_COUNT,
+    REQUIRED_COLUMNS,
+    SPEND_CENTS,
+)
 
 COMMANDS = [
     ("list", "--format", "json"),
@@ -557,3 +570,37 @@ def test_config_show_lists_the_cache_limits(cli: Cli, tmp_path):
     assert data["origins"]["cache-max-entries"] == "default"
     table = cli("config", "show", "--config", path).stdout
     assert "cache-max-bytes   │ 500 MiB │" in table and "cache-max-entries │ 20" in table
+
+
+# --- the entry's file: batches stored by spend, read back in the aggregate's order --------------
+
+
+def test_an_entry_of_several_batches_reads_back_as_written(tmp_path):
+    n = 2 * cache_file.BATCH_ROWS + 123  # three batches, the last one short
+    rng = np.random.default_rng(7)
+    spend = rng.integers(-500, 900_000, n)  # ties and credit-only spends included
+    customers = pd.DataFrame(
+        {
+            CONTACT_ID: [f"c-{i:07d}" for i in range(n)],
+            **{c: pd.Series([f"{c}-{i}" for i in range(n)], dtype="str") for c in DETAIL_COLUMNS},
+            ORDER_COUNT: rng.integers(1, 50, n),
+            SPEND_CENTS: spend,
+            FIRST_ORDER_MS: rng.integers(0, AS_OF_MS, n),
+            LAST_ORDER_MS: rng.integers(0, AS_OF_MS, n),
+            LAST_ORDER_REFERENCE: pd.Series([f"r-{i}" for i in range(n)], dtype="str"),
+        }
+    )[list(CUSTOMER_COLUMNS)]
+    key = cache.key_of([{"file": "x"}], {})
+    cache.write(key, cache.Entry(customers, AS_OF_MS, (), None), ["x"], root=tmp_path)
+    read = cache.read(key.name, root=tmp_path)
+    pd.testing.assert_frame_equal(read.customers, customers)  # the aggregate's order, restored
+    with cache.open_entry(key.name, root=tmp_path) as opened:
+        stored = opened.column(SPEND_CENTS).to_numpy()
+        assert opened.batches == 3 and (np.diff(stored) <= 0).all()  # highest spend first
+        rows = rng.permutation(n)[:5000]  # any order, across the batches
+        ids = opened.take(CONTACT_ID, rows).to_pylist()
+        at = opened.column(cache.POSITION).to_numpy()[rows]
+        assert ids == customers[CONTACT_ID].to_numpy()[at].tolist()
+        assert opened.take(NAME, np.array([n - 1, 0, n - 1])).to_pylist() == [
+            customers[NAME].iloc[i] for i in opened.column(cache.POSITION).to_numpy()[[-1, 0, -1]]
+        ]

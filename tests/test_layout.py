@@ -24,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "analytics": {"model"},
     "output": {"model"},
     "cache_folder": {"model"},
-    "cache": {"model", "input", "cache_folder"},
+    "cache_file": {"cache_folder"},
+    "cache": {"model", "input", "cache_folder", "cache_file"},
     "config": {"model", "core"},
     "reports": {"model", "input", "core"},
     "pinpoint": {"model", "engines", "input", "core"},
@@ -37,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
     "showing": {"model", "core", "input", "output", "loading"},
-    "warm": {"model", "engines", "input", "core", "analytics", "output", "cache"},
+    "warm": {"model", "engines", "input", "core", "analytics", "output", "cache", "cache_file"},
     "api": {
         "model",
         "engines",

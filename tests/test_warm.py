@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
+import pyarrow as pa
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, examples_at_most, order
 from hypothesis import given, settings
@@ -20,7 +21,14 @@ from hypothesis import strategies as st
 from strategies import BOUNDARY_DAYS, COLUMNS, PROPERTY, order_rows
 
 from segcli import api, cache
-from segcli.model.schema import FREQUENCIES, SEGMENTS
+from segcli.model.schema import (
+    FREQUENCIES,
+    LAST_ORDER_MS,
+    NAME,
+    ORDER_COUNT,
+    SEGMENTS,
+    SPEND_CENTS,
+)
 
 # Every order the strategies make is at most 2 days and an hour after AS_OF_MS: these as-ofs are
 # at or after the newest order, where an entry serves (None: now).
@@ -210,17 +218,44 @@ def test_an_entry_that_lacks_a_detail_goes_to_the_full_path(cli, write_csv):
     assert not same(cli, ["list", "--format", "json", "--orders", str(path), "--as-of", AS_OF])
 
 
-def test_a_damaged_entry_is_left_to_the_full_path_which_says_so(cli, filled, own_cache):
+def damage(entry: Path, column: str) -> None:
+    """Flip a byte of `column`'s values in the entry's first batch."""
+    data = entry.read_bytes()
+    held = pa.py_buffer(data)
+    values = pa.ipc.open_file(pa.BufferReader(held)).get_batch(0).column(column).buffers()[-1]
+    at = values.address - held.address  # (uncompressed: the batch's buffers are the file's)
+    damaged = bytearray(data)
+    damaged[at] ^= 0xFF
+    entry.write_bytes(bytes(damaged))
+
+
+@pytest.mark.parametrize("column", [SPEND_CENTS, LAST_ORDER_MS, ORDER_COUNT])
+def test_a_damaged_entry_is_left_to_the_full_path_which_says_so(cli, filled, own_cache, column):
     (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
-    data = bytearray(entry.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    entry.write_bytes(bytes(data))
+    damage(entry, column)
     args = ["breakdown", "--format", "json", "--orders", str(filled), "--as-of", AS_OF]
     with watched() as answers:
         result = cli(*args)
     assert answers == [False]
     assert "damaged; rebuilt" in result.stderr
     assert result.stdout == cli(*args, "--no-cache").stdout
+
+
+def test_damage_in_a_column_a_question_does_not_read_is_found_by_one_that_does(
+    cli, filled, own_cache
+):
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
+    damage(entry, NAME)
+    counts = ["breakdown", "--format", "json", "--orders", str(filled), "--as-of", AS_OF]
+    with watched() as answers:
+        result = cli(*counts)  # the counts are whole: served, and right
+    assert answers == [True] and result.stdout == cli(*counts, "--no-cache").stdout
+    listed = ["list", "--format", "json", "--orders", str(filled), "--as-of", AS_OF]
+    with watched() as answers:
+        result = cli(*listed)
+    assert answers == [False]  # the names are read: refused, and the full path says so
+    assert "damaged; rebuilt" in result.stderr
+    assert result.stdout == cli(*listed, "--no-cache").stdout
 
 
 def test_stdin_and_named_pipes_are_left_to_the_full_path(cli, filled, tmp_path):
