@@ -7,7 +7,8 @@ The export is cut into 366 files of consecutive rows (the benchmark file is in d
 each is about one day of a shop's orders): `day-001` … `day-365` make the folder, `day-366` is
 the new file. Cases, each a fresh process and the median of `--runs`:
 
-- cold: `list --format ndjson --no-cache` on the folder of 365 (the reference);
+- cold: `list --format ndjson --no-cache` on the folder of 365 (the reference; `--command
+  breakdown` runs `breakdown --format json` in every case instead);
 - first: the same with the cache, in an empty cache (it also stores what the next run merges);
 - incremental: the folder with `day-366` added (and removed after the run), the cache
   holding the entry the first run left for the folder of 365 (copied before each run), so that
@@ -16,7 +17,7 @@ the new file. Cases, each a fresh process and the median of `--runs`:
 The three cases run interleaved, each round one of each, so that they meet the same load on a
 shared machine; the CPU time (user + system) of each process is shown as well.
 
-Outputs are compared: the incremental run's NDJSON must equal `--no-cache` on the 366 files.
+Outputs are compared: the incremental run's output must equal `--no-cache` on the 366 files.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ import pyarrow.parquet as pq
 
 FILES = 366  # 365 in the folder, and the one added
 AS_OF = "2025-10-23"
-COMMAND = ["list", "--format", "ndjson", "--as-of", AS_OF]
+COMMANDS = {  # --command: what is run on the folder
+    "list": ["list", "--format", "ndjson", "--as-of", AS_OF],
+    "breakdown": ["breakdown", "--format", "json", "--as-of", AS_OF],
+}
 
 
 def split(source: Path, folder: Path, fmt: str) -> None:
@@ -56,10 +60,10 @@ def split(source: Path, folder: Path, fmt: str) -> None:
             pa_csv.write_csv(part, path)
 
 
-def run(orders: Path, cache: Path | None) -> tuple[float, float, bytes]:
+def run(command: list[str], orders: Path, cache: Path | None) -> tuple[float, float, bytes]:
     """(wall seconds, CPU seconds of the process, stdout) of one segcli run."""
     env = dict(os.environ)
-    args = [sys.executable, "-m", "segcli", *COMMAND, "--orders", str(orders)]
+    args = [sys.executable, "-m", "segcli", *command, "--orders", str(orders)]
     if cache is None:
         args.append("--no-cache")
     else:
@@ -79,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("work", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--command", choices=tuple(COMMANDS), default="list")
     args = parser.parse_args(argv)
-    fmt = args.format
+    fmt, command = args.format, COMMANDS[args.command]
     days = args.work / f"days-{fmt}"
     split(args.source, days, fmt)
     folder, new = args.work / f"folder-{fmt}", days / f"day-{FILES:03d}.{fmt}"
@@ -91,17 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     filled, cache = args.work / "cache-365", args.work / "cache"
     added = folder / new.name  # the same folder: an entry is for files at their paths
     os.link(new, added)
-    _, _, expected = run(folder, None)
+    _, _, expected = run(command, folder, None)
     added.unlink()
     cold, first, incremental = [], [], []
     for _ in range(args.runs):  # interleaved, so that each case meets the same machine load
-        cold.append(run(folder, None)[:2])
+        cold.append(run(command, folder, None)[:2])
         shutil.rmtree(filled, ignore_errors=True)
-        first.append(run(folder, filled)[:2])
+        first.append(run(command, folder, filled)[:2])
         shutil.rmtree(cache, ignore_errors=True)
         shutil.copytree(filled, cache)
         os.link(new, added)
-        wall, cpu, out = run(folder, cache)
+        wall, cpu, out = run(command, folder, cache)
         added.unlink()
         if out != expected:
             print("incremental output differs from --no-cache", file=sys.stderr)
@@ -110,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     digest = hashlib.md5(expected).hexdigest()
     reference = statistics.median(w for w, _ in cold)
     cpu_reference = statistics.median(c for _, c in cold)
-    print(f"load average {os.getloadavg()[0]:.2f}; ndjson md5 {digest}")
-    print(f"| case ({fmt}, {FILES - 1} files + 1) | median s | x cold | CPU s | CPU x cold |")
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.command} md5 {digest}")
+    case = f"{args.command} ({fmt}, {FILES - 1} files + 1)"
+    print(f"| {case} | median s | x cold | CPU s | CPU x cold |")
     print("|---|---:|---:|---:|---:|")
     for name, times in (("cold (--no-cache)", cold), ("first (empty cache)", first),
                         ("add one file", incremental)):  # fmt: skip
