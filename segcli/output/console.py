@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from rich.console import Console
 from rich.measure import Measurement
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from segcli.output.escapes import shown
@@ -103,6 +102,14 @@ class Output:
         if self.quiet or not self.stderr.is_terminal:
             yield lambda what, done, total: None
             return
+        from rich.progress import (  # only here: ~10% of start-up, for a bar few runs draw
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
