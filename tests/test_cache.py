@@ -604,3 +604,19 @@ def test_an_entry_of_several_batches_reads_back_as_written(tmp_path):
         assert opened.take(NAME, np.array([n - 1, 0, n - 1])).to_pylist() == [
             customers[NAME].iloc[i] for i in opened.column(cache.POSITION).to_numpy()[[-1, 0, -1]]
         ]
+
+
+def test_a_file_is_hashed_once_per_state_within_a_process(tmp_path, monkeypatch):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"a" * 1000)
+    hashed = []
+    real = fingerprint.sampled_digest
+    monkeypatch.setattr(fingerprint, "sampled_digest", lambda p, n: hashed.append(p) or real(p, n))
+    first = fingerprint.fingerprint(path)
+    assert fingerprint.fingerprint(path) == first and len(hashed) == 1  # the same state: once
+    stat = path.stat()
+    time.sleep(0.05)  # file times tick at the kernel's coarse clock (a few ms)
+    path.write_bytes(b"b" * 1000)  # the same size, and the modification time set back
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = fingerprint.fingerprint(path)
+    assert len(hashed) == 2 and again["sampled_sha256"] != first["sampled_sha256"]
