@@ -159,6 +159,7 @@ class Lookup:
 
     entry: Entry | None
     problem: str | None = None
+    held: tuple[str, ...] = ()  # what a stored entry that lacks the columns asked for holds
 
 
 def read(
@@ -171,10 +172,14 @@ def read(
 def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
     """The entry `key` if the bytes it uses match their checksums; else None, the entry removed,
     and the problem to tell. With `columns`, only those customer columns are read (at 10M
-    orders, the details are most of an entry); the others come back missing."""
+    orders, the details are most of an entry); the others come back missing. An entry that
+    does not hold them all is not read: the Lookup says what it holds."""
     folder = root or directory()
     try:
         with open_entry(key, root=folder) as opened:
+            held = opened.meta["held"]
+            if columns is not None and any(c in OPTIONAL and c not in held for c in columns):
+                return Lookup(None, held=held)  # the orders are read for what it lacks
             table = opened.table(_wanted(opened, columns, _KEPT))
             entry = _entry_of(table, opened.meta)
         with contextlib.suppress(OSError):

@@ -198,7 +198,7 @@ def load_orders(
                 return cached
         # The first run costs what its command costs: read only what it shows, and what an entry
         # of these inputs held already, so that the new entry serves both commands.
-        held = entry.held if entry is not None else ()
+        held = entry.held if entry is not None else found_entry.held
         details = tuple(d for d in DETAIL_COLUMNS if d in details or d in held)
 
     if key is not None and len(found) > 1 and not (keep_orders or rejects_path):

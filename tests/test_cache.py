@@ -620,3 +620,17 @@ def test_a_file_is_hashed_once_per_state_within_a_process(tmp_path, monkeypatch)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     again = fingerprint.fingerprint(path)
     assert len(hashed) == 2 and again["sampled_sha256"] != first["sampled_sha256"]
+
+
+def test_an_entry_that_lacks_what_is_asked_is_not_read(cli: Cli, write_csv, own_cache, monkeypatch):
+    path = write_csv(rows(), columns=CANONICAL)
+    cli("breakdown", "--orders", path, "--as-of", AS_OF, "--format", "json")  # counts only
+    (entry,) = own_cache.glob(f"*{cache.ENTRY_SUFFIX}")
+
+    def unread(*_):
+        raise AssertionError("the entry's table was read")
+
+    monkeypatch.setattr(cache_file.Opened, "table", unread)
+    found = cache.lookup(entry.stem, root=own_cache, columns=("lastOrderReference", "name"))
+    assert found.entry is None and found.problem is None and found.held == ()
+    assert entry.exists()  # kept: a later command widens it
