@@ -345,9 +345,26 @@ def _split(
     pieces = []
     for b in range(buckets):
         clean, _ = _ready(orders.take(pa.array(rows[bounds[2 * b] : bounds[2 * b + 1]])), False)
-        rest = orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]]))
+        rest = _compact(orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]])))
         pieces.append((partials.of_part(clean, k, FIRST, latest=latest), rest))
     return pieces, _sums(excluded, int(newest.max()) if len(newest) else None)
+
+
+def _compact(orders: pa.Table) -> pa.Table:
+    """`orders` with a dictionary of the keys it uses only. A part's rows taken for a bucket keep
+    the part's whole dictionary of customers (Arrow's take does not trim it), and a piece is sent
+    as its buffers: with one dictionary per piece, a part of 120k customers cut into 30 buckets
+    sent 30 copies of them, 4.9 MB each even for an empty piece, 16 GB at 30M orders in 108 files
+    (the workers spilled, paused and timed out)."""
+    if not orders.num_rows:
+        return orders.schema.empty_table()
+    columns = []
+    for column in orders.combine_chunks().columns:
+        if pa.types.is_dictionary(column.type):
+            used = column.cast(column.type.value_type)
+            column = pc.dictionary_encode(used).cast(column.type)
+        columns.append(column)
+    return pa.table(columns, schema=orders.schema)
 
 
 def _combine(
