@@ -133,11 +133,7 @@ def load_orders(
     with dask_engine.client(engine) as connected:
         conflicted, buckets, parts = np.zeros(0, dtype=np.uint64), 1, []
         if several:
-            parts, pairs = _read(connected, load, len(found), notices)
-            orders = sum(part.orders for part in parts)
-            buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
-            conflicted = _conflicts(connected, pairs, buckets)
-            del pairs  # only the conflicted customers' hashes are kept
+            parts, buckets, conflicted = _conflicts(connected, load, len(found), notices)
         aggregate, sums, said = _aggregate(
             connected, load, len(found), buckets, conflicted, cut, latest
         )
@@ -257,23 +253,24 @@ def _said(parts: Sequence[Part], notices: list[Notice]) -> None:
         raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
 
 
-def _read(
+def _conflicts(
     connected: object, load: Callable[[int], tuple[pa.Table, Part]], parts: int, notices: list
-) -> tuple[list[Part], list]:
-    """The first reading of every file: what each says (its notices into `notices`), and each
-    one's (order, customer) hash pairs (_keys), left on the workers; the orders are let go."""
+) -> tuple[list[Part], int, np.ndarray]:
+    """The first reading of every file: what each says (its notices into `notices`), the
+    number of buckets for its orders, and the contact hashes of the customers with an order in
+    more than one part (or twice in one), from every part's hash pairs (_keys) exchanged by
+    customer. The orders are let go as soon as their hash pairs are made."""
     pairs, said = dask_engine.load(connected, functools.partial(_load_keys, load), parts)
     _said(said, notices)
-    return said, pairs
-
-
-def _conflicts(connected: object, pairs: list, buckets: int) -> np.ndarray:
-    """The contact hashes of the customers with an order in more than one part (or twice in
-    one), from every part's hash pairs exchanged by customer."""
-    cut = functools.partial(keys.pairs_by_bucket, buckets=buckets)
-    split = dask_engine.each(connected, cut, pairs)
+    orders = sum(part.orders for part in said)
+    buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
+    split = dask_engine.each(
+        connected, functools.partial(keys.pairs_by_bucket, buckets=buckets), pairs
+    )
+    del pairs  # each step's futures are let go once the next step's are made (_aggregate)
     found = dask_engine.exchange(connected, split, buckets, keys.repeated)
-    return np.unique(np.concatenate(dask_engine.gather(connected, found)))
+    del split
+    return said, buckets, np.unique(np.concatenate(dask_engine.gather(connected, found)))
 
 
 def _aggregate(
@@ -290,8 +287,13 @@ def _aggregate(
     orders are not kept between the two readings, which would hold every order on the
     cluster, spilled past its memory) and cut into buckets by customer, each bucket's
     customers aggregated but the `conflicted` ones, whose orders go whole (partials.py);
-    the buckets are exchanged and merged. Every future is held until the end, so that what a
-    lost worker held is computed again from the files."""
+    the buckets are exchanged and merged.
+
+    Each step's futures are let go once the next step's are made: Dask counts the data of each
+    future it holds, and a part's pieces held as the part's result, as its list of pieces and
+    as each bucket's piece were counted three times against the workers' memory and spilled
+    three times. The scheduler keeps what the later steps need, and can compute it again from
+    the files should a worker be lost."""
     several = parts > 1
     shared = dask_engine.broadcast(connected, conflicted)
     split = functools.partial(_load_split, load, cut_ms=cut_ms, latest=latest, buckets=buckets)
@@ -299,8 +301,10 @@ def _aggregate(
     pieces = dask_engine.each(connected, operator.itemgetter(0), done)
     said = dask_engine.each(connected, operator.itemgetter(1), done)
     told = dask_engine.each(connected, operator.itemgetter(2), done)
+    del done
     combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
     merged = dask_engine.exchange(connected, pieces, buckets, combine)
+    del pieces
     results = dask_engine.gather(connected, merged)
     sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
     told = dask_engine.gather(connected, told)
