@@ -7,9 +7,9 @@ peak memory of the whole process tree (every process's RSS summed, sampled every
 
 The dataset is CHUNK orders per chunk (benchmarks/generate.py, one seed each: a shop of 1M
 customers over three years), written once as year=YYYY/month=MM/chunk-K.parquet. n chunks are
-the files chunk-0 .. chunk-(n-1) of every month, read through one glob. On the first chunk (10M
-orders, which fits) both engines must print the same bytes; the pandas engine is also run on the
-largest input, where it needs more than the workers' total. Both commands run with --quiet,
+the files chunk-0 .. chunk-(n-1) of every month, read through one glob. The pandas engine runs on
+the first chunk (10M orders) and on the largest input, where it needs more than the workers'
+total; on both, the engines must print the same bytes. Both commands run with --quiet,
 --no-cache and --as-of 2025-10-23.
 """
 
@@ -120,9 +120,10 @@ def main() -> None:
                     f"| {peak:.2f} GiB |",
                     flush=True,
                 )
-            if chunks == 1:
+            if len(outputs) == 2:
                 same = outputs["dask"] == outputs["pandas"]
-                print(f"<!-- 10M {name}: the engines print the same bytes: {same} -->", flush=True)
+                size = f"{chunks * CHUNK // 1_000_000}M"
+                print(f"<!-- {size} {name}: the engines print the same bytes: {same} -->")
 
 
 if __name__ == "__main__":

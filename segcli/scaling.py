@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import operator
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,22 +131,16 @@ def load_orders(
     )
     several = len(found) > 1
     with dask_engine.client(engine) as connected:
-        frames, parts = dask_engine.load(connected, load, len(found))
-        if all(part.failure for part in parts):
-            raise NoValidOrdersError(parts[0].failure or "no valid orders")
-        currencies: dict[str, int] = {}
-        for part in parts:
-            notices.extend(part.notices)
-            if part.currency:
-                currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
-        if len(currencies) > 1:  # never sum two currencies
-            raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
-        buckets = 1
+        conflicted, buckets, parts = np.zeros(0, dtype=np.uint64), 1, []
         if several:
-            orders = sum(part.orders for part in parts)
-            buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
-        aggregate, sums = _aggregate(connected, frames, buckets, cut, latest, several)
-    notices.extend(_overlap_notices(sums, strict))
+            parts, buckets, conflicted = _conflicts(connected, load, len(found), notices)
+        aggregate, sums, said = _aggregate(
+            connected, load, len(found), buckets, conflicted, cut, latest
+        )
+        if not several:
+            parts = said
+            _said(parts, notices)
+    notices.extend(partials.overlap_notices(sums, strict))
     excluded = int(sums["excluded"].sum())
     if excluded:
         notices.append(
@@ -167,7 +160,7 @@ def load_orders(
         aggregate=_as_pandas_engine_does(aggregate),
         newest_ms=int(newest.max()) if len(newest) else None,
         latest=latest,
-        currency=next(iter(currencies), None),
+        currency=next((part.currency for part in parts if part.currency), None),
         cut_ms=cut,
     )
 
@@ -247,77 +240,108 @@ def _ready(orders: pa.Table, several: bool) -> tuple[pa.Table, overlaps_stage.Ov
     return orders, overlaps
 
 
+def _said(parts: Sequence[Part], notices: list[Notice]) -> None:
+    """The parts' notices into `notices`; an error if no file counts, or for two currencies."""
+    if all(part.failure for part in parts):
+        raise NoValidOrdersError(parts[0].failure or "no valid orders")
+    currencies: dict[str, int] = {}
+    for part in parts:
+        notices.extend(part.notices)
+        if part.currency:
+            currencies[part.currency] = currencies.get(part.currency, 0) + part.orders
+    if len(currencies) > 1:  # never sum two currencies
+        raise InvalidInputError(reports.mixed_currencies(currencies), hint=Hint.CURRENCY)
+
+
+def _conflicts(
+    connected: object, load: Callable[[int], tuple[pa.Table, Part]], parts: int, notices: list
+) -> tuple[list[Part], int, np.ndarray]:
+    """The first reading of every file: what each says (its notices into `notices`), the
+    number of buckets for its orders, and the contact hashes of the customers with an order in
+    more than one part (or twice in one), from every part's hash pairs (_keys) exchanged by
+    customer. The orders are let go as soon as their hash pairs are made."""
+    pairs, said = dask_engine.load(connected, functools.partial(_load_keys, load), parts)
+    _said(said, notices)
+    orders = sum(part.orders for part in said)
+    buckets = max(2 * dask_engine.workers(connected), -(-orders // BUCKET))
+    split = dask_engine.each(
+        connected, functools.partial(keys.pairs_by_bucket, buckets=buckets), pairs
+    )
+    del pairs  # each step's futures are let go once the next step's are made (_aggregate)
+    found = dask_engine.exchange(connected, split, buckets, keys.repeated)
+    del split
+    return said, buckets, np.unique(np.concatenate(dask_engine.gather(connected, found)))
+
+
 def _aggregate(
     connected: object,
-    frames: list,
+    load: Callable[[int], tuple[pa.Table, Part]],
+    parts: int,
     buckets: int,
+    conflicted: np.ndarray,
     cut_ms: int,
     latest: bool,
-    several: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The customers of the parts `frames` (futures on the workers) and the summaries (_sums)
-    of what was cut and de-overlapped. Each part aggregates its own orders and only those
-    aggregates are exchanged (partials.py), except for the customers with an order in more
-    than one part (or twice in one), found first from hashed (customer, reference) keys: those
-    customers' orders are exchanged whole and aggregated after loading's de-overlap.
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Part]]:
+    """The customers of the `parts` files, the summaries (partials.summary) of what was cut and
+    de-overlapped, and what each file says. Each file is read (again, with several: the
+    orders are not kept between the two readings, which would hold every order on the
+    cluster, spilled past its memory) and cut into buckets by customer, each bucket's
+    customers aggregated but the `conflicted` ones, whose orders go whole (partials.py);
+    the buckets are exchanged and merged.
 
-    Every future is held until the end, so that the results a lost worker held can be computed
-    again from the parts (which then stay on the workers, spilled to disk past their memory)."""
-    conflicted = np.zeros(0, dtype=np.uint64)
-    hashes: list = [None] * len(frames)
-    if several:
-        keyed = dask_engine.each(connected, functools.partial(_keys, buckets=buckets), frames)
-        hashes = dask_engine.each(connected, operator.itemgetter(0), keyed)
-        pairs = dask_engine.each(connected, operator.itemgetter(1), keyed)
-        found = dask_engine.exchange(connected, pairs, buckets, _conflicted)
-        conflicted = np.unique(np.concatenate(dask_engine.gather(connected, found)))
+    Each step's futures are let go once the next step's are made: Dask counts the data of each
+    future it holds, and a part's pieces held as the part's result, as its list of pieces and
+    as each bucket's piece were counted three times against the workers' memory and spilled
+    three times. The scheduler keeps what the later steps need, and can compute it again from
+    the files should a worker be lost."""
+    several = parts > 1
     shared = dask_engine.broadcast(connected, conflicted)
-    split = functools.partial(_split, cut_ms=cut_ms, latest=latest, buckets=buckets)
-    done = dask_engine.each(
-        connected, split, frames, hashes, [shared] * len(frames), list(range(len(frames)))
-    )
+    split = functools.partial(_load_split, load, cut_ms=cut_ms, latest=latest, buckets=buckets)
+    done = dask_engine.each(connected, split, list(range(parts)), [shared] * parts)
     pieces = dask_engine.each(connected, operator.itemgetter(0), done)
     said = dask_engine.each(connected, operator.itemgetter(1), done)
+    told = dask_engine.each(connected, operator.itemgetter(2), done)
+    del done
     combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
     merged = dask_engine.exchange(connected, pieces, buckets, combine)
+    del pieces
     results = dask_engine.gather(connected, merged)
     sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
-    return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums)
+    told = dask_engine.gather(connected, told)
+    return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums), told
 
 
-def _buckets(key: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows in order of `key` (0..buckets-1; stable) and where each key's rows start
-    (buckets + 1 bounds). Small integer keys sort by radix, in linear time."""
-    key = key.astype(np.uint16 if buckets <= np.iinfo(np.uint16).max else np.int64)
-    order = np.argsort(key, kind="stable")
-    return order, np.searchsorted(key[order], np.arange(buckets + 1))
+def _load_keys(load: Callable[[int], tuple[pa.Table, Part]], k: int) -> tuple[np.ndarray, Part]:
+    """On a worker: file `k`'s (order, customer) hash pairs and what it says."""
+    orders, part = load(k)
+    return _keys(orders), part
 
 
-def _bucket_of(contact: np.ndarray, buckets: int) -> np.ndarray:
-    return (contact % np.uint64(buckets)).astype(np.int64)
+def _load_split(
+    load: Callable[[int], tuple[pa.Table, Part]],
+    k: int,
+    conflicted: np.ndarray,
+    *,
+    cut_ms: int,
+    latest: bool,
+    buckets: int,
+) -> tuple[list[tuple[pd.DataFrame, pa.Table]], pd.DataFrame, Part]:
+    """On a worker: file `k` read and cut into buckets (_split), and what it says."""
+    orders, part = load(k)
+    pieces, sums = _split(orders, conflicted, k, cut_ms=cut_ms, latest=latest, buckets=buckets)
+    return pieces, sums, part
 
 
-def _keys(orders: pa.Table, *, buckets: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """On a worker: each order's contact hash, and the (order, contact) hash pairs cut into
-    buckets by contact: an order is its reference and its customer (input/overlaps.py)."""
+def _keys(orders: pa.Table) -> np.ndarray:
+    """Each order's (order, contact) hash pair: an order is its reference and its customer
+    (input/overlaps.py)."""
     contact = keys.text_hashes(orders[CONTACT_ID])
     reference = keys.text_hashes(orders[ORDER_REFERENCE])
-    pairs = np.column_stack([contact ^ (reference * _MIX), contact])
-    order, bounds = _buckets(_bucket_of(contact, buckets), buckets)
-    return contact, [pairs[order[a:b]] for a, b in itertools.pairwise(bounds)]
-
-
-def _conflicted(*pieces: np.ndarray) -> np.ndarray:
-    """On a worker: the contact hashes of a bucket's customers with an order whose key is seen
-    more than once (a hash collision only sends a customer down the exact path)."""
-    pairs = np.concatenate(pieces)
-    twice = pd.Series(pairs[:, 0]).duplicated(keep=False).to_numpy()
-    return np.unique(pairs[twice, 1])
+    return np.column_stack([contact ^ (reference * _MIX), contact])
 
 
 def _split(
     orders: pa.Table,
-    contact: np.ndarray | None,
     conflicted: np.ndarray,
     k: int,
     *,
@@ -326,11 +350,10 @@ def _split(
     buckets: int,
 ) -> tuple[list[tuple[pd.DataFrame, pa.Table]], pd.DataFrame]:
     """On a worker: part `k` cut into buckets by customer, each bucket as (the aggregate of its
-    customers with no order elsewhere, the orders of the others), and the part's _sums."""
-    if contact is None:
-        contact = keys.text_hashes(orders[CONTACT_ID]) if buckets > 1 else None
+    customers with no order elsewhere, the orders of the others), and the part's summary."""
+    contact = keys.text_hashes(orders[CONTACT_ID]) if buckets > 1 else None
     bucket = (
-        np.zeros(orders.num_rows, np.int64) if contact is None else _bucket_of(contact, buckets)
+        np.zeros(orders.num_rows, np.int64) if contact is None else keys.bucket_of(contact, buckets)
     )
     apart = np.zeros(orders.num_rows, dtype=bool)
     if len(conflicted):
@@ -339,29 +362,46 @@ def _split(
     cut = later & ~apart  # the others are cut after loading's de-overlap
     excluded = int(np.count_nonzero(cut))
     rows = np.flatnonzero(~cut)
-    order, bounds = _buckets(bucket[rows] * 2 + apart[rows], 2 * buckets)
+    order, bounds = keys.bucketed(bucket[rows] * 2 + apart[rows], 2 * buckets)
     rows = rows[order]
     newest = orders[ORDER_MS].to_numpy()[rows[~apart[rows]]]
     pieces = []
     for b in range(buckets):
         clean, _ = _ready(orders.take(pa.array(rows[bounds[2 * b] : bounds[2 * b + 1]])), False)
-        rest = orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]]))
+        rest = _compact(orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]])))
         pieces.append((partials.of_part(clean, k, FIRST, latest=latest), rest))
-    return pieces, _sums(excluded, int(newest.max()) if len(newest) else None)
+    return pieces, partials.summary(excluded, int(newest.max()) if len(newest) else None)
+
+
+def _compact(orders: pa.Table) -> pa.Table:
+    """`orders` with a dictionary of the keys it uses only. A part's rows taken for a bucket keep
+    the part's whole dictionary of customers (Arrow's take does not trim it), and a piece is sent
+    as its buffers: with one dictionary per piece, a part of 120k customers cut into 30 buckets
+    sent 30 copies of them, 4.9 MB each even for an empty piece, 16 GB at 30M orders in 108 files
+    (the workers spilled, paused and timed out)."""
+    if not orders.num_rows:
+        return orders.schema.empty_table()
+    columns = []
+    for column in orders.combine_chunks().columns:
+        if pa.types.is_dictionary(column.type):
+            used = column.cast(column.type.value_type)
+            column = pc.dictionary_encode(used).cast(column.type)
+        columns.append(column)
+    return pa.table(columns, schema=orders.schema)
 
 
 def _combine(
     *pieces: tuple[pd.DataFrame, pa.Table], cut_ms: int, latest: bool, several: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """On a worker: one bucket's customers from every part's pieces, and its _sums."""
+    """On a worker: one bucket's customers from every part's pieces, and its summary."""
     customers = partials.merge([p for p, _ in pieces], FIRST, latest=latest)
     rest = pa.concat_tables([r for _, r in pieces])
     if not rest.num_rows:
-        return customers, _sums(0, None)
+        return customers, partials.summary(0, None)
     orders, overlaps = _ready(rest, several)
     kept, excluded = metrics.cut_at(orders, cut_ms)
     together = pd.concat([customers, _group(kept, latest=latest)], ignore_index=True)
-    return together, _sums(excluded, _newest(kept), overlaps)
+    return together, partials.summary(excluded, _newest(kept), overlaps)
 
 
 def _group(orders: pa.Table, *, latest: bool) -> pd.DataFrame:
@@ -380,52 +420,6 @@ def _group(orders: pa.Table, *, latest: bool) -> pd.DataFrame:
 
 def _newest(orders: pa.Table) -> int | None:
     return pc.max(orders[ORDER_MS]).as_py() if orders.num_rows else None
-
-
-def _sums(
-    excluded: int,
-    newest: int | None,
-    overlaps: overlaps_stage.Overlaps | None = None,
-) -> pd.DataFrame:
-    """What a part or a bucket says: the repeats across files (and where the first replaced
-    order is in the input), the orders after the cut and the newest order before it."""
-    overlaps = overlaps or overlaps_stage.Overlaps(0, 0, None)
-    return pd.DataFrame(
-        {
-            "repeats": [overlaps.repeats],
-            "references": pd.Series([overlaps.references], dtype=object),
-            "first_replaced": pd.Series([overlaps.first_replaced], dtype="str"),
-            "first_place": pd.Series([overlaps.first_row], dtype="Int64"),
-            "excluded": [excluded],
-            "newest": pd.Series([newest], dtype="Int64"),
-        }
-    )
-
-
-def _overlap_notices(sums: pd.DataFrame, strict: bool) -> list[Notice]:
-    """loading.read_orders' notices about orders in several files, over every partition."""
-    notices = []
-    repeats = int(sums["repeats"].sum())
-    # a reference two customers each have in two files is one in loading's count: distinct ones
-    references = [r for r in sums["references"] if r is not None and len(r)]
-    replaced = len(pd.unique(np.concatenate(references))) if references else 0
-    if repeats:
-        notices.append(
-            Notice(
-                f"counted {count(repeats, 'order')} once that appeared identically "
-                "in more than one file"
-            )
-        )
-    if replaced:
-        named = sums.dropna(subset=["first_place"]).sort_values("first_place")
-        message = (
-            f"{count(replaced, 'order')} of the same customer differ between files "
-            f"(first: '{named['first_replaced'].iloc[0]}')"
-        )
-        if strict:
-            raise InvalidInputError(message, hint=Hint.STRICT)
-        notices.append(Notice(f"{message}; the latest file's copy counts"))
-    return notices
 
 
 def _as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:

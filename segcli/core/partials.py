@@ -21,6 +21,9 @@ import pandas as pd
 import pyarrow as pa
 
 from segcli.core import metrics
+from segcli.input.overlaps import Overlaps
+from segcli.model.errors import Hint, InvalidInputError
+from segcli.model.notices import Notice, count
 from segcli.model.schema import (
     CONTACT_ID,
     CREDIT,
@@ -124,3 +127,50 @@ def _pick(column: pd.Series, rows: np.ndarray) -> pd.Series:
     found = rows >= 0
     picked = column.take(np.where(found, rows, 0)).reset_index(drop=True)
     return pd.Series(picked, dtype="str").where(found)
+
+
+def summary(
+    excluded: int,
+    newest: int | None,
+    overlaps: Overlaps | None = None,
+) -> pd.DataFrame:
+    """What a part or a bucket says: the repeats across files (and where the first replaced
+    order is in the input), the orders after the cut and the newest order before it."""
+    overlaps = overlaps or Overlaps(0, 0, None)
+    return pd.DataFrame(
+        {
+            "repeats": [overlaps.repeats],
+            "references": pd.Series([overlaps.references], dtype=object),
+            "first_replaced": pd.Series([overlaps.first_replaced], dtype="str"),
+            "first_place": pd.Series([overlaps.first_row], dtype="Int64"),
+            "excluded": [excluded],
+            "newest": pd.Series([newest], dtype="Int64"),
+        }
+    )
+
+
+def overlap_notices(sums: pd.DataFrame, strict: bool) -> list[Notice]:
+    """loading.read_orders' notices about orders in several files, from the summaries of every
+    part and bucket."""
+    notices = []
+    repeats = int(sums["repeats"].sum())
+    # a reference two customers each have in two files is one in loading's count: distinct ones
+    references = [r for r in sums["references"] if r is not None and len(r)]
+    replaced = len(pd.unique(np.concatenate(references))) if references else 0
+    if repeats:
+        notices.append(
+            Notice(
+                f"counted {count(repeats, 'order')} once that appeared identically "
+                "in more than one file"
+            )
+        )
+    if replaced:
+        named = sums.dropna(subset=["first_place"]).sort_values("first_place")
+        message = (
+            f"{count(replaced, 'order')} of the same customer differ between files "
+            f"(first: '{named['first_replaced'].iloc[0]}')"
+        )
+        if strict:
+            raise InvalidInputError(message, hint=Hint.STRICT)
+        notices.append(Notice(f"{message}; the latest file's copy counts"))
+    return notices

@@ -157,5 +157,8 @@ def gather(connected: Client, futures: list[Future]) -> list[Any]:
 
 
 def broadcast(connected: Client, value: Any) -> Future:
-    """`value` on every worker, to pass to tasks."""
-    return connected.scatter(value, broadcast=True)
+    """`value` on every worker, to pass to tasks. Under a key of its own, not its hash: two
+    commands on one cluster scatter the same value (no conflicted customers), and a key one
+    client lets go while another scatters it can be cancelled under the other
+    (dask/distributed#4612)."""
+    return connected.scatter(value, broadcast=True, hash=False)

@@ -155,3 +155,31 @@ def text_hashes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         byte = data[np.minimum(starts + j, last)].astype(np.uint64)
         hashes = np.where(lengths > j, (hashes ^ byte) * _FNV_PRIME, hashes)
     return hashes
+
+
+def bucketed(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in order of `key` (0..n-1; stable) and where each key's rows start (n + 1
+    bounds). Small integer keys sort by radix, in linear time."""
+    key = key.astype(np.uint16 if n <= np.iinfo(np.uint16).max else np.int64)
+    order = np.argsort(key, kind="stable")
+    return order, np.searchsorted(key[order], np.arange(n + 1))
+
+
+def bucket_of(hashes: np.ndarray, n: int) -> np.ndarray:
+    """Each hash's bucket of `n`."""
+    return (hashes % np.uint64(n)).astype(np.int64)
+
+
+def pairs_by_bucket(pairs: np.ndarray, *, buckets: int) -> list[np.ndarray]:
+    """(key, owner) hash pairs cut into `buckets` by owner."""
+    order, bounds = bucketed(bucket_of(pairs[:, 1], buckets), buckets)
+    return [pairs[order[a:b]] for a, b in pairwise(bounds)]
+
+
+def repeated(*pieces: np.ndarray) -> np.ndarray:
+    """The owners (distinct, sorted) of the (key, owner) pairs whose key is seen more than once
+    in `pieces` (a hash collision only names one owner too many)."""
+    pairs = np.concatenate(pieces)
+    _, which, seen = np.unique(pairs[:, 0], return_inverse=True, return_counts=True)
+    twice = seen[which] > 1
+    return np.unique(pairs[twice, 1])
