@@ -1,14 +1,15 @@
 """The warm path: `list`, `breakdown` and `show` answered from a cache entry alone, without
 pandas (whose import is most of a warm run's time), byte for byte as the full path answers them.
 
-The entry is read as Arrow (cache.read_table), classified with rules.py's tables, filtered and
-sorted with pick.py, tallied with tally.py, and written with records.py: the code the full path
-applies to frames. An answer is given only where the full path would serve the same entry:
-the inputs are regular files (or the sample) whose entry holds what the question shows and
-serves its as-of, with no contacts file, no rejects file and the pandas engine; JSON (and JSON
-lines for a list); no RFM, predictions, history or cross table; a list not sorted by a text
-field that sorts ignoring case. Every other question gets None: the full path answers it, and
-says whatever there is to say about the cache (a damaged entry is its to remove and report).
+The entry is read as Arrow (cache.read_table: only the columns and batches the question needs,
+each verified first), classified with rules.py's tables, filtered and sorted with pick.py,
+tallied with tally.py, and written with records.py: the code the full path applies to frames.
+An answer is given only where the full path would serve the same entry: the inputs are regular
+files (or the sample) whose entry holds what the question shows and serves its as-of, with no
+contacts file, no rejects file and the pandas engine; JSON (and JSON lines for a list); no RFM,
+predictions, history or cross table; a list not sorted by a text field that sorts ignoring
+case. Every other question gets None: the full path answers it, and says whatever there is to
+say about the cache (a damaged entry is its to remove and report).
 """
 
 from __future__ import annotations
@@ -305,21 +306,17 @@ def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str
     """The API records of the customers at `rows`, each followed by `end`."""
     from segcli.output import records
 
-    m = served.m
-
-    def text(name: str) -> pa.Array:
-        return served.values(name, rows)
-
+    m, reference = served.m, served.values(LAST_ORDER_REFERENCE, rows)
     metrics = {
         ORDER_COUNT: records.json_ints(records.ints(m.order_count[rows])),
         TOTAL_SPEND: records.json_strings(records.cents_texts(m.spend_cents[rows])),
         LAST_ORDER_DATE: records.json_strings(records.instant_texts(served.last_ms[rows])),
-        LAST_ORDER_REFERENCE: records.json_strings(text(LAST_ORDER_REFERENCE)),
+        LAST_ORDER_REFERENCE: records.json_strings(reference),
         SEGMENT: records.json_labels(served.segment[rows], SEGMENTS),
         LAST_ORDER_DAYS_AGO: records.json_ints(records.ints(m.last_days_ago[rows])),
         PURCHASE_FREQUENCY: records.json_labels(served.frequency[rows], FREQUENCIES),
     }
-    pieces = records.record_pieces({k: text(k) for k in keys}, keys, metrics)
+    pieces = records.record_pieces({k: served.values(k, rows) for k in keys}, keys, metrics)
     return records.assembled([*pieces, "}}" + end], len(rows))
 
 
