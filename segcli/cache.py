@@ -55,6 +55,7 @@ from segcli.cache_folder import (  # the folder's files
     place,
     remove,
 )
+from segcli.engines.keys import text_hashes
 from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
@@ -83,7 +84,10 @@ _COLUMNS = list(CUSTOMER_COLUMNS)  # the per-customer aggregate, in its order
 # first (the VIPs of any threshold are its first batches: a warm VIP list, or a list's top page,
 # reads their details alone), and a frame read from it is put back in the aggregate's order.
 POSITION = "position"
-_STORED = [*_COLUMNS, POSITION]
+# Each stored customer's contactID hashed (engines.keys.text_hashes, 64-bit FNV-1a): a warm `show`
+# finds its customer in this column (8 bytes a customer), then reads that one batch's ids.
+ID_HASH = "idHash"
+_STORED = [*_COLUMNS, POSITION, ID_HASH]
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 _KEPT = (CONTACT_ID, *_INTEGERS)  # read whatever the columns asked for
 OPTIONAL = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)  # what an entry may hold or leave missing
@@ -301,6 +305,7 @@ def write(
     spend = entry.customers[SPEND_CENTS].to_numpy(dtype="int64")
     order = np.argsort(spend, kind="stable")[::-1]  # highest spend first (see POSITION)
     table = table.take(order).append_column(POSITION, pa.array(order))
+    table = table.append_column(ID_HASH, pa.array(text_hashes(table[CONTACT_ID])))
     data, check = encode(table, meta)
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:

@@ -186,7 +186,7 @@ def _served(
     extent, newest = extent_meta(first, last, meta.get("currency"))
     rows = None
     if only:
-        rows = _first_found(entry.column(CONTACT_ID), only)
+        rows = _first_found(entry, only)
         if rows is None:
             return None  # an unknown id: the full path says so
         count, spend, first, last = (a[rows] for a in (count, spend, first, last))
@@ -203,14 +203,19 @@ def _served(
     )
 
 
-def _first_found(ids: pa.ChunkedArray, forms: Sequence[str]) -> np.ndarray | None:
-    """The rows whose id is the first of `forms` that any row has (select.find's rule)."""
+def _first_found(entry: cache_file.Opened, forms: Sequence[str]) -> np.ndarray | None:
+    """The rows whose id is the first of `forms` that any row has (select.find's rule): found by
+    the ids' hashes, then checked against the ids of those rows alone (one batch)."""
     import pyarrow.compute as pc
 
+    from segcli.engines.keys import text_hashes
     from segcli.output import records
 
-    for form in forms:
-        found = np.flatnonzero(buffer_numpy(pc.equal(ids, records.texts([form], ids.type)[0])))
+    hashes = buffer_numpy(entry.column(cache.ID_HASH))
+    for form, wanted in zip(forms, text_hashes(records.texts(forms)), strict=True):
+        rows = np.flatnonzero(hashes == wanted)  # (a collision is a row too many, never fewer)
+        ids = entry.take(CONTACT_ID, rows)
+        found = rows[buffer_numpy(pc.equal(ids, records.texts([form], ids.type)[0]))]
         if len(found):
             return found
     return None

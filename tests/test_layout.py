@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"model"},
     "cache_folder": {"model"},
     "cache_file": {"cache_folder"},
-    "cache": {"model", "input", "cache_folder", "cache_file"},
+    "cache": {"model", "input", "engines", "cache_folder", "cache_file"},
     "config": {"model", "core"},
     "reports": {"model", "input", "core"},
     "pinpoint": {"model", "engines", "input", "core"},

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from helpers import AS_OF, AS_OF_MS, CANONICAL, DAY, Cli, csv_text, examples_at_most, order
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from strategies import BOUNDARY_DAYS, COLUMNS, PROPERTY, order_rows
 
 from segcli import api, cache
+from segcli.engines import keys
 from segcli.model.schema import (
     FREQUENCIES,
     LAST_ORDER_MS,
@@ -216,6 +218,20 @@ def test_an_entry_that_lacks_a_detail_goes_to_the_full_path(cli, write_csv):
     path = write_csv(rows_of_three(), columns=CANONICAL)
     cli("breakdown", "--orders", path, "--as-of", AS_OF, "-q")  # counts only
     assert not same(cli, ["list", "--format", "json", "--orders", str(path), "--as-of", AS_OF])
+
+
+def test_a_show_finds_its_customer_whatever_the_ids_hashes_say(cli, write_csv, monkeypatch):
+    def alike(ids):  # every id hashes alike: each lookup meets every stored customer
+        return np.zeros(len(ids), dtype=np.uint64)
+
+    monkeypatch.setattr(cache, "text_hashes", alike)  # the entry's column
+    monkeypatch.setattr(keys, "text_hashes", alike)  # a show's forms
+    path = write_csv(rows_of_three(), columns=CANONICAL)
+    cli(*FILL_LIST, "--orders", path, "--as-of", AS_OF)
+    for contact in ("c-2", "C-3", "nobody"):
+        answered = same(cli, ["show", contact, "--format", "json", "--orders", str(path),
+                              "--as-of", AS_OF])  # fmt: skip
+        assert answered == (contact != "nobody")  # an unknown id: the full path says so
 
 
 def damage(entry: Path, column: str) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segcli.engines.buffers import buffer_numpy
+
 ENCODE_THREADS = 2  # threads that hash a text column's keys at once
 THREADED_ENCODE_ROWS = 1_000_000  # below this, one thread encodes a column
 
@@ -149,7 +151,7 @@ def text_hashes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     if not len(column) or data is None or not lengths.max():
         return hashes
     data = np.frombuffer(data, dtype=np.uint8)
-    lengths = np.where(pc.is_valid(column).to_numpy(zero_copy_only=False), lengths, 0)
+    lengths = np.where(buffer_numpy(pc.is_valid(column)), lengths, 0)  # (no pandas: a warm show)
     starts, last = offsets[:-1], len(data) - 1
     for j in range(int(lengths.max())):  # a loop over byte positions, not rows
         byte = data[np.minimum(starts + j, last)].astype(np.uint64)
