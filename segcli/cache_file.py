@@ -4,7 +4,7 @@ the entry's meta), so that a reader verifies exactly the bytes it uses and uses 
 verified.
 
 A warm run reads what its question needs and nothing else: a breakdown the four count columns, a
-`show` the ids and then one batch of details, a `list` the details of the batches that hold the
+`show` the ids' hashes and then one batch, a `list` the details of the batches that hold the
 customers it prints. Uncompressed, a column is used as it lies in the file (no decoding), and its
 checksum is the only cost proportional to its size. Each digest covers a column's type, length,
 null count and offset as well as its buffers, so that a damaged footer or schema (a batch read as
