@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -85,11 +85,13 @@ class Where:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the full path would print: loading's notices, the answer's own, and stdout."""
+    """What the full path would print: loading's notices, the answer's own, and stdout (or the
+    result the front end renders, for a format whose renderer works on frames)."""
 
     loading: tuple[Notice, ...]
     notices: tuple[Notice, ...]
     parts: list[pa.Buffer | bytes]
+    result: Any = None  # a results.Breakdown, for a breakdown not printed as JSON
 
 
 @dataclass(frozen=True)
@@ -338,12 +340,16 @@ def breakdown(
     timings: Timings = NO_TIMINGS,
     opened: contextlib.ExitStack,
 ) -> Answer | None:
-    """`breakdown` as JSON, or None (see the module's docstring)."""
-    if fmt != JSON or cross or any(b not in BREAKDOWNS for b in by):
+    """`breakdown` as JSON, or None (see the module's docstring); in another format, the
+    result (`results.Breakdown`, with pandas: its renderers work on frames) for the front end to
+    render, from the counts alone as well."""
+    if cross or any(b not in BREAKDOWNS for b in by):
         return None
     served = _served(where, as_of_ms, (), settings, timings, opened)  # counts alone
     if served is None:
         return None
+    if fmt != JSON:
+        return Answer(served.loading, served.notices, [], _breakdown_result(served, by, settings))
     with timings.stage("render"):
         data = {}
         for name, categories in BREAKDOWNS.items():
@@ -365,6 +371,21 @@ def breakdown(
         document = {"success": True, "data": data, "meta": meta}
         parts = [documents.dumps(document, pretty).encode()]
     return Answer(served.loading, served.notices, parts)
+
+
+def _breakdown_result(served: _Served, by: Sequence[str], settings: Settings) -> Any:
+    """The full path's Breakdown of the served customers (by `by`), from their tallies."""
+    from segcli.analytics import summary
+    from segcli.results import Breakdown
+
+    tables = {}
+    for name, categories in BREAKDOWNS.items():
+        if name in by:
+            codes = served.segment if name == "segment" else served.frequency
+            tallied = tally.tally(codes, served.m.spend_cents, len(categories))
+            tables[name] = summary.tallied_table(tallied, categories, name)
+    total = len(served.m.order_count)
+    return Breakdown(tables, total, served.as_of_ms, settings, meta=served.extent)
 
 
 @_answering

@@ -38,7 +38,17 @@ ALLOWED: dict[str, set[str]] = {
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
     "showing": {"model", "core", "input", "output", "loading"},
-    "warm": {"model", "engines", "input", "core", "analytics", "output", "cache", "cache_file"},
+    "warm": {
+        "model",
+        "engines",
+        "input",
+        "core",
+        "analytics",
+        "output",
+        "cache",
+        "cache_file",
+        "results",
+    },
     "api": {
         "model",
         "engines",

@@ -107,7 +107,7 @@ def questions(draw) -> list[str]:
     elif command == "breakdown":
         for by in draw(st.lists(st.sampled_from(["segment", "frequency"]), max_size=2)):
             args += ["--by", by]
-        fmt = "json"
+        fmt = draw(st.sampled_from(["json", "json", "table", "csv", "ndjson", "markdown"]))
     else:
         args.append(draw(st.sampled_from(["c-1", "C-1", "c-3", " 4 ", "c-5", "nobody"])))
         fmt = "json"
@@ -169,6 +169,9 @@ def filled(cli: Cli, write_csv) -> Path:
         ["list", "--format", "json", "--pretty", "--segment", "vip", "--limit", "1"],
         ["breakdown", "--format", "json"],
         ["breakdown", "--format", "json", "--by", "frequency", "--pretty"],
+        ["breakdown"],  # a table: rendered from frames of the tallies alone
+        ["breakdown", "--format", "csv", "--by", "segment"],
+        ["breakdown", "--format", "tsv"],
         ["show", "c-2", "--format", "json"],
         ["show", "C-2", "--format", "json", "--pretty"],
     ],
@@ -190,7 +193,6 @@ def test_the_warm_path_answers_and_says_what_the_full_path_says(cli, filled, arg
         ["list", "--format", "json", "--rfm"],
         ["list", "--format", "json", "--sort", "name"],  # sorted ignoring case, by Python
         ["list", "--format", "json", "--as-of", "2025-10-01"],  # before the newest order
-        ["breakdown"],
         ["breakdown", "--format", "json", "--cross"],
         ["show", "nobody", "--format", "json"],  # the full path says it is not found
         ["show", "c-1"],

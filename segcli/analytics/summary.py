@@ -49,11 +49,20 @@ def counts_by(
     table = pd.DataFrame({COUNT: grouped.size(), TOTAL_SPEND_CENTS: grouped.sum()})
     table = table.reindex(list(categories), fill_value=0).astype(np.int64)
     tallied = tally.of_counts(table[COUNT].to_numpy(), table[TOTAL_SPEND_CENTS].to_numpy())
-    table[SHARE] = tallied.share
+    return tallied_table(tallied, categories, name or column)
+
+
+def tallied_table(tallied: tally.Tally, categories: tuple[str, ...], name: str) -> pd.DataFrame:
+    """The table of a tally (counts_by's, or warm.py's from a cache entry): one row per
+    category, in order, indexed by the category named `name`."""
+    index = pd.Index(list(categories), dtype="str", name=name)
+    table = pd.DataFrame(
+        {COUNT: tallied.count, SHARE: tallied.share, TOTAL_SPEND_CENTS: tallied.spend_cents},
+        index=index,
+    )
     avg = pd.array(tallied.avg_cents, dtype="Int64")
     avg[tallied.empty] = pd.NA
     table[AVG_SPEND_CENTS] = avg
-    table.index.name = name or column
     return table[[COUNT, SHARE, TOTAL_SPEND_CENTS, AVG_SPEND_CENTS]]
 
 

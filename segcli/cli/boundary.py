@@ -13,7 +13,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -77,14 +77,20 @@ def tell(out: Output, notices: Iterable[Notice]) -> None:
         out.notice(worded(notice.text, notice.hint))
 
 
-def answered(out: Output, answer: object) -> bool:
-    """Print a warm answer (`api.warm`: notices, then stdout) as the full path prints the same;
-    False when there is none."""
+def answered(out: Output, answer: object, render: Callable[[Any], None] | None = None) -> bool:
+    """Print a warm answer (`api.warm`: notices, then stdout, or its result given to `render`)
+    as the full path prints the same; False when there is none."""
     if answer is None:
         return False
     tell(out, answer.loading)  # type: ignore[attr-defined]
     tell(out, answer.notices)  # type: ignore[attr-defined]
-    out.write(answer.parts)  # type: ignore[attr-defined]
+    result = answer.result  # type: ignore[attr-defined]
+    if result is None:
+        out.write(answer.parts)  # type: ignore[attr-defined]
+    elif render is not None:
+        render(result)
+    else:
+        raise AssertionError("a warm result with no renderer")
     return True
 
 

@@ -4,7 +4,7 @@ one stderr line, a JSON error and an exit code."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -281,9 +281,19 @@ def breakdown(
 
     def work(out: Output) -> None:
         orders = forecast is not None or (history and not cross)
+
+        def render(result: Any) -> None:  # a warm answer's result, or the full path's
+            with options.timings.stage("render"):
+                if isinstance(result, api.Matrix):
+                    print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+                else:
+                    print_breakdown(
+                        out, result, fmt, pretty=options.pretty, dialect=options.dialect
+                    )
+
         if not orders and boundary.answered(out, api.warm(
             options.inputs, "breakdown", options.as_of, options.settings, by=wanted, cross=cross,
-            fmt=fmt.value, pretty=options.pretty, timings=options.timings)):  # fmt: skip
+            fmt=fmt.value, pretty=options.pretty, timings=options.timings), render):  # fmt: skip
             return
         loaded = _load(out, options, details=(), keep_orders=orders)
         result = api.breakdown(
@@ -297,11 +307,7 @@ def breakdown(
         )
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        with options.timings.stage("render"):
-            if isinstance(result, api.Matrix):
-                print_matrix(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
-            else:
-                print_breakdown(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        render(result)
 
     run(options.quiet, fmt.value, work, options.timings)
 
