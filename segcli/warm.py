@@ -1,15 +1,16 @@
 """The warm path: `list`, `breakdown` and `show` answered from a cache entry alone, without
 pandas (whose import is most of a warm run's time), byte for byte as the full path answers them.
 
-The entry is read as Arrow (cache.read_table: only the columns and batches the question needs,
-each verified first), classified with rules.py's tables, filtered and sorted with pick.py,
-tallied with tally.py, and written with records.py: the code the full path applies to frames.
-An answer is given only where the full path would serve the same entry: the inputs are regular
-files (or the sample) whose entry holds what the question shows and serves its as-of, with no
-contacts file, no rejects file and the pandas engine; JSON (and JSON lines for a list); no RFM,
-predictions, history or cross table; a list not sorted by a text field that sorts ignoring
-case. Every other question gets None: the full path answers it, and says whatever there is to
-say about the cache (a damaged entry is its to remove and report).
+The entry is read as Arrow (cache.read_table: only the columns and batches the question needs, each
+verified first), classified with rules.py's tables, filtered and sorted with pick.py, tallied with
+tally.py, and written with records.py: the code the full path applies to frames. An answer is given
+only where the full path would serve the same entry: the inputs are regular files (or the sample)
+whose entry holds what the question shows and serves its as-of, with no contacts file, no rejects
+file and the pandas engine; JSON (and JSON lines for a list; a breakdown in any format: other than
+JSON, its result is built with pandas from the tallies and rendered by the front end); no RFM,
+predictions, history or cross table; a list not sorted by a text field that sorts ignoring case.
+Every other question gets None: the full path answers it, and says whatever there is to say about
+the cache (a damaged entry is its to remove and report).
 """
 
 from __future__ import annotations
