@@ -91,11 +91,25 @@ class Opened:
         try:
             sums = stored[CHECKSUM]
             self._meta_sum, self._sums = str(sums["meta"]), dict(sums["columns"])
-            self._file = pa.memory_map(str(path))
+            lengths = {len(digests) for digests in self._sums.values()}
+            if len(lengths) > 1 or not all(
+                isinstance(d, str) for digests in self._sums.values() for d in digests
+            ):
+                raise ValueError("digests of unequal batches")
+        except Exception:
+            raise Refused(DAMAGED) from None
+        self._file = pa.memory_map(str(path))  # (OSError: no entry, none to refuse)
+        try:
+            self._open()
+        except Exception:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        """Read and verify the schema and meta of the open file."""
+        try:
             self.schema = pa.ipc.open_file(self._file).schema
             text = self.schema.metadata[META_KEY]
-        except OSError:  # no entry (or not readable): none to refuse
-            raise
         except Exception:
             raise Refused(DAMAGED) from None
         if hashlib.sha256(text).hexdigest() != self._meta_sum:

@@ -634,3 +634,27 @@ def test_an_entry_that_lacks_what_is_asked_is_not_read(cli: Cli, write_csv, own_
     found = cache.lookup(entry.stem, root=own_cache, columns=("lastOrderReference", "name"))
     assert found.entry is None and found.problem is None and found.held == ()
     assert entry.exists()  # kept: a later command widens it
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda sums: sums["columns"]["name"].pop(),  # one batch fewer for one column
+        lambda sums: sums["columns"].update(name=[1]),  # not a digest
+        lambda sums: sums["columns"].update(name=7),  # not a list
+        lambda sums: sums.pop("meta"),
+    ],
+    ids=["short", "number", "not a list", "no meta"],
+)
+def test_a_damaged_checksum_file_is_refused_not_a_traceback(cli: Cli, write_csv, own_cache, spoil):
+    path = write_csv(rows(), columns=CANONICAL)
+    args = ("list", "--orders", path, "--as-of", AS_OF, "--format", "json")
+    cold = cli(*args, "--no-cache")
+    cli(*args)  # fills the cache
+    (check,) = own_cache.glob(f"*{cache.CHECK_SUFFIX}")
+    stored = json.loads(check.read_bytes())
+    spoil(stored["sha256"])
+    check.write_text(json.dumps(stored), encoding="utf-8")
+    damaged = cli(*args)
+    assert damaged.exit_code == 0 and damaged.stdout == cold.stdout
+    assert REBUILT in damaged.stderr
