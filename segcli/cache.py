@@ -55,7 +55,6 @@ from segcli.cache_folder import (  # the folder's files
     place,
     remove,
 )
-from segcli.engines.keys import text_hashes
 from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
@@ -305,6 +304,8 @@ def write(
     spend = entry.customers[SPEND_CENTS].to_numpy(dtype="int64")
     order = np.argsort(spend, kind="stable")[::-1]  # highest spend first (see POSITION)
     table = table.take(order).append_column(POSITION, pa.array(order))
+    from segcli.engines.keys import text_hashes  # (pyarrow.compute: a warm breakdown has none)
+
     table = table.append_column(ID_HASH, pa.array(text_hashes(table[CONTACT_ID])))
     data, check = encode(table, meta)
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
