@@ -287,20 +287,6 @@ def load_orders(
     )
 
 
-def read_orders(
-    found: Sequence[sources.Source],
-    notices: list[Notice],
-    export_options: ExportOptions,
-    parse_options: ParseOptions,
-    strict: bool,
-    details: Collection[str],
-) -> tuple[pa.Table, str | None, np.ndarray | None]:
-    """reading.read_orders of every row (for the dask engine): orders, currency, None."""
-    read = reading.read_orders(found, notices, export_options, parse_options, strict, details)
-    assert read is not None
-    return read.orders, read.currency, None
-
-
 def kept_extent(loaded: Loaded) -> tuple[dict[str, object], int | None]:
     """reports.extent of a long-lived `loaded`'s aggregate, computed on first use and kept in
     its memo (contacts without orders do not change it: it reads customers with orders)."""

@@ -1,7 +1,7 @@
 """Loading with the Dask engine: the same answers as loading.py's, computed on a cluster.
 
 Each input file is one part. A worker reads, shapes and normalises it with the very code the
-pandas engine runs (loading.read_orders), so presets, mappings, line folding and a file's exact
+pandas engine runs (reading.read_orders), so presets, mappings, line folding and a file's exact
 duplicates behave as they do there: a file's rows never leave its part before they are orders.
 Each part is then cut at the as-of and aggregated where it is (core/partials.py), and only the
 parts' aggregates are exchanged by customer and merged: counts and cents add, and the latest
@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import loading, reports
+from segcli import loading, reading, reports
 from segcli.core import metrics, partials
 from segcli.engines import dask as dask_engine
 from segcli.engines import keys
@@ -178,14 +178,14 @@ def _load_part(
     the only file (or under strict reading); among others it adds no orders, and says so."""
     said: list[Notice] = []
     try:
-        orders, currency, *_ = loading.read_orders(
-            [found[k]], said, export_options, parse_options, strict, details
-        )
+        read = reading.read_orders([found[k]], said, export_options, parse_options, strict, details)
     except NoValidOrdersError as error:
         if len(found) == 1 or strict:
             raise
         failure = f"{found[k].label}: {error.message}"
         return _empty(), Part((Notice(failure),), None, 0, failure)
+    assert read is not None  # (None only for one customer's orders, `only`)
+    orders, currency = read.orders, read.currency
     contact = orders[CONTACT_ID]
     if not pa.types.is_dictionary(contact.type):
         contact = pc.dictionary_encode(contact)

@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "incremental": {"model", "engines", "input", "core", "cache", "accounts", "reading"},
     "loading": {"model", "engines", "input", "core", "cache", "reports", "incremental", "reading"},
     "results": {"model", "output"},
-    "scaling": {"model", "engines", "input", "core", "reports", "loading"},
+    "scaling": {"model", "engines", "input", "core", "reports", "loading", "reading"},
     "predictions": {"model", "core", "analytics", "loading", "results"},
     "histories": {"model", "core", "analytics", "loading", "results"},
     "showing": {"model", "core", "input", "output", "loading"},

@@ -150,7 +150,7 @@ def summary(
 
 
 def overlap_notices(sums: pd.DataFrame, strict: bool) -> list[Notice]:
-    """loading.read_orders' notices about orders in several files, from the summaries of every
+    """reading.read_orders' notices about orders in several files, from the summaries of every
     part and bucket."""
     notices = []
     repeats = int(sums["repeats"].sum())
