@@ -103,9 +103,10 @@ class Entry:
     currency: str | None = None  # the orders' currency code, where known
     held: tuple[str, ...] = OPTIONAL  # the OPTIONAL columns computed (the others are missing)
 
-    def holds(self, columns: Collection[str]) -> bool:
-        """Whether the entry holds every one of these customer columns."""
-        return all(c in self.held or c not in OPTIONAL for c in columns)
+
+def holds(held: Collection[str], columns: Collection[str]) -> bool:
+    """Whether an entry that holds the OPTIONAL columns `held` holds every one of `columns`."""
+    return all(c in held or c not in OPTIONAL for c in columns)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | Non
     try:
         with open_entry(key, root=folder) as opened:
             held = opened.meta["held"]
-            if columns is not None and any(c in OPTIONAL and c not in held for c in columns):
+            if columns is not None and not holds(held, columns):
                 return Lookup(None, held=held)  # the orders are read for what it lacks
             table = opened.table(_wanted(opened, columns, _KEPT))
             entry = _entry_of(table, opened.meta)

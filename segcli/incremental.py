@@ -180,7 +180,7 @@ def extend(
         if side is None:
             continue
         entry = cache.lookup(key.name, root=root, columns=shown).entry
-        if entry is None or not entry.holds(shown):
+        if entry is None:  # (none, or one that lacks what is shown)
             continue
         with timings.stage(f"read {len(found) - k} new of {len(found)} files"):
             merged = _merge_new(entry.customers, side, found[k:], details, export_options,

@@ -183,7 +183,7 @@ def load_orders(
         if found_entry.problem is not None:
             cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
         entry = found_entry.entry
-        if entry is not None and entry.holds(shown):
+        if entry is not None:  # (lookup gives only an entry that holds what is shown)
             cached = Loaded(
                 None,
                 (*entry.notices, *contact_notices),

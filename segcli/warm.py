@@ -174,7 +174,7 @@ def _served(
             return None
         opened.enter_context(entry)
         meta = entry.meta
-        if any(c in cache.OPTIONAL and c not in meta["held"] for c in shown):
+        if not cache.holds(meta["held"], shown):
             return None  # the full path reads the orders for what the entry lacks
         default = meta["default_as_of_ms"]
         at = as_of_ms if as_of_ms is not None else default if default is not None else _now_ms()
