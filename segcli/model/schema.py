@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -158,7 +159,7 @@ DEFAULT_TABLE_ROWS = 50  # rows a `list` table shows unless --limit says otherwi
 # The instants format_instants writes as 24 characters: the years 1 to 9999.
 FIRST_INSTANT_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
 LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_DIGIT_PAIRS = None  # "00" to "99" as bytes, made on first use (numpy is imported then)
+INSTANT_CHARS = len("2025-10-23T08:30:00.000Z")
 _MARKS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b".", 23: b"Z"}  # at these places
 
 
@@ -168,10 +169,9 @@ def format_instants(ms: np.ndarray) -> np.ndarray:
     return text.astype(f"U{text.dtype.itemsize}")  # (wider outside the years 1-9999)
 
 
-INSTANT_CHARS = len("2025-10-23T08:30:00.000Z")
-
-
+@functools.cache
 def _digit_pairs() -> np.ndarray:
+    """ "00" to "99" as ASCII bytes, a row each (made on first use: numpy is imported then)."""
     import numpy as np
 
     return np.frombuffer(b"".join(b"%02d" % n for n in range(100)), dtype=np.uint8).reshape(100, 2)
@@ -179,13 +179,11 @@ def _digit_pairs() -> np.ndarray:
 
 def instant_bytes(ms: np.ndarray) -> np.ndarray:
     """format_instants' text as ASCII bytes (numpy `S24`): the civil date of each day by integer
-    arithmetic (H. Hinnant's `civil_from_days`), its digits written column by column, ~20x
-    faster than numpy's datetime_as_string, which serves instants outside the years 1-9999."""
+    arithmetic (H. Hinnant's `civil_from_days`), its digits written column by column: for a
+    warm VIP list at 10M orders 0.05 s where numpy's datetime_as_string took 0.28 s. numpy's
+    still serves instants outside the years 1-9999."""
     import numpy as np  # here, so that the vocabulary costs nothing to import
 
-    global _DIGIT_PAIRS
-    if _DIGIT_PAIRS is None:
-        _DIGIT_PAIRS = _digit_pairs()
     ms = np.asarray(ms, dtype=np.int64)
     if len(ms) and (ms.min() < FIRST_INSTANT_MS or ms.max() > LAST_INSTANT_MS):
         text = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
@@ -209,7 +207,7 @@ def instant_bytes(ms: np.ndarray) -> np.ndarray:
     ]  # fmt: skip
     out = np.empty((len(ms), INSTANT_CHARS), dtype=np.uint8)
     for at, values in pairs:
-        out[:, at : at + 2] = _DIGIT_PAIRS[values]
+        out[:, at : at + 2] = _digit_pairs()[values]
     out[:, 20] = time_ms % 1000 // 100 + ord("0")
     for at, mark in _MARKS.items():
         out[:, at] = ord(mark)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli.model.schema import instant_bytes
+from segcli.model.schema import INSTANT_CHARS, instant_bytes
 from segcli.output.documents import category_values as category_values  # json.py's, from here
 from segcli.output.documents import cents_text as cents_text
 from segcli.output.documents import dumps as dumps
@@ -24,7 +24,6 @@ from segcli.output.fields import METRIC_KEYS, METRICS
 # JSON string escapes: the two characters that must be escaped, then the control characters.
 _SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
-INSTANT_WIDTH = len("2025-10-23T08:30:00.000Z")
 
 Piece = pa.Array | str  # a column of JSON text, or text every record has
 
@@ -105,8 +104,8 @@ def instant_texts(ms: np.ndarray, missing: np.ndarray | None = None) -> pa.Array
     characters (the years 1-9999), so numpy's fixed-width bytes are Arrow's string data as
     they are."""
     text = instant_bytes(np.asarray(ms, dtype=np.int64))
-    width = INSTANT_WIDTH
-    if text.dtype.itemsize != width:  # no instant (an empty page)
+    width = INSTANT_CHARS
+    if text.dtype.itemsize != width:  # outside the years 1-9999 (cut to 24, as it always was)
         text = text.astype(f"S{width}")
     offsets = np.arange(0, (len(text) + 1) * width, width, dtype=np.int64)
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(text))]
