@@ -6,8 +6,9 @@ verified first), classified with rules.py's tables, filtered and sorted with pic
 tally.py, and written with records.py: the code the full path applies to frames. An answer is given
 only where the full path would serve the same entry: the inputs are regular files (or the sample)
 whose entry holds what the question shows and serves its as-of, with no contacts file, no rejects
-file and the pandas engine; JSON (and JSON lines for a list; a breakdown in any format: other than
-JSON, its result is built with pandas from the tallies and rendered by the front end); no RFM,
+file and the pandas engine; any format (but for a show, JSON): other than JSON and JSON lines,
+the result is built with pandas (a breakdown's from the tallies, a list's from its page's rows)
+and rendered by the front end; no RFM,
 predictions, history or cross table; a list not sorted by a text field that sorts ignoring case.
 Every other question gets None: the full path answers it, and says whatever there is to say about
 the cache (a damaged entry is its to remove and report).
