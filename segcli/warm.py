@@ -6,9 +6,9 @@ verified first), classified with rules.py's tables, filtered and sorted with pic
 tally.py, and written with records.py: the code the full path applies to frames. An answer is given
 only where the full path would serve the same entry: the inputs are regular files (or the sample)
 whose entry holds what the question shows and serves its as-of, with no contacts file, no rejects
-file and the pandas engine; any format (but for a show, JSON): other than JSON and JSON lines,
-the result is built with pandas (a breakdown's from the tallies, a list's from its page's rows)
-and rendered by the front end; no RFM,
+file and the pandas engine; any format: other than JSON and JSON lines, the result is built
+with pandas (a breakdown's from the tallies, a list's or a show's from its rows alone) and
+rendered by the front end; no RFM,
 predictions, history or cross table; a list not sorted by a text field that sorts ignoring case.
 Every other question gets None: the full path answers it, and says whatever there is to say about
 the cache (a damaged entry is its to remove and report).
@@ -417,13 +417,11 @@ def customer(
     timings: Timings = NO_TIMINGS,
     opened: contextlib.ExitStack,
 ) -> Answer | None:
-    """`show ID` as JSON, or None (see the module's docstring; an unknown id too: the full path
-    says so)."""
+    """`show ID`, or None (see the module's docstring; an unknown id too: the full path says
+    so); in a format other than JSON, the full path's Customer, which the command renders."""
 
     from segcli.output import records
 
-    if fmt != JSON:
-        return None
     shown = (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)
     served = _served(
         where, as_of_ms, shown, settings, timings, opened, only=lookup_forms(contact_id)
@@ -431,6 +429,12 @@ def customer(
     if served is None:
         return None
     found = np.arange(len(served.m.order_count))  # that customer's rows alone were classified
+    if fmt != JSON:
+        from segcli.results import Customer
+
+        frame = _page(served, found, len(found), 0, settings).frame
+        one = Customer(frame, served.as_of_ms, settings, meta=served.extent)
+        return Answer(served.loading, served.notices, [], one)
     with timings.stage("render"):
         data = bytes(records.joined(_records(served, found, SHOW_KEYS, end="\n"), lines=True)[0])
         meta = documents.meta_of({}, served.as_of_ms, settings, served.extent)

@@ -10,6 +10,7 @@ import typer
 
 from segcli import __version__, api
 from segcli.cli import boundary, completion, histories, housekeeping, predicting, serving
+from segcli.cli import output_options as oo
 from segcli.cli import predict_options as po
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, STDOUT_FD, is_devnull, is_pipe, run, tell
 from segcli.cli.engine_options import shared_options
@@ -38,7 +39,6 @@ from segcli.model.schema import (
     DEFAULT_TABLE_ROWS,
     DETAIL_COLUMNS,
     FREQUENCIES,
-    LIST_DETAILS,
     LIST_SORT_FIELDS,
     NOT_YET,
     PREDICTION_SORTS,
@@ -80,11 +80,6 @@ def _load(out: Output, options: Options, details=DETAIL_COLUMNS, *, keep_orders=
         )
     tell(out, loaded.notices)
     return loaded
-
-
-def details_for(fields: tuple[str, ...]) -> tuple[str, ...]:
-    """The details a list reads: those it shows by default, and any other `--columns` names."""
-    return (*LIST_DETAILS, *(f for f in DETAIL_COLUMNS if f in fields and f not in LIST_DETAILS))
 
 
 def _version(value: bool) -> None:
@@ -210,10 +205,10 @@ def list_customers(
 
         if forecast is None and boundary.answered(out, api.warm(
             options.inputs, "customers", options.as_of, options.settings, filters=filters,
-            details=details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
+            details=oo.details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
             timings=options.timings, **page), render):  # fmt: skip
             return
-        loaded = _load(out, options, details_for(fields), keep_orders=forecast is not None)
+        loaded = _load(out, options, oo.details_for(fields), keep_orders=forecast is not None)
         result = api.customers(
             loaded, options.settings, options.as_of, filters=filters, rfm=rfm, forecast=forecast,
             **page,
@@ -236,16 +231,19 @@ def show(
     fmt = options.chosen(output_format)
 
     def work(out: Output) -> None:
+        def render(result: Any) -> None:  # a warm answer's customer, or the full path's
+            with options.timings.stage("render"):
+                print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+
         if boundary.answered(out, api.warm(
             options.inputs, "customer", options.as_of, options.settings, contact_id=contact_id,
-            fmt=fmt.value, pretty=options.pretty, timings=options.timings)):  # fmt: skip
+            fmt=fmt.value, pretty=options.pretty, timings=options.timings), render):  # fmt: skip
             return
         loaded = _load(out, options, only=contact_id)
         result = api.customer(loaded, contact_id, options.settings, options.as_of)
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        with options.timings.stage("render"):
-            print_customer(out, result, fmt, pretty=options.pretty, dialect=options.dialect)
+        render(result)
 
     run(options.quiet, fmt.value, work, options.timings)
 
@@ -402,7 +400,7 @@ def transitions_command(
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
 
     def work(out: Output) -> None:
-        loaded = _load(out, options, details_for(fields) if pair else (), keep_orders=True)
+        loaded = _load(out, options, oo.details_for(fields) if pair else (), keep_orders=True)
         to = until if until is not None else options.as_of
         shown = limit if limit is not None else table_rows
         result = api.transitions(

@@ -10,7 +10,7 @@ import typer
 from segcli.cli import completion
 from segcli.cli.parsers import enum_choice
 from segcli.cli.printing import Format, ListFormat
-from segcli.model.schema import RFM_COLUMNS
+from segcli.model.schema import DETAIL_COLUMNS, LIST_DETAILS, RFM_COLUMNS
 from segcli.output.fields import RECORD_FIELDS
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No notices on stderr.")]
@@ -149,3 +149,8 @@ def parse_columns(text: str | None, valid: tuple[str, ...], fmt: Format) -> tupl
     if len(set(fields)) < len(fields):
         raise typer.BadParameter(f"'{text}' names a field twice", param_hint="'--columns'")
     return fields
+
+
+def details_for(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The details a list reads: those it shows by default, and any other `--columns` names."""
+    return (*LIST_DETAILS, *(f for f in DETAIL_COLUMNS if f in fields and f not in LIST_DETAILS))
