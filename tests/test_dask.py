@@ -129,7 +129,7 @@ def test_a_piece_of_a_part_carries_only_its_own_customers(tmp_path):
     import numpy as np
     import pyarrow as pa
 
-    from segcli import scaling
+    from segcli import scale_parts, scaling
     from segcli.engines import keys
     from segcli.input import sources
     from segcli.model.options import ExportOptions, ParseOptions
@@ -138,7 +138,7 @@ def test_a_piece_of_a_part_carries_only_its_own_customers(tmp_path):
     rows = [order(f"customer-{k:05d}", START + k, "1.00", name=f"N{k}") for k in range(3000)]
     path.write_text(csv_text(rows), encoding="utf-8")
     found = tuple(sources.resolve_sources([path]))
-    part, _ = scaling._load_part(found, ExportOptions(), ParseOptions(), False, ("name",), 0)
+    part, _ = scale_parts.load_part(found, ExportOptions(), ParseOptions(), False, ("name",), 0)
     apart = np.unique(keys.text_hashes(part[scaling.CONTACT_ID])[:2])  # in other files too
     pieces, _ = scaling._split(part, apart, 0, cut_ms=START + 10**9, latest=True, buckets=8)
     rests = [rest for _, rest in pieces]
