@@ -10,8 +10,9 @@ about RANGE customers; each bucket's matches are cut at the boundaries (by the s
 over the boundaries and the bucket together, so that a customer falls where the pandas engine
 would put it, ties by contactID), the pieces of each range meet on one worker and are sorted
 there. The ranges' counts give each one's share of `--offset` and `--limit`: a range outside
-them is never rendered nor fetched. The rest are rendered on the workers (output/), and their
-bytes fetched one at a time, in order (a CSV header once).
+them is never rendered nor fetched. The rest are rendered on the workers (output/), AHEAD
+ranges ahead of the one written, and their bytes fetched one range at a time, in order (a CSV
+header once).
 
 What is global cannot stream, and gathers every customer as the pandas engine holds them (the
 CLI's other path): RFM scores (quintiles over all customers), a contacts file (its customers
@@ -24,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -47,7 +49,8 @@ from segcli.model.schema import (
 from segcli.model.settings import Settings
 from segcli.output.dialect import Dialect
 
-RANGE = 500_000  # customers per range of the sort, about: what this process holds at most
+RANGE = 100_000  # customers per range of the sort, about: what this process holds at a time
+AHEAD = 2  # ranges rendered on the workers ahead of the one being written
 SAMPLES = 1024  # sort keys sampled per bucket, evenly in its order, to choose the boundaries
 FORMATS = ("ndjson", "csv", "tsv")  # what streams: records one after another
 
@@ -169,25 +172,30 @@ def listed(
         del split
         counts = dask_engine.gather(connected, dask_engine.each(connected, len, ranges))
         chosen = page_of(counts, offset, limit)
-        rendered = dask_engine.each(
-            connected,
-            _rendered,
-            [ranges[r] for r, _, _ in chosen],
-            [slice(start, stop) for _, start, stop in chosen],
-            [k == 0 for k in range(len(chosen))],
-            [render] * len(chosen),
-        )
+        kept = {r: ranges[r] for r, _, _ in chosen}  # the others are let go, never rendered
         del ranges
-        yield Stream(tuple(notices), total, _fetched(connected, rendered))
+        yield Stream(tuple(notices), total, _fetched(connected, kept, chosen, render))
 
 
-def _fetched(connected: Any, rendered: list) -> Iterator[bytes]:
-    """Each rendered range's bytes, in order, one at a time; each let go once fetched."""
-    while rendered:
-        future = rendered.pop(0)
-        (data,) = dask_engine.gather(connected, [future])
-        del future
-        yield data
+def _fetched(
+    connected: Any,
+    ranges: dict[int, Any],
+    chosen: list[tuple[int, int, int]],
+    render: Callable[[pd.DataFrame, bool], bytes],
+) -> Iterator[bytes]:
+    """The `chosen` rows of each range rendered on a worker, AHEAD ranges ahead of the one
+    fetched, and their bytes fetched one range at a time, in order; each range let go once
+    rendered, its bytes once fetched."""
+    pending: deque = deque()
+    for k, (r, start, stop) in enumerate(chosen):
+        rows = [slice(start, stop)]
+        pending.extend(
+            dask_engine.each(connected, _rendered, [ranges.pop(r)], rows, [k == 0], [render])
+        )
+        if len(pending) > AHEAD:
+            yield dask_engine.gather(connected, [pending.popleft()])[0]
+    while pending:
+        yield dask_engine.gather(connected, [pending.popleft()])[0]
 
 
 def page_of(counts: list[int], offset: int, limit: int | None) -> list[tuple[int, int, int]]:
