@@ -491,3 +491,25 @@ def test_a_page_takes_its_share_of_each_range(counts, offset, limit):
     got = [(r, i) for r, start, end in chosen for i in range(start, end)]
     assert got == expected
     assert chosen[0][0] == 0 or expected  # an empty page still renders range 0 (CSV header)
+
+
+def test_one_file_is_one_bucket_cut_into_ranges(cli, scheduler, monkeypatch):
+    """The bundled sample: one file, so one bucket, cut into about three ranges."""
+    from segcli import streaming
+
+    monkeypatch.setattr(streaming, "RANGE", 100)
+    args = (
+        "list",
+        "--format",
+        "csv",
+        "--sort",
+        "lastOrderDate",
+        "--offset",
+        "50",
+        "--limit",
+        "150",
+    )
+    pandas, dask = both(cli, scheduler, *args)
+    assert pandas.exit_code == 0, pandas.stderr
+    assert (dask.exit_code, dask.stdout, dask.stderr) == (0, pandas.stdout, pandas.stderr)
+    assert dask.stdout_bytes.count(b"\r\n") == 151  # the header and 150 customers
