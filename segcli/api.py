@@ -52,8 +52,8 @@ __all__ = [
     "CustomerList", "ExportOptions", "Filters", "Forecast", "History", "Inputs", "Loaded",
     "Matrix", "NotFoundError", "Prediction", "ParseOptions", "SegcliError", "Settings", "Timings",
     "breakdown", "customer", "customer_json", "customers", "history", "load", "parse_as_of",
-    "parse_money", "predict", "rfm", "snapshot", "source_state", "transitions", "tune_for_cli",
-    "warm",
+    "parse_money", "predict", "rfm", "snapshot", "source_state", "stream", "transitions",
+    "tune_for_cli", "warm",
 ]
 # fmt: on
 
@@ -200,6 +200,13 @@ def warm(inputs: Inputs, question: str, as_of: AsOf, settings: Settings, **asked
     where = fast.Where(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter,
                        inputs.strict, inputs.export, inputs.parse, inputs.cache_dir)  # fmt: skip
     return getattr(fast, question)(where, as_of_ms(as_of), settings or Settings(), **asked)
+
+
+def stream(inputs: Inputs, as_of: AsOf, settings: Settings | None, **asked: Any) -> Any:
+    """`customers` written as it comes (streaming.stream, with its keywords), or None."""
+    from segcli import streaming
+
+    return streaming.stream(inputs, as_of_ms(as_of), settings or Settings(), **asked)
 
 
 def source_state(inputs: Inputs) -> tuple[tuple[str, int, int, int, int], ...]:

@@ -10,7 +10,8 @@ exact for a customer none of whose orders is in two files; the customers who hav
 are found first from hashed (customer, reference) keys, and their orders are exchanged whole,
 put back in input order (file, then row) and aggregated by metrics.per_customer after loading's
 own de-overlap and cut. Only the per-customer aggregate and each file's notices come back to
-this process, never the orders.
+this process, never the orders; `aggregated` leaves even the aggregate on the cluster, a bucket
+a future, for a list written as it comes (streaming.py).
 
 What the pandas engine says once over all files (skipped rows, folding), this engine says per
 file; with one file the notices are the same.
@@ -21,16 +22,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segcli import loading, reading, reports
+from segcli import loading, reports
 from segcli.core import metrics, partials
 from segcli.engines import dask as dask_engine
 from segcli.engines import keys
@@ -50,39 +53,71 @@ from segcli.model.schema import (
     ORDER_MS,
     ORDER_REFERENCE,
     SOURCE,
-    TOTAL_CENTS,
     format_instant,
 )
+from segcli.scale_parts import FIRST, ROW_BITS, TEXT, Part, compact, load_part
 
-FIRST = "_first"  # an order's place in the input, (file << _ROW_BITS) | row; a customer's first
-_ROW_BITS = 40  # a place in the input is (file << 40) | row: files of up to a trillion orders
 ONE_INSTANT = (
     "the dask engine brings back the customers at one as-of instant, not the orders that "
     "transitions, histories and predictions need; use the pandas engine"
 )
-_TEXT = (CONTACT_ID, ORDER_REFERENCE, *DETAIL_COLUMNS)
 BUCKET = 1_000_000  # orders per bucket of the exchange, about (at least two buckets per worker)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes a reference's hash into its customer's
-_KEY = pa.dictionary(pa.int32(), pa.string())  # contactID, as loading encodes it
 
 
 @dataclass(frozen=True)
-class Part:
-    """What a worker says about the file it read."""
+class OnCluster:
+    """The per-customer aggregate left on the cluster (`aggregated`): each bucket's customers
+    as a future, with what loading says and knows of all of them."""
 
+    connected: Any  # the distributed Client
+    buckets: list  # futures: each bucket's customers, as merged (FIRST and all)
     notices: tuple[Notice, ...]
+    default_as_of_ms: int | None
+    contacts: contacts_stage.Contacts | None
+    newest_ms: int | None
+    latest: bool
     currency: str | None
-    orders: int
-    failure: str | None = None  # why no row of the file counts
+    cut_ms: int
 
 
 def load_orders(
     paths: Sequence[str | Path],
     *,
-    engine: Engine,
-    as_of_ms: int | None,
     keep_orders: bool = False,
     rejects: str | None = None,
+    **reading: Any,
+) -> loading.Loaded:
+    """The per-customer aggregate of the orders at `paths` (with `aggregated`'s keywords), in
+    this process. The result answers at that instant only (it holds no orders): `keep_orders`
+    and `rejects` are refused."""
+    if keep_orders:
+        raise UsageError("engine", ONE_INSTANT)
+    if rejects is not None:
+        raise UsageError("engine", "the dask engine writes no rejects file; use pandas for that")
+    with aggregated(paths, **reading) as found:
+        gathered = dask_engine.gather(found.connected, found.buckets)
+    aggregate = pd.concat(gathered, ignore_index=True)
+    aggregate = aggregate.sort_values(FIRST, kind="stable", ignore_index=True)
+    return loading.Loaded(
+        None,
+        found.notices,
+        found.default_as_of_ms,
+        found.contacts,
+        aggregate=as_pandas_engine_does(aggregate),
+        newest_ms=found.newest_ms,
+        latest=found.latest,
+        currency=found.currency,
+        cut_ms=found.cut_ms,
+    )
+
+
+@contextmanager
+def aggregated(
+    paths: Sequence[str | Path],
+    *,
+    engine: Engine,
+    as_of_ms: int | None,
     input_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
@@ -91,14 +126,10 @@ def load_orders(
     customers_path: str | Path | None = None,
     details: Collection[str] = DETAIL_COLUMNS,
     delimiter: str | None = None,
-) -> loading.Loaded:
+) -> Iterator[OnCluster]:
     """The per-customer aggregate of the orders at `paths` as of `as_of_ms` (None: now, or the
-    sample's snapshot), computed on the cluster `engine` names. The result answers at that
-    instant only (it holds no orders): `keep_orders` and `rejects` are refused."""
-    if keep_orders:
-        raise UsageError("engine", ONE_INSTANT)
-    if rejects is not None:
-        raise UsageError("engine", "the dask engine writes no rejects file; use pandas for that")
+    sample's snapshot), computed on the cluster `engine` names and left there while the
+    context lasts: only the buckets' summaries and each file's notices come back."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
     notices: list[Notice] = []
@@ -127,97 +158,41 @@ def load_orders(
     cut = cut if cut is not None else loading.now_ms()
     latest = bool(details)
     load = functools.partial(
-        _load_part, tuple(found), export_options, parse_options, strict, tuple(details)
+        load_part, tuple(found), export_options, parse_options, strict, tuple(details)
     )
     several = len(found) > 1
     with dask_engine.client(engine) as connected:
         conflicted, buckets, parts = np.zeros(0, dtype=np.uint64), 1, []
         if several:
             parts, buckets, conflicted = _conflicts(connected, load, len(found), notices)
-        aggregate, sums, said = _aggregate(
+        customers, sums, said = _aggregate(
             connected, load, len(found), buckets, conflicted, cut, latest
         )
         if not several:
             parts = said
             _said(parts, notices)
-    notices.extend(partials.overlap_notices(sums, strict))
-    excluded = int(sums["excluded"].sum())
-    if excluded:
-        notices.append(
-            Notice(
-                f"excluded {count(excluded, 'order')} dated after the as-of instant "
-                f"{format_instant(cut)}"
+        notices.extend(partials.overlap_notices(sums, strict))
+        excluded = int(sums["excluded"].sum())
+        if excluded:
+            notices.append(
+                Notice(
+                    f"excluded {count(excluded, 'order')} dated after the as-of instant "
+                    f"{format_instant(cut)}"
+                )
             )
+        notices.extend(contact_notices)
+        newest = sums["newest"].dropna()
+        yield OnCluster(
+            connected,
+            customers,
+            tuple(notices),
+            default_as_of_ms,
+            contacts,
+            newest_ms=int(newest.max()) if len(newest) else None,
+            latest=latest,
+            currency=next((part.currency for part in parts if part.currency), None),
+            cut_ms=cut,
         )
-    notices.extend(contact_notices)
-    newest = sums["newest"].dropna()
-    aggregate = aggregate.sort_values(FIRST, kind="stable", ignore_index=True)
-    return loading.Loaded(
-        None,
-        tuple(notices),
-        default_as_of_ms,
-        contacts,
-        aggregate=_as_pandas_engine_does(aggregate),
-        newest_ms=int(newest.max()) if len(newest) else None,
-        latest=latest,
-        currency=next((part.currency for part in parts if part.currency), None),
-        cut_ms=cut,
-    )
-
-
-def _load_part(
-    found: tuple[sources.Source, ...],
-    export_options: ExportOptions,
-    parse_options: ParseOptions,
-    strict: bool,
-    details: tuple[str, ...],
-    k: int,
-) -> tuple[pa.Table, Part]:
-    """On a worker: file `k`'s orders, as the pandas engine normalises them, with each one's
-    place in the input (FIRST). A file none of whose rows counts is an error only when it is
-    the only file (or under strict reading); among others it adds no orders, and says so."""
-    said: list[Notice] = []
-    try:
-        read = reading.read_orders([found[k]], said, export_options, parse_options, strict, details)
-    except NoValidOrdersError as error:
-        if len(found) == 1 or strict:
-            raise
-        failure = f"{found[k].label}: {error.message}"
-        return _empty(), Part((Notice(failure),), None, 0, failure)
-    assert read is not None  # (None only for one customer's orders, `only`)
-    orders, currency = read.orders, read.currency
-    contact = orders[CONTACT_ID]
-    if not pa.types.is_dictionary(contact.type):
-        contact = pc.dictionary_encode(contact)
-    columns = {CONTACT_ID: contact.cast(_KEY), ORDER_REFERENCE: orders[ORDER_REFERENCE]}
-    columns.update({name: orders[name] for name in DETAIL_COLUMNS})
-    columns = {name: _as_text(column) for name, column in columns.items()}
-    columns[ORDER_MS] = orders[ORDER_MS].cast(pa.int64())
-    columns[TOTAL_CENTS] = orders[TOTAL_CENTS].cast(pa.int64())
-    credit = np.zeros(orders.num_rows, dtype=bool)
-    if CREDIT in orders.column_names:
-        credit = orders[CREDIT].to_numpy(zero_copy_only=False).astype(bool)
-    columns[CREDIT] = pa.array(credit)
-    columns[FIRST] = pa.array((k << _ROW_BITS) + np.arange(orders.num_rows, dtype=np.int64))
-    return pa.table(columns), Part(tuple(said), currency, orders.num_rows)
-
-
-def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Text as `string` (a detail not read: nulls), so that every part has one schema."""
-    if pa.types.is_dictionary(column.type):
-        return column
-    if pa.types.is_null(column.type):
-        return pa.chunked_array([pa.nulls(len(column), pa.string())])
-    return column.cast(pa.string())
-
-
-def _empty() -> pa.Table:
-    columns = {CONTACT_ID: pa.array([], _KEY)}
-    columns.update({name: pa.array([], pa.string()) for name in _TEXT[1:]})
-    columns.update({name: pa.array([], pa.int64()) for name in (ORDER_MS, TOTAL_CENTS)})
-    columns[CREDIT] = pa.array([], pa.bool_())
-    columns[FIRST] = pa.array([], pa.int64())
-    return pa.table(columns)
 
 
 def _ready(orders: pa.Table, several: bool) -> tuple[pa.Table, overlaps_stage.Overlaps]:
@@ -233,7 +208,7 @@ def _ready(orders: pa.Table, several: bool) -> tuple[pa.Table, overlaps_stage.Ov
         columns[name] = pa.nulls(len(column)) if empty else column
     place = orders[FIRST].to_numpy()
     if several:
-        columns[SOURCE] = pa.array((place >> _ROW_BITS).astype(np.int32))
+        columns[SOURCE] = pa.array((place >> ROW_BITS).astype(np.int32))
     orders, overlaps = overlaps_stage.drop_repeats(pa.table(columns))
     if overlaps.first_row is not None:
         overlaps = dataclasses.replace(overlaps, first_row=int(place[overlaps.first_row]))
@@ -281,13 +256,13 @@ def _aggregate(
     conflicted: np.ndarray,
     cut_ms: int,
     latest: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame, list[Part]]:
-    """The customers of the `parts` files, the summaries (partials.summary) of what was cut and
-    de-overlapped, and what each file says. Each file is read (again, with several: the
-    orders are not kept between the two readings, which would hold every order on the
-    cluster, spilled past its memory) and cut into buckets by customer, each bucket's
-    customers aggregated but the `conflicted` ones, whose orders go whole (partials.py);
-    the buckets are exchanged and merged.
+) -> tuple[list, pd.DataFrame, list[Part]]:
+    """The customers of the `parts` files (futures, a bucket each, left on the cluster), the
+    summaries (partials.summary) of what was cut and de-overlapped, and what each file says.
+    Each file is read (again, with several: the orders are not kept between the two readings,
+    which would hold every order on the cluster, spilled past its memory) and cut into buckets
+    by customer, each bucket's customers aggregated but the `conflicted` ones, whose orders go
+    whole (partials.py); the buckets are exchanged and merged.
 
     Each step's futures are let go once the next step's are made: Dask counts the data of each
     future it holds, and a part's pieces held as the part's result, as its list of pieces and
@@ -305,10 +280,12 @@ def _aggregate(
     combine = functools.partial(_combine, cut_ms=cut_ms, latest=latest, several=several)
     merged = dask_engine.exchange(connected, pieces, buckets, combine)
     del pieces
-    results = dask_engine.gather(connected, merged)
-    sums = [*dask_engine.gather(connected, said), *(s for _, s in results)]
+    customers = dask_engine.each(connected, operator.itemgetter(0), merged)
+    merged_sums = dask_engine.each(connected, operator.itemgetter(1), merged)
+    del merged
+    sums = [*dask_engine.gather(connected, said), *dask_engine.gather(connected, merged_sums)]
     told = dask_engine.gather(connected, told)
-    return pd.concat([c for c, _ in results], ignore_index=True), pd.concat(sums), told
+    return customers, pd.concat(sums), told
 
 
 def _load_keys(load: Callable[[int], tuple[pa.Table, Part]], k: int) -> tuple[np.ndarray, Part]:
@@ -368,26 +345,9 @@ def _split(
     pieces = []
     for b in range(buckets):
         clean, _ = _ready(orders.take(pa.array(rows[bounds[2 * b] : bounds[2 * b + 1]])), False)
-        rest = _compact(orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]])))
+        rest = compact(orders.take(pa.array(rows[bounds[2 * b + 1] : bounds[2 * b + 2]])))
         pieces.append((partials.of_part(clean, k, FIRST, latest=latest), rest))
     return pieces, partials.summary(excluded, int(newest.max()) if len(newest) else None)
-
-
-def _compact(orders: pa.Table) -> pa.Table:
-    """`orders` with a dictionary of the keys it uses only. A part's rows taken for a bucket keep
-    the part's whole dictionary of customers (Arrow's take does not trim it), and a piece is sent
-    as its buffers: with one dictionary per piece, a part of 120k customers cut into 30 buckets
-    sent 30 copies of them, 4.9 MB each even for an empty piece, 16 GB at 30M orders in 108 files
-    (the workers spilled, paused and timed out)."""
-    if not orders.num_rows:
-        return orders.schema.empty_table()
-    columns = []
-    for column in orders.combine_chunks().columns:
-        if pa.types.is_dictionary(column.type):
-            used = column.cast(column.type.value_type)
-            column = pc.dictionary_encode(used).cast(column.type)
-        columns.append(column)
-    return pa.table(columns, schema=orders.schema)
 
 
 def _combine(
@@ -422,14 +382,14 @@ def _newest(orders: pa.Table) -> int | None:
     return pc.max(orders[ORDER_MS]).as_py() if orders.num_rows else None
 
 
-def _as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:
+def as_pandas_engine_does(customers: pd.DataFrame) -> pd.DataFrame:
     """The aggregate with metrics.per_customer's index and column types."""
     columns = {}
     for name in CUSTOMER_COLUMNS:
         values = customers[name]
         columns[name] = (
             pd.Series(values.array, dtype="str")  # no Python strings: Arrow's buffers as they are
-            if name in (*_TEXT, LAST_ORDER_REFERENCE)
+            if name in (*TEXT, LAST_ORDER_REFERENCE)
             else pd.Series(values.to_numpy(np.int64))
         )
     return pd.DataFrame(columns)[list(CUSTOMER_COLUMNS)]

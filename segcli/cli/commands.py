@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from segcli import __version__, api
-from segcli.cli import boundary, completion, histories, housekeeping, predicting, serving
+from segcli.cli import boundary, completion, histories, housekeeping, listing, predicting, serving
 from segcli.cli import output_options as oo
 from segcli.cli import predict_options as po
 from segcli.cli.boundary import EXIT_BROKEN_PIPE, STDOUT_FD, is_devnull, is_pipe, run, tell
@@ -203,10 +203,11 @@ def list_customers(
                 print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect,
                            fields=fields)  # fmt: skip
 
-        if forecast is None and boundary.answered(out, api.warm(
+        if forecast is None and (boundary.answered(out, api.warm(
             options.inputs, "customers", options.as_of, options.settings, filters=filters,
             details=oo.details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
-            timings=options.timings, **page), render):  # fmt: skip
+            timings=options.timings, **page), render) or listing.streamed(out, options, fmt,
+            oo.details_for(fields), fields, {"filters": filters, "rfm": rfm, **page})):  # fmt: skip
             return
         loaded = _load(out, options, oo.details_for(fields), keep_orders=forecast is not None)
         result = api.customers(

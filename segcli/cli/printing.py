@@ -34,7 +34,7 @@ ListFormat = Format  # the formats of a command that prints customers: the same
 WIDTH_HINT = "widen the terminal or pick them with --columns"
 
 
-def _dialect(fmt: Format, dialect: Dialect) -> Dialect:
+def dialect_for(fmt: Format, dialect: Dialect) -> Dialect:
     return replace(dialect, separator="\t") if fmt is Format.tsv else dialect
 
 
@@ -51,7 +51,7 @@ def _records(out: Output, records: list[dict], fmt: Format, dialect: Dialect) ->
     elif fmt is Format.markdown:
         out.text(records_markdown(records))
     else:
-        out.text(records_csv(records, _dialect(fmt, dialect)))
+        out.text(records_csv(records, dialect_for(fmt, dialect)))
 
 
 def print_list(
@@ -87,7 +87,7 @@ def print_list(
         case ListFormat.ndjson:
             out.write(json.list_ndjson_bytes(page))
         case ListFormat.csv | ListFormat.tsv:
-            out.text(csv.list_csv(page, _dialect(fmt, dialect), fields=fields))
+            out.text(csv.list_csv(page, dialect_for(fmt, dialect), fields=fields))
         case ListFormat.markdown:
             out.text(markdown.list_markdown(page, fields=fields))
         case _:
@@ -108,7 +108,7 @@ def print_customer(
         case Format.ndjson:
             _records(out, result.records(), fmt, dialect)
         case Format.csv | Format.tsv:
-            out.text(csv.list_csv(result.frame, _dialect(fmt, dialect), SHOW_KEYS))
+            out.text(csv.list_csv(result.frame, dialect_for(fmt, dialect), SHOW_KEYS))
         case Format.markdown:
             out.text(markdown.list_markdown(result.frame, SHOW_KEYS))
         case _:
