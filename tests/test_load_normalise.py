@@ -363,7 +363,7 @@ def test_stdin_csv(write_csv):
         ("binary.csv", bytes(range(256)) * 4, "binary.csv: binary data, not CSV text"),
         (
             "orders.csv.gz",
-            gzip.compress(b"orderReference,contactID\n\xff\n"),
+            gzip.compress(b"orderReference,contactID\n\xff\n", mtime=0),
             "orders.csv.gz: not valid UTF-8 text (line 2)",
         ),
     ],
