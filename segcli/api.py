@@ -119,23 +119,11 @@ def load(
         from segcli import cache, loading  # noqa: F401  (timed here; _read uses them)
 
     inputs = inputs or Inputs()
-    if inputs.engine.is_dask:
-        from segcli import scaling  # the aggregate as of `as_of`, computed on a cluster
+    if inputs.engine.is_dask:  # the aggregate as of `as_of`: cached, or computed on a cluster
+        from segcli import scaling
 
         return scaling.load_orders(
-            inputs.paths,
-            engine=inputs.engine,
-            as_of_ms=as_of_ms(as_of),
-            keep_orders=keep_orders,
-            rejects=inputs.rejects,
-            input_format=inputs.input_format,
-            encoding=inputs.encoding,
-            strict=inputs.strict,
-            export_options=inputs.export,
-            parse_options=inputs.parse,
-            customers_path=inputs.contacts,
-            details=details,
-            delimiter=inputs.delimiter,
+            inputs, as_of_ms=as_of_ms(as_of), details=details, keep_orders=keep_orders
         )
     return _read(
         inputs,
@@ -165,11 +153,9 @@ def _read(inputs: Inputs, *, cached: bool, **extra: object) -> Loaded:
     """`loading.load_orders` with the reading options of `inputs` and `extra`; with `cached`,
     through the cache (never when skipped rows are being written to a rejects file, which
     needs a cold read)."""
-    from segcli import cache, loading
+    from segcli import loading
 
-    cache_root = None
-    if cached and inputs.cache and inputs.rejects is None:
-        cache_root = Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
+    cache_root = loading.cache_root(inputs) if cached else None
     return loading.load_orders(
         inputs.paths,
         input_format=inputs.input_format,
@@ -192,13 +178,14 @@ def warm(inputs: Inputs, question: str, as_of: AsOf, settings: Settings, **asked
     without pandas (warm.py), with the keywords of warm.py's function of that name: a
     `warm.Answer` (notices and stdout) that is byte for byte the full path's, or None when
     only the full path can answer (then ask it)."""
-    if not inputs.cache or inputs.rejects or inputs.contacts or inputs.engine.is_dask:
+    if not inputs.cache or inputs.rejects or inputs.contacts:
         return None
     with (asked.get("timings") or NO_TIMINGS).stage("import"):  # pyarrow, numpy: no pandas
         from segcli import warm as fast
 
     where = fast.Where(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter,
-                       inputs.strict, inputs.export, inputs.parse, inputs.cache_dir)  # fmt: skip
+                       inputs.strict, inputs.export, inputs.parse, inputs.cache_dir,
+                       inputs.engine.name)  # fmt: skip
     return getattr(fast, question)(where, as_of_ms(as_of), settings or Settings(), **asked)
 
 

@@ -58,6 +58,7 @@ from segcli.cache_folder import (  # the folder's files
 from segcli.input.fingerprint import fingerprint
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
+from segcli.model.engine import PANDAS
 from segcli.model.errors import Hint
 from segcli.model.notices import Notice
 from segcli.model.schema import (
@@ -285,11 +286,16 @@ def read_table(key: str, *, root: Path | None = None) -> Opened | None:
 
 
 def options_of(input_format: str | None, encoding: str, delimiter: str | None, strict: bool,
-               export_options: object, parse_options: object) -> dict[str, object]:  # fmt: skip
-    """The loading options an entry's key covers, as `key_for` takes them."""
+               export_options: object, parse_options: object,
+               engine: str = PANDAS) -> dict[str, object]:  # fmt: skip
+    """The loading options an entry's key covers, as `key_for` takes them. Another engine than
+    pandas is one of them: the dask engine says some notices per file where pandas says them
+    once over all files, and an entry says again what its engine said. (The cluster it ran on
+    is not: the answer does not depend on it. Pandas' keys are as they were before engines.)"""
     names = ("input_format", "encoding", "delimiter", "strict", "export", "parse")
     values = (input_format, encoding, delimiter, strict, repr(export_options), repr(parse_options))
-    return dict(zip(names, values, strict=True))
+    options = dict(zip(names, values, strict=True))
+    return options if engine == PANDAS else {**options, "engine": engine}
 
 
 def write(

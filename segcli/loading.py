@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from segcli.engines import memory
 from segcli.input import contacts as contacts_stage
 from segcli.input import sources
 from segcli.model.cache_limits import CacheLimits
+from segcli.model.engine import PANDAS
 from segcli.model.errors import Hint, SegcliError
 from segcli.model.notices import Notice
 from segcli.model.options import (
@@ -167,39 +168,15 @@ def load_orders(
         contacts, contact_notices = contacts_stage.read_file(
             customers_path, encoding=encoding, delimiter=delimiter
         )
-    key, asked, prints = None, details, None
-    if cache_root is not None:
-        options = cache.options_of(
-            input_format, encoding, delimiter, strict, export_options, parse_options
-        )
-        with timings.stage("read cache"):  # identifying the inputs is part of it
-            prints = cache.fingerprints(found)
-            key = None if prints is None else cache.key_of(prints, options)
-    cache_notices = []
-    if key is not None:
-        shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
-        with timings.stage("read cache"):
-            found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
-        if found_entry.problem is not None:
-            cache_notices.append(Notice(REBUILT.format(problem=found_entry.problem)))
-        entry = found_entry.entry
-        if entry is not None:  # (lookup gives only an entry that holds what is shown)
-            cached = Loaded(
-                None,
-                (*entry.notices, *contact_notices),
-                entry.default_as_of_ms,
-                contacts,
-                aggregate=entry.customers,
-                newest_ms=entry.newest_ms,
-                currency=entry.currency,
-                timings=timings,
-            )
-            if cached.serves(cached.as_of(as_of_ms)) and not keep_orders:
-                return cached
-        # The first run costs what its command costs: read only what it shows, and what an entry
-        # of these inputs held already, so that the new entry serves both commands.
-        held = entry.held if entry is not None else found_entry.held
-        details = tuple(d for d in DETAIL_COLUMNS if d in details or d in held)
+    asked = details
+    probed = probe(found, cache_root, details, as_of_ms, timings, keep_orders=keep_orders,
+                   options=(input_format, encoding, delimiter, strict, export_options,
+                            parse_options))  # fmt: skip
+    if probed.cached is not None:
+        return replace(probed.cached, contacts=contacts,
+                       notices=(*probed.cached.notices, *contact_notices))  # fmt: skip
+    key, prints, options, details = probed.key, probed.prints, probed.options, probed.details
+    cache_notices = list(probed.notices)
 
     if key is not None and len(found) > 1 and not (keep_orders or rejects_path):
         extended = incremental.extend(
@@ -264,16 +241,7 @@ def load_orders(
     with timings.stage("aggregate"):
         aggregate = metrics.per_customer(orders, latest=bool(details))
     newest = int(pc.max(orders[ORDER_MS]).as_py()) if orders.num_rows else None
-    if key is not None:
-        held = (LAST_ORDER_REFERENCE, *details, *done.unmapped) if details else ()
-        entry = cache.Entry(aggregate, newest, loading_notices, default_as_of_ms, currency, held)
-        labels = [s.label for s in found]
-        with timings.stage("write cache"):
-            cache.write(key, entry, labels, root=cache_root, limits=cache_limits or CacheLimits())
-            if len(found) > 1:  # what adding a file to these needs (incremental.py)
-                incremental.store(key, done.account, orders, aggregate, newest, root=cache_root,
-                                  limits=cache_limits)  # fmt: skip
-    return Loaded(
+    loaded = Loaded(
         orders,
         tuple(notices),
         default_as_of_ms,
@@ -285,6 +253,125 @@ def load_orders(
         timings=timings,
         memo={} if keep_orders else None,
     )
+    if key is not None:
+        held = (LAST_ORDER_REFERENCE, *details, *done.unmapped) if details else ()
+        with timings.stage("write cache"):
+            store(key, found, loaded, loading_notices, held, root=cache_root, limits=cache_limits)
+            if len(found) > 1:  # what adding a file to these needs (incremental.py)
+                incremental.store(key, done.account, orders, aggregate, newest, root=cache_root,
+                                  limits=cache_limits)  # fmt: skip
+    return loaded
+
+
+@dataclass(frozen=True)
+class Probed:
+    """What the cache has for some inputs (`probe`): the entry's answer, when it serves; else
+    the key to store one under (None: no caching) and the details to compute for it."""
+
+    key: cache.Key | None
+    details: tuple[str, ...]  # those asked for, and those an entry of these inputs held
+    notices: tuple[Notice, ...] = ()  # a damaged entry's, removed: said before loading's
+    cached: Loaded | None = None  # the entry's aggregate and notices (no contacts)
+    prints: list[dict[str, object]] | None = None  # the inputs' fingerprints
+    options: dict[str, object] | None = None  # the loading options the key covers
+
+
+def probe(
+    found: Sequence[sources.Source],
+    cache_root: Path | None,
+    details: Collection[str],
+    as_of_ms: int | None,
+    timings: Timings = NO_TIMINGS,
+    *,
+    options: tuple,
+    engine: str = PANDAS,
+    keep_orders: bool = False,
+) -> Probed:
+    """The cache's entry for the `found` inputs, read with `options` (cache.options_of's, but the
+    engine) by `engine`, when it holds the `details` shown and serves `as_of_ms` (None: now):
+    what every engine asks before it computes an aggregate. A damaged entry is removed, and
+    the notice to tell of it given. With `keep_orders`, an entry never answers."""
+    details = tuple(details)
+    if cache_root is None:
+        return Probed(None, details)
+    covered = cache.options_of(*options, engine=engine)
+    with timings.stage("read cache"):  # identifying the inputs is part of it
+        prints = cache.fingerprints(found)
+        key = None if prints is None else cache.key_of(prints, covered)
+    if key is None:
+        return Probed(None, details, prints=prints, options=covered)
+    shown = (LAST_ORDER_REFERENCE, *details) if details else ()  # as the cold path reads
+    with timings.stage("read cache"):
+        found_entry = cache.lookup(key.name, root=cache_root, columns=shown)
+    notices = (
+        ()
+        if found_entry.problem is None
+        else (Notice(REBUILT.format(problem=found_entry.problem)),)
+    )
+    entry = found_entry.entry
+    if entry is not None:  # (lookup gives only an entry that holds what is shown)
+        cached = Loaded(None, entry.notices, entry.default_as_of_ms, aggregate=entry.customers,
+                        newest_ms=entry.newest_ms, currency=entry.currency,
+                        timings=timings)  # fmt: skip
+        if cached.serves(cached.as_of(as_of_ms)) and not keep_orders:
+            return Probed(key, details, cached=cached, prints=prints, options=covered)
+    # The first run costs what its command costs: read only what it shows, and what an entry
+    # of these inputs held already, so that the new entry serves both commands.
+    held = entry.held if entry is not None else found_entry.held
+    details = tuple(d for d in DETAIL_COLUMNS if d in details or d in held)
+    return Probed(key, details, notices, prints=prints, options=covered)
+
+
+def store(
+    key: cache.Key,
+    found: Sequence[sources.Source],
+    loaded: Loaded,
+    notices: tuple[Notice, ...],
+    held: tuple[str, ...],
+    *,
+    root: Path | None,
+    limits: CacheLimits | None,
+) -> None:
+    """Store `loaded`'s aggregate of every order of the `found` inputs under `key`, with the
+    `notices` loading said and the `held` columns (cache.Entry's)."""
+    entry = cache.Entry(loaded.aggregate, loaded.newest_ms, notices, loaded.default_as_of_ms,
+                        loaded.currency, held)  # fmt: skip
+    labels = [s.label for s in found]
+    cache.write(key, entry, labels, root=root, limits=limits or CacheLimits())
+
+
+def cache_root(inputs: Any) -> Path | None:
+    """Where the aggregate of `inputs` (an api.Inputs) is cached; None when it is not (no
+    cache, or a rejects file, whose skipped rows only a cold read finds)."""
+    if not inputs.cache or inputs.rejects is not None:
+        return None
+    return Path(inputs.cache_dir) if inputs.cache_dir else cache.directory()
+
+
+def entry_serves(
+    found: Sequence[sources.Source],
+    cache_root: Path,
+    details: Collection[str],
+    as_of_ms: int | None,
+    *,
+    options: tuple,
+    engine: str = PANDAS,
+) -> bool:
+    """Whether `probe` would answer from an entry, from the entry's meta alone (its batches are
+    checked when `probe` reads them): for a front end that chooses its path before loading."""
+    prints = cache.fingerprints(found)
+    key = (
+        None if prints is None else cache.key_of(prints, cache.options_of(*options, engine=engine))
+    )
+    opened = key and cache.read_table(key.name, root=cache_root)
+    if not opened:
+        return False
+    with opened:
+        meta = opened.meta
+    default, newest = meta["default_as_of_ms"], meta["newest_ms"]
+    at = as_of_ms if as_of_ms is not None else default if default is not None else now_ms()
+    shown = (LAST_ORDER_REFERENCE, *details) if details else ()
+    return cache.holds(meta["held"], shown) and (newest is None or at >= newest)
 
 
 def kept_extent(loaded: Loaded) -> tuple[dict[str, object], int | None]:

@@ -40,7 +40,7 @@ from segcli.engines import keys
 from segcli.input import contacts as contacts_stage
 from segcli.input import overlaps as overlaps_stage
 from segcli.input import sources
-from segcli.model.engine import Engine
+from segcli.model.engine import DASK, Engine
 from segcli.model.errors import Hint, InvalidInputError, NoValidOrdersError, UsageError
 from segcli.model.notices import Notice, count
 from segcli.model.options import DEFAULT_ENCODING, ExportOptions, ParseOptions
@@ -79,37 +79,105 @@ class OnCluster:
     latest: bool
     currency: str | None
     cut_ms: int
+    # What a cache entry of the aggregate says (loading's notices, not the contacts'), when no
+    # order was cut: the aggregate is every order's. None: it is not (an entry never holds it).
+    stored: tuple[Notice, ...] | None = None
 
 
 def load_orders(
-    paths: Sequence[str | Path],
+    inputs: Any,
     *,
+    as_of_ms: int | None,
+    details: Collection[str] = DETAIL_COLUMNS,
     keep_orders: bool = False,
-    rejects: str | None = None,
-    **reading: Any,
 ) -> loading.Loaded:
-    """The per-customer aggregate of the orders at `paths` (with `aggregated`'s keywords), in
-    this process. The result answers at that instant only (it holds no orders): `keep_orders`
-    and `rejects` are refused."""
+    """The per-customer aggregate of `inputs` (an api.Inputs with the dask engine) as of
+    `as_of_ms`, in this process. From the cache, as the pandas engine's, when an entry of these
+    inputs (written by this engine) serves it: no cluster is started or reached. Else computed
+    on the cluster, and stored in the cache when no order was cut at the as-of (the aggregate is
+    then every order's, as an entry holds). The result answers at that instant only (it holds
+    no orders): `keep_orders` and a rejects file are refused."""
     if keep_orders:
         raise UsageError("engine", ONE_INSTANT)
-    if rejects is not None:
+    if inputs.rejects is not None:
         raise UsageError("engine", "the dask engine writes no rejects file; use pandas for that")
-    with aggregated(paths, **reading) as found:
-        gathered = dask_engine.gather(found.connected, found.buckets)
+    root = loading.cache_root(inputs)
+    probed = loading.Probed(None, tuple(details))
+    if root is not None:
+        found = _sources(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter)[0]
+        probed = loading.probe(found, root, details, as_of_ms, options=options_of(inputs),
+                               engine=DASK)  # fmt: skip
+    if probed.cached is not None:
+        contacts, said = None, ()
+        if inputs.contacts is not None:
+            contacts, said = contacts_stage.read_file(
+                inputs.contacts, encoding=inputs.encoding, delimiter=inputs.delimiter
+            )
+        notices = (*probed.cached.notices, *said)
+        return dataclasses.replace(probed.cached, contacts=contacts, notices=notices)
+    with aggregated(inputs.paths, **reading_of(inputs), as_of_ms=as_of_ms,
+                    details=probed.details) as on:  # fmt: skip
+        gathered = dask_engine.gather(on.connected, on.buckets)
     aggregate = pd.concat(gathered, ignore_index=True)
     aggregate = aggregate.sort_values(FIRST, kind="stable", ignore_index=True)
-    return loading.Loaded(
+    loaded = loading.Loaded(
         None,
-        found.notices,
-        found.default_as_of_ms,
-        found.contacts,
+        (*probed.notices, *on.notices),
+        on.default_as_of_ms,
+        on.contacts,
         aggregate=as_pandas_engine_does(aggregate),
-        newest_ms=found.newest_ms,
-        latest=found.latest,
-        currency=found.currency,
-        cut_ms=found.cut_ms,
+        newest_ms=on.newest_ms,
+        latest=on.latest,
+        currency=on.currency,
+        cut_ms=on.cut_ms,
     )
+    if probed.key is not None and on.stored is not None:
+        held = (LAST_ORDER_REFERENCE, *probed.details) if probed.details else ()
+        loading.store(probed.key, found, loaded, on.stored, held, root=root,
+                      limits=inputs.cache_limits)  # fmt: skip
+    return loaded
+
+
+def options_of(inputs: Any) -> tuple:
+    """The reading options of `inputs` (an api.Inputs) that a cache entry's key covers."""
+    return (inputs.input_format, inputs.encoding, inputs.delimiter, inputs.strict, inputs.export,
+            inputs.parse)  # fmt: skip
+
+
+def reading_of(inputs: Any) -> dict[str, Any]:
+    """`aggregated`'s keywords for `inputs` (an api.Inputs), but the as-of and the details."""
+    return {"engine": inputs.engine, "input_format": inputs.input_format,
+            "encoding": inputs.encoding, "strict": inputs.strict, "export_options": inputs.export,
+            "parse_options": inputs.parse, "customers_path": inputs.contacts,
+            "delimiter": inputs.delimiter}  # fmt: skip
+
+
+def cached(inputs: Any, as_of_ms: int | None, details: Collection[str]) -> bool:
+    """Whether `load_orders` would answer from a cache entry (seen from its meta alone)."""
+    root = loading.cache_root(inputs)
+    if root is None:
+        return False
+    found = _sources(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter)[0]
+    return loading.entry_serves(found, root, details, as_of_ms, options=options_of(inputs),
+                                engine=DASK)  # fmt: skip
+
+
+def _sources(
+    paths: Sequence[str | Path], input_format: str | None, encoding: str, delimiter: str | None
+) -> tuple[list[sources.Source], list[Notice], int | None]:
+    """The files at `paths` (the bundled sample when there are none), what is said of them, and
+    the sample's snapshot instant (None for the user's files)."""
+    if not paths:
+        notice = Notice(
+            f"using the bundled sample data (as of {sources.SAMPLE_AS_OF})", hint=Hint.OWN_ORDERS
+        )
+        return [sources.sample_source()], [notice], loading.sample_as_of_ms()
+    if sources.STDIN in [str(p) for p in paths]:
+        raise InvalidInputError("the dask engine reads files the workers can open, not stdin")
+    found = sources.resolve_sources(
+        paths, input_format=input_format, encoding=encoding, delimiter=delimiter
+    )
+    return found, [], None
 
 
 @contextmanager
@@ -132,23 +200,7 @@ def aggregated(
     context lasts: only the buckets' summaries and each file's notices come back."""
     export_options = export_options or ExportOptions()
     parse_options = parse_options or ParseOptions()
-    notices: list[Notice] = []
-    default_as_of_ms = None
-    if not paths:
-        found = [sources.sample_source()]
-        default_as_of_ms = loading.sample_as_of_ms()
-        notices.append(
-            Notice(
-                f"using the bundled sample data (as of {sources.SAMPLE_AS_OF})",
-                hint=Hint.OWN_ORDERS,
-            )
-        )
-    elif sources.STDIN in [str(p) for p in paths]:
-        raise InvalidInputError("the dask engine reads files the workers can open, not stdin")
-    else:
-        found = sources.resolve_sources(
-            paths, input_format=input_format, encoding=encoding, delimiter=delimiter
-        )
+    found, notices, default_as_of_ms = _sources(paths, input_format, encoding, delimiter)
     contacts, contact_notices = None, []
     if customers_path is not None:
         contacts, contact_notices = contacts_stage.read_file(
@@ -180,6 +232,7 @@ def aggregated(
                     f"{format_instant(cut)}"
                 )
             )
+        stored = None if excluded else tuple(notices)
         notices.extend(contact_notices)
         newest = sums["newest"].dropna()
         yield OnCluster(
@@ -192,6 +245,7 @@ def aggregated(
             latest=latest,
             currency=next((part.currency for part in parts if part.currency), None),
             cut_ms=cut,
+            stored=stored,
         )
 
 

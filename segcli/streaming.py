@@ -102,9 +102,11 @@ def stream(
 ) -> AbstractContextManager[Stream] | None:
     """`listed` where the list can stream (`streams`), rendered in `fmt` (with the CSV
     `dialect` and `fields`); None where only the path that gathers every customer
-    (api.customers) answers."""
+    (api.customers) answers, or where a cache entry does (no cluster is needed)."""
     if not streams(inputs, fmt, asked["filters"], rfm, asked.get("sort", DEFAULT_SORT)):
         return None
+    if scaling.cached(inputs, as_of_ms, asked["details"]):
+        return None  # the cache answers, with no cluster (scaling.load_orders)
     csv = None if fmt == "ndjson" else dialect
     render = functools.partial(render_records, dialect=csv, fields=tuple(fields))
     return listed(inputs, as_of_ms, settings, render=render, **asked)

@@ -5,11 +5,11 @@ The entry is read as Arrow (cache.read_table: only the columns and batches the q
 verified first), classified with rules.py's tables, filtered and sorted with pick.py, tallied with
 tally.py, and written with records.py: the code the full path applies to frames. An answer is given
 only where the full path would serve the same entry: the inputs are regular files (or the sample)
-whose entry holds what the question shows and serves its as-of, with no contacts file, no rejects
-file and the pandas engine; any format: other than JSON and JSON lines, the result is built
-with pandas (a breakdown's from the tallies, a list's or a show's from its rows alone) and
-rendered by the front end; no RFM,
-predictions, history or cross table; a list not sorted by a text field that sorts ignoring case.
+whose entry holds what the question shows and serves its as-of, with no contacts file and no
+rejects file (either engine, from its own entries); any format: other than JSON and JSON lines,
+the result is built with pandas (a breakdown's from the tallies, a list's or a show's from its
+rows alone) and rendered by the front end; no RFM, predictions, history or cross table; a list
+not sorted by a text field that sorts ignoring case.
 Every other question gets None: the full path answers it, and says whatever there is to say about
 the cache (a damaged entry is its to remove and report).
 """
@@ -37,6 +37,7 @@ from segcli.core.extent import extent_meta, stale
 from segcli.engines.buffers import buffer_numpy
 from segcli.input import sources
 from segcli.input.forms import lookup_forms
+from segcli.model.engine import PANDAS
 from segcli.model.errors import Hint, SegcliError
 from segcli.model.notices import Notice
 from segcli.model.options import ExportOptions, ParseOptions
@@ -83,6 +84,7 @@ class Where:
     export: ExportOptions
     parse: ParseOptions
     cache_dir: str | None = None
+    engine: str = PANDAS  # whose entries (the key covers it; not the cluster's options)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def _served(
             return None
         options = cache.options_of(
             where.input_format, where.encoding, where.delimiter, where.strict, where.export,
-            where.parse,
+            where.parse, where.engine,
         )  # fmt: skip
         key = cache.key_for(found, options)
         root = Path(where.cache_dir) if where.cache_dir else cache.directory()
