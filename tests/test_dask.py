@@ -16,7 +16,7 @@ from helpers import AS_OF, CLI_ENV, DAY, Cli, csv_text, examples_at_most, order,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segcli import api
+from segcli import api, cache
 from segcli.engines import dask as dask_engine
 
 START = api.parse_as_of("2025-01-01") - DAY + 1  # midnight, 2025-01-01
@@ -513,3 +513,154 @@ def test_one_file_is_one_bucket_cut_into_ranges(cli, scheduler, monkeypatch):
     assert pandas.exit_code == 0, pandas.stderr
     assert (dask.exit_code, dask.stdout, dask.stderr) == (0, pandas.stdout, pandas.stderr)
     assert dask.stdout_bytes.count(b"\r\n") == 151  # the header and 150 customers
+
+
+# The cache under --engine dask: an entry answers with no cluster (issue 16).
+
+AFTER_ALL = "2026-12-01"  # after every order of files_with_ties: nothing is cut
+
+
+@pytest.fixture
+def clusters(monkeypatch) -> list:
+    """The engines asked for a cluster (dask_engine.client), each still served."""
+    asked: list = []
+    client = dask_engine.client
+
+    def spy(engine):
+        asked.append(engine)
+        return client(engine)
+
+    monkeypatch.setattr(dask_engine, "client", spy)
+    return asked
+
+
+def entries(own_cache: Path) -> list[Path]:
+    return sorted(own_cache.glob("*.arrow")) if own_cache.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("command", "streams"),
+    [
+        (("list", "--format", "json"), False),  # then the warm path
+        (("list", "--format", "ndjson", "--sort", "name"), True),  # then the full path
+        (("list", "--format", "csv"), True),  # then the warm path
+        (("breakdown", "--format", "json"), False),
+        (("show", "c-1", "--format", "json"), False),
+        (("rfm", "--format", "json"), False),  # the full path (loading's probe)
+    ],
+    ids=lambda c: "-".join(c[:2]) if isinstance(c, tuple) else str(c),
+)
+def test_a_second_dask_run_is_answered_from_the_cache_without_a_cluster(
+    tmp_path, cli, scheduler, clusters, own_cache, command, streams
+):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    args = (*command, *orders, "--as-of", AFTER_ALL)
+    dask = ("--engine", "dask", "--scheduler", scheduler)
+    first = cli(*args, *dask)
+    assert first.exit_code == 0, first.stderr
+    if streams:  # the customers stayed on the cluster: no entry, and one from another command
+        assert entries(own_cache) == []
+        cli("list", "--format", "json", *orders, "--as-of", AFTER_ALL, *dask)
+    assert len(entries(own_cache)) == 1
+    asked = len(clusters)
+    # other cluster options: the same entry (the answer does not depend on them)
+    second = cli(*args, "--engine", "dask", "--workers", "3", "--worker-memory", "1GB")
+    assert len(clusters) == asked, "the second run asked for a cluster"
+    assert (second.exit_code, second.stdout, second.stderr) == (0, first.stdout, first.stderr)
+    pandas = cli(*args, "--no-cache")
+    assert second.stdout == pandas.stdout
+
+
+def test_one_file_from_the_cache_says_what_the_pandas_engine_says(
+    tmp_path, cli, scheduler, clusters
+):
+    path = files_with_ties(tmp_path)[0]  # a skipped row
+    args = ("list", "--format", "json", "--orders", path, "--as-of", AFTER_ALL)
+    first = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    second = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    pandas = cli(*args, "--no-cache")
+    assert len(clusters) == 1
+    assert "skipped 1 of 5 rows" in pandas.stderr
+    for dask in (first, second):
+        assert (dask.exit_code, dask.stdout, dask.stderr) == (0, pandas.stdout, pandas.stderr)
+
+
+def test_a_changed_file_is_computed_again(tmp_path, cli, scheduler, clusters):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    args = ("list", "--format", "json", *orders, "--as-of", AFTER_ALL)
+    before = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert before.exit_code == 0, before.stderr
+    later = order("c-9", START + 10 * DAY, "42.00", "Z-1", name="Zoe", email="z@x.org")
+    paths[1].write_text(paths[1].read_text(encoding="utf-8") + csv_text([later]).split("\n", 1)[1])
+    after = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert len(clusters) == 2
+    assert '"c-9"' in after.stdout and '"c-9"' not in before.stdout
+    assert after.stdout == cli(*args, "--no-cache").stdout
+
+
+def test_an_as_of_that_cuts_orders_is_never_stored_nor_served(
+    tmp_path, cli, scheduler, clusters, own_cache
+):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    dask = ("--engine", "dask", "--scheduler", scheduler)
+    early = ("list", "--format", "json", *orders, "--as-of", "2025-12-01")
+    cut = cli(*early, *dask)
+    assert "excluded 2 orders dated after" in cut.stderr
+    assert entries(own_cache) == []  # an aggregate without those orders is not every order's
+    whole = cli("list", "--format", "json", *orders, "--as-of", AFTER_ALL, *dask)
+    assert whole.exit_code == 0 and len(entries(own_cache)) == 1
+    again = cli(*early, *dask)  # the entry does not hold this as-of: computed on the cluster
+    assert len(clusters) == 3
+    pandas = cli(*early, "--no-cache")
+    assert again.stdout == cut.stdout == pandas.stdout
+    assert again.stderr == cut.stderr
+    with_pandas = cli(*early)  # and the dask entry is not the pandas engine's
+    assert with_pandas.stdout == pandas.stdout
+
+
+def test_a_pandas_entry_is_not_served_to_the_dask_engine(
+    tmp_path, cli, scheduler, clusters, own_cache
+):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    args = ("breakdown", "--format", "json", *orders, "--as-of", AFTER_ALL)
+    pandas = cli(*args)
+    assert pandas.exit_code == 0 and len(entries(own_cache)) == 1
+    dask = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert len(clusters) == 1  # the pandas engine's notices are not told as the dask engine's
+    assert dask.stdout == pandas.stdout
+    assert len(entries(own_cache)) == 2
+    engines = []
+    for path in entries(own_cache):
+        with cache.open_entry(path.stem, root=own_cache) as opened:
+            engines.append(opened.meta["built_from"]["options"].get("engine", "pandas"))
+    assert sorted(engines) == ["dask", "pandas"]
+
+
+def test_no_cache_and_a_damaged_entry_go_to_the_cluster(
+    tmp_path, cli, scheduler, clusters, own_cache
+):
+    paths = files_with_ties(tmp_path)
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    listed = ("list", *orders, "--as-of", AFTER_ALL)
+    dask = ("--engine", "dask", "--scheduler", scheduler)
+    first = cli(*listed, "--format", "json", *dask)  # gathered: an entry
+    cli(*listed, "--format", "json", *dask, "--no-cache")
+    assert len(clusters) == 2
+    (entry,) = entries(own_cache)
+    data = entry.read_bytes()
+    assert b"Late Bob" in data
+    entry.write_bytes(data.replace(b"Late Bob", b"Late Bop"))
+    streamed = (*listed, "--format", "ndjson", "--sort", "name")  # the entry's meta is sound
+    damaged = cli(*streamed, *dask)
+    assert len(clusters) == 3
+    rebuilt = "the cache entry for these inputs was damaged; rebuilt\n"
+    assert damaged.stderr == rebuilt + first.stderr
+    assert damaged.stdout == cli(*streamed, "--no-cache").stdout
+    assert "Late Bop" not in damaged.stdout and "Late Bob" in damaged.stdout
+    again = cli(*streamed, *dask)  # the rebuilt entry, with no cluster
+    assert (again.stdout, again.stderr) == (damaged.stdout, first.stderr)
+    assert len(clusters) == 3
