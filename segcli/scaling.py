@@ -101,9 +101,8 @@ def load_orders(
         raise UsageError("engine", ONE_INSTANT)
     if inputs.rejects is not None:
         raise UsageError("engine", "the dask engine writes no rejects file; use pandas for that")
-    root = loading.cache_root(inputs)
-    probed = loading.Probed(None, tuple(details))
-    if root is not None:
+    root, found, probed = loading.cache_root(inputs), [], loading.Probed(None, tuple(details))
+    if root is not None:  # (`aggregated` resolves the paths again, as `cached` does)
         found = _sources(inputs.paths, inputs.input_format, inputs.encoding, inputs.delimiter)[0]
         probed = loading.probe(found, root, details, as_of_ms, options=options_of(inputs),
                                engine=DASK)  # fmt: skip

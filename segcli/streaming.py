@@ -130,18 +130,8 @@ def listed(
     `api.customers` has them with these filters and this page, each range rendered on a worker
     by `render(page, first)` (`first`: the first bytes of the output). The cluster stays
     connected while the context lasts: consume `parts` inside it."""
-    with scaling.aggregated(
-        inputs.paths,
-        engine=inputs.engine,
-        as_of_ms=as_of_ms,
-        input_format=inputs.input_format,
-        encoding=inputs.encoding,
-        strict=inputs.strict,
-        export_options=inputs.export,
-        parse_options=inputs.parse,
-        details=details,
-        delimiter=inputs.delimiter,
-    ) as found:
+    reading = scaling.reading_of(inputs)  # (no contacts file: `streams`)
+    with scaling.aggregated(inputs.paths, **reading, as_of_ms=as_of_ms, details=details) as found:
         at_ms = as_of_ms
         if at_ms is None:
             at_ms = found.default_as_of_ms if found.default_as_of_ms is not None else found.cut_ms
