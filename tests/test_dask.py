@@ -664,3 +664,19 @@ def test_no_cache_and_a_damaged_entry_go_to_the_cluster(
     again = cli(*streamed, *dask)  # the rebuilt entry, with no cluster
     assert (again.stdout, again.stderr) == (damaged.stdout, first.stderr)
     assert len(clusters) == 3
+
+
+def test_a_contacts_file_is_read_afresh_beside_a_cached_aggregate(
+    tmp_path, cli, scheduler, clusters
+):
+    paths = files_with_ties(tmp_path)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("contactID,name\nc-1,Ann Contact\nc-77,No Orders\n", encoding="utf-8")
+    orders = [a for p in paths for a in ("--orders", str(p))]
+    args = ("list", "--format", "json", *orders, "--customers", contacts, "--as-of", AFTER_ALL)
+    first = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    second = cli(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert len(clusters) == 1
+    assert (second.exit_code, second.stdout, second.stderr) == (0, first.stdout, first.stderr)
+    assert '"c-77"' in second.stdout
+    assert second.stdout == cli(*args, "--no-cache").stdout
