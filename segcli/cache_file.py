@@ -14,6 +14,9 @@ The file is memory-mapped: a column is used where it lies in the page cache, and
 question takes from it is copied (reading it into fresh memory cost a warm run more than the
 reading itself, in page faults). segcli never writes an entry in place: a new one replaces it by
 a rename and eviction unlinks it, so a mapped file never changes under its reader.
+A column is taken from its whole batch as the file's reader decodes it (metadata only, no
+copy): a reader opened with `included_fields` for that one column took 20-35 ms a batch here
+(pyarrow 26; 0.46 s for one count column of 875k customers, against 1 ms this way).
 """
 
 from __future__ import annotations
@@ -108,7 +111,8 @@ class Opened:
     def _open(self) -> None:
         """Read and verify the schema and meta of the open file."""
         try:
-            self.schema = pa.ipc.open_file(self._file).schema
+            self._reader = pa.ipc.open_file(self._file)
+            self.schema = self._reader.schema
             text = self.schema.metadata[META_KEY]
         except Exception:
             raise Refused(DAMAGED) from None
@@ -153,15 +157,13 @@ class Opened:
         """Batches `which` of column `name`, verified (each read once)."""
         missing = [b for b in which if (name, b) not in self._read]
         if missing:
-            field = self.names.index(name)
-            options = pa.ipc.IpcReadOptions(included_fields=[field])
-            reader = pa.ipc.open_file(self._file, options=options)
+            field, reader = self.names.index(name), self._reader
             if reader.num_record_batches != self.batches:
                 raise Refused(DAMAGED)
             sums = self._sums[name]
             for b in missing:
-                try:
-                    array = reader.get_batch(b).column(0)
+                try:  # the whole batch, a column taken from it: both where they lie in the map
+                    array = reader.get_batch(b).column(field)
                 except Exception:
                     raise Refused(DAMAGED) from None
                 full = len(array) == BATCH_ROWS or b == self.batches - 1  # as written
