@@ -320,17 +320,37 @@ def write(
         return
 
 
-def write_side(key: str, parts: Sequence[bytes | pa.Buffer], *, root: Path | None = None) -> None:
+def write_side(
+    key: str,
+    parts: Sequence[bytes | pa.Buffer],
+    runs: Sequence[Path | bytes | pa.Buffer] = (),
+    *,
+    root: Path | None = None,
+) -> None:
     """Store `parts`, one after the other, as entry `key`'s side file (written as an entry is;
-    raises OSError), if the entry is there (one too large for the cache was not stored)."""
+    raises OSError), if the entry is there (one too large for the cache was not stored); and
+    before it the side file's `runs`, `<key>.<n>.hashes`: new bytes, or a file already stored
+    (another entry's run), linked rather than written again."""
     folder = root or directory()
     if (folder / f"{key}{ENTRY_SUFFIX}").exists():
         make_private(folder)
+        cache_folder.remove_runs(folder, key)  # those of an earlier side file of this entry
+        for n, run in enumerate(runs):
+            path = cache_folder.run_path(folder, key, n)
+            if isinstance(run, Path):
+                cache_folder.link(run, path)
+            else:
+                place(path, run)
         place(folder / f"{key}{SIDE_SUFFIX}", *parts)
 
 
+def side_run(key: str, n: int, *, root: Path | None = None) -> Path:
+    """Where run `n` of entry `key`'s side file is stored (see write_side)."""
+    return cache_folder.run_path(root or directory(), key, n)
+
+
 def read_side(key: str, *, root: Path | None = None) -> bytes | None:
-    """Entry `key`'s side file, if it and its entry are there."""
+    """Entry `key`'s side file (without its runs: side_run), if it and its entry are there."""
     folder = root or directory()
     if not (folder / f"{key}{ENTRY_SUFFIX}").exists():
         return None

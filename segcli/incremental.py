@@ -24,12 +24,12 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from segcli import __version__, accounts, cache, reading
 from segcli.core import metrics
@@ -56,21 +56,40 @@ from segcli.model.schema import (
 from segcli.model.timings import NO_TIMINGS, Timings
 
 MAX_NEW_FILES = 8  # files read alone on top of a cached entry; with more, one full read
-SIDE_FORMAT = 1
+SIDE_FORMAT = 2  # 2: the hashes in runs, files of their own beside the side file
+MAX_RUNS = 32  # runs a side file keeps; one more, and they are merged into one
 UNKNOWN_MS = np.iinfo(np.int64).min  # a detail's instant that an entry does not keep
-_HASH = "hash"
 _CHECKSUM_CHARS = 64  # a side file starts with the SHA-256 of the rest, in hex
+_HASHES = np.dtype("<u8")  # a run's bytes: its hashes, little-endian
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
 # the instant each detail came from, in per_customer(instants=True)'s columns
 _AT = {name: metrics.instant_of(name) for name in DETAIL_COLUMNS}
 
 
 @dataclass(frozen=True)
+class Run:
+    """Sorted, distinct hashes (engines.hashes) of the order references of some of an entry's
+    files: the files read together, or one added since. An order in two runs is an order two
+    files share."""
+
+    hashes: np.ndarray  # uint64
+    digest: str  # the SHA-256 of its bytes (_HASHES)
+    path: Path | None = None  # where it is stored: a new entry's side file links it, unwritten
+
+
+def _run(hashes: np.ndarray) -> Run:
+    data = np.ascontiguousarray(hashes, dtype=_HASHES)
+    return Run(data, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
 class Side:
-    """An entry's side file."""
+    """An entry's side file. Adding a file to an entry stores the entry's runs again as they
+    are (hard links: not read whole, not written) and one run more, the new file's; past
+    MAX_RUNS they are merged into one, which is then written."""
 
     account: accounts.Account
-    hashes: np.ndarray  # sorted, distinct uint64 hashes of every order reference
+    runs: tuple[Run, ...]  # every order reference's hash is in one of them
     credits: pd.Series  # contactID -> cents, customers with credit notes and no order
     newest_ms: int | None
 
@@ -110,10 +129,14 @@ def store(
 ) -> None:
     """Write the side file of the entry just written for `key` (several files read together)."""
     hashes = distinct_sorted(text_hashes(orders[ORDER_REFERENCE]))
-    _write(key.name, Side(account, hashes, credit_only(orders, customers), newest_ms), root, limits)
+    credits = credit_only(orders, customers)
+    _write(key.name, Side(account, (_run(hashes),), credits, newest_ms), root, limits)
 
 
 def _write(name: str, side: Side, root, limits: CacheLimits | None) -> None:
+    runs = side.runs
+    if len(runs) > MAX_RUNS:  # disjoint (a shared hash is a full read): merged by a sort
+        runs = (_run(np.sort(np.concatenate([r.hashes for r in runs]), kind="stable")),)
     meta = {
         "format": SIDE_FORMAT,
         "version": __version__,
@@ -121,37 +144,42 @@ def _write(name: str, side: Side, root, limits: CacheLimits | None) -> None:
         "account": accounts.to_json(side.account),
         "credits": [[c, int(v)] for c, v in side.credits.items()],
         "newest_ms": side.newest_ms,
+        "runs": [[r.digest, len(r.hashes)] for r in runs],
     }
-    table = pa.table({_HASH: side.hashes}).replace_schema_metadata(
-        {b"segcli": json.dumps(meta).encode("utf-8")}
-    )
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="none")
-    data = sink.getvalue()
+    data = json.dumps(meta).encode("utf-8")
+    stored = [r.path or pa.py_buffer(r.hashes) for r in runs]
     with contextlib.suppress(OSError):
-        cache.write_side(name, [hashlib.sha256(data).hexdigest().encode(), data], root=root)
+        checksum = hashlib.sha256(data).hexdigest().encode()
+        cache.write_side(name, [checksum, data], stored, root=root)
         cache.evict(root, limits or CacheLimits())
 
 
 def _read(name: str, root) -> Side | None:
-    """Entry `name`'s side file, if it is whole and was written for it by this version."""
+    """Entry `name`'s side file, if it and each of its runs is whole and was written for it by
+    this version. A run is memory-mapped: its checksum reads it once, searching it a few pages."""
     stored = cache.read_side(name, root=root)
     if stored is None:
         return None
-    view = memoryview(stored)  # 8 bytes an order: no copy
-    checksum, data = view[:_CHECKSUM_CHARS], view[_CHECKSUM_CHARS:]
+    checksum, data = stored[:_CHECKSUM_CHARS], stored[_CHECKSUM_CHARS:]
     if hashlib.sha256(data).hexdigest().encode() != checksum:
         return None
     try:
-        table = pq.read_table(pa.BufferReader(pa.py_buffer(data)))
-        meta = json.loads(table.schema.metadata[b"segcli"])
+        meta = json.loads(data)
         if (meta["format"], meta["version"], meta["key"]) != (SIDE_FORMAT, __version__, name):
             return None
+        runs = []
+        for n, (digest, count) in enumerate(meta["runs"]):
+            path = cache.side_run(name, n, root=root)
+            buffer = pa.memory_map(str(path)).read_buffer()  # mapped while it is used
+            whole = buffer.size == count * _HASHES.itemsize
+            if not whole or hashlib.sha256(buffer).hexdigest() != digest:
+                return None
+            runs.append(Run(np.frombuffer(buffer, dtype=_HASHES), digest, path))
         contacts, cents = zip(*meta["credits"], strict=True) if meta["credits"] else ((), ())
         credits = pd.Series(cents, index=pd.Index(contacts, dtype="str"), dtype="int64")
-        hashes = table[_HASH].to_numpy()
-        return Side(accounts.from_json(meta["account"]), hashes, credits, meta["newest_ms"])
-    except Exception:  # never trusted when it does not decode
+        account = accounts.from_json(meta["account"])
+        return Side(account, tuple(runs), credits, meta["newest_ms"])
+    except Exception:  # never trusted when it is missing or does not decode
         return None
 
 
@@ -225,7 +253,7 @@ def _merge_new(
     merged = customers.copy()
     for name in DETAIL_COLUMNS:
         merged[_AT[name]] = UNKNOWN_MS
-    credits, hashes, newest = side.credits, side.hashes, side.newest_ms
+    credits, runs, newest = side.credits, list(side.runs), side.newest_ms
     told = [side.account]
     for source in new:
         try:
@@ -235,10 +263,9 @@ def _merge_new(
             return None  # the full read tells (or finds it is no error among the others)
         assert read is not None
         own = distinct_sorted(text_hashes(read.orders[ORDER_REFERENCE]))
-        at = np.searchsorted(hashes, own)
-        if np.any(hashes[np.minimum(at, len(hashes) - 1)] == own) if len(hashes) else False:
+        if any(_shares(run.hashes, own) for run in runs):
             return None
-        hashes = np.insert(hashes, at, own)
+        runs.append(_run(own))
         part, part_credits = partial(read.orders, latest=bool(details))
         joined = _join(merged, credits, part, part_credits)
         if joined is None:
@@ -255,9 +282,17 @@ def _merge_new(
     merged = merged.astype({c: "int64" if c in _INTEGERS else "str" for c in CUSTOMER_COLUMNS})
     return (
         merged.reset_index(drop=True),
-        Side(account, hashes, credits, newest),
+        Side(account, tuple(runs), credits, newest),
         accounts.tell(account),
     )
+
+
+def _shares(run: np.ndarray, hashes: np.ndarray) -> bool:
+    """Whether the sorted `run` holds any of `hashes` (sorted too)."""
+    if not len(run):
+        return False
+    at = np.minimum(np.searchsorted(run, hashes), len(run) - 1)
+    return bool(np.any(run[at] == hashes))
 
 
 def partial(orders: pa.Table, *, latest: bool) -> tuple[pd.DataFrame, pd.Series]:
