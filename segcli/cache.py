@@ -102,6 +102,9 @@ class Entry:
     default_as_of_ms: int | None  # the bundled sample's snapshot, else None
     currency: str | None = None  # the orders' currency code, where known
     held: tuple[str, ...] = OPTIONAL  # the OPTIONAL columns computed (the others are missing)
+    # each customer's ID_HASH, in the frame's order: read with lookup(id_hashes=True), and
+    # given to write by one who has them (else write computes them)
+    id_hashes: np.ndarray | None = None
 
 
 def holds(held: Collection[str], columns: Collection[str]) -> bool:
@@ -173,18 +176,26 @@ def read(
     return lookup(key, root=root, columns=columns).entry
 
 
-def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
+def lookup(
+    key: str,
+    *,
+    root: Path | None = None,
+    columns: Collection[str] | None = None,
+    id_hashes: bool = False,
+) -> Lookup:
     """The entry `key` if the bytes it uses match their checksums; else None, the entry removed,
     and the problem to tell. With `columns`, only those customer columns are read (at 10M
     orders, the details are most of an entry); the others come back missing. An entry that
-    does not hold them all is not read: the Lookup says what it holds."""
+    does not hold them all is not read: the Lookup says what it holds. With `id_hashes`, the
+    entry's Entry.id_hashes are read too."""
     folder = root or directory()
     try:
         with open_entry(key, root=folder) as opened:
             held = opened.meta["held"]
             if columns is not None and not holds(held, columns):
                 return Lookup(None, held=held)  # the orders are read for what it lacks
-            table = opened.table(_wanted(opened, columns, _KEPT))
+            wanted = _wanted(opened, columns, _KEPT)
+            table = opened.table([*wanted, ID_HASH] if id_hashes else wanted)
             entry = _entry_of(table, opened.meta)
         with contextlib.suppress(OSError):
             os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
@@ -234,6 +245,10 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
 
     position = table[POSITION].to_numpy()
     table = table.drop_columns([POSITION]).take(np.argsort(position))  # the aggregate's order
+    hashes = None
+    if ID_HASH in table.column_names:
+        hashes = table[ID_HASH].to_numpy()
+        table = table.drop_columns([ID_HASH])
     frame = table.to_pandas()
     missing = pd.Series(pd.NA, index=frame.index, dtype="str")
     for name in _COLUMNS:
@@ -247,6 +262,7 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
         default_as_of_ms=meta["default_as_of_ms"],
         currency=meta.get("currency"),
         held=meta["held"],
+        id_hashes=hashes,
     )
 
 
@@ -302,12 +318,19 @@ def write(
         "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
+    for name in OPTIONAL:  # a column not held is never read: stored as nothing (no offsets)
+        if name not in entry.held:
+            table = table.set_column(_COLUMNS.index(name), name, pa.nulls(table.num_rows))
     spend = entry.customers[SPEND_CENTS].to_numpy(dtype="int64")
     order = np.argsort(spend, kind="stable")[::-1]  # highest spend first (see POSITION)
     table = table.take(order).append_column(POSITION, pa.array(order))
-    from segcli.engines.keys import text_hashes  # (pyarrow.compute: a warm breakdown has none)
+    if entry.id_hashes is not None:
+        hashes = entry.id_hashes[order]
+    else:
+        from segcli.engines.keys import text_hashes  # (pyarrow.compute: a warm breakdown has none)
 
-    table = table.append_column(ID_HASH, pa.array(text_hashes(table[CONTACT_ID])))
+        hashes = text_hashes(table[CONTACT_ID])
+    table = table.append_column(ID_HASH, pa.array(hashes))
     data, check = encode(table, meta)
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:

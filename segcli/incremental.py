@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from segcli import __version__, accounts, cache, reading
 from segcli.core import metrics
 from segcli.engines.hashes import distinct_sorted, text_hashes
+from segcli.engines.keys import text_hashes as id_hashes  # (cache.ID_HASH's)
 from segcli.input.sources import Source
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.errors import SegcliError
@@ -62,6 +63,8 @@ UNKNOWN_MS = np.iinfo(np.int64).min  # a detail's instant that an entry does not
 _CHECKSUM_CHARS = 64  # a side file starts with the SHA-256 of the rest, in hex
 _HASHES = np.dtype("<u8")  # a run's bytes: its hashes, little-endian
 _INTEGERS = (ORDER_COUNT, SPEND_CENTS, FIRST_ORDER_MS, LAST_ORDER_MS)
+_COLUMNS = list(CUSTOMER_COLUMNS)
+ID_HASH = cache.ID_HASH
 # the instant each detail came from, in per_customer(instants=True)'s columns
 _AT = {name: metrics.instant_of(name) for name in DETAIL_COLUMNS}
 
@@ -207,15 +210,16 @@ def extend(
         side = _read(key.name, root)
         if side is None:
             continue
-        entry = cache.lookup(key.name, root=root, columns=shown).entry
+        with timings.stage("read cache"):
+            entry = cache.lookup(key.name, root=root, columns=shown, id_hashes=True).entry
         if entry is None:  # (none, or one that lacks what is shown)
             continue
         with timings.stage(f"read {len(found) - k} new of {len(found)} files"):
-            merged = _merge_new(entry.customers, side, found[k:], details, export_options,
-                                parse_options, strict)  # fmt: skip
+            merged = _merge_new(entry, side, found[k:], details, export_options, parse_options,
+                                strict)  # fmt: skip
         if merged is None:
             return _said(timings, "new files overlap old ones, or are older: full read")
-        customers, side, told = merged
+        customers, hashes, side, told = merged
         newest = side.newest_ms
         if newest is not None and as_of_ms() < newest:
             return _said(timings, "the as-of is before the newest order: full read")
@@ -225,7 +229,8 @@ def extend(
         currency = next(iter(currencies), None) or (export_options.currency or "").upper()
         extended = Extended(customers, newest, tuple(told), currency or None, shown)
         whole = cache.key_of(prints, options)
-        stored = cache.Entry(customers, newest, extended.notices, None, extended.currency, shown)
+        stored = cache.Entry(customers, newest, extended.notices, None, extended.currency, shown,
+                             id_hashes=hashes)  # fmt: skip
         with timings.stage("write cache"):
             labels = [s.label for s in found]
             cache.write(whole, stored, labels, root=root, limits=limits or CacheLimits())
@@ -241,18 +246,18 @@ def _said(timings: Timings, what: str) -> None:
 
 
 def _merge_new(
-    customers: pd.DataFrame,
+    entry: cache.Entry,
     side: Side,
     new: Sequence[Source],
     details: Collection[str],
     export_options: ExportOptions,
     parse_options: ParseOptions,
     strict: bool,
-) -> tuple[pd.DataFrame, Side, list[Notice]] | None:
-    """`customers` and `side` (of the first files) merged with the files `new`, read alone."""
-    merged = customers.copy()
-    for name in DETAIL_COLUMNS:
-        merged[_AT[name]] = UNKNOWN_MS
+) -> tuple[pd.DataFrame, np.ndarray, Side, list[Notice]] | None:
+    """The aggregate `entry` and its `side` (of the first files) merged with the files `new`,
+    read alone; with each customer's id hash (cache.ID_HASH) for the entry written next."""
+    assert entry.id_hashes is not None
+    merged = _columns(entry.customers, entry.id_hashes)
     credits, runs, newest = side.credits, list(side.runs), side.newest_ms
     told = [side.account]
     for source in new:
@@ -278,13 +283,34 @@ def _merge_new(
     account = accounts.merge(told)
     if account.open_quotes is None and account.summary() is not None:
         return None  # an old file's unterminated quote was never looked for
-    merged = merged[list(CUSTOMER_COLUMNS)]
-    merged = merged.astype({c: "int64" if c in _INTEGERS else "str" for c in CUSTOMER_COLUMNS})
+    frame = pd.DataFrame(
+        {c: pd.Series(merged[c], dtype="int64" if c in _INTEGERS else "str") for c in _COLUMNS}
+    )
     return (
-        merged.reset_index(drop=True),
+        frame,
+        merged[ID_HASH],
         Side(account, tuple(runs), credits, newest),
         accounts.tell(account),
     )
+
+
+Columns = dict[str, np.ndarray | pa.Array]  # an aggregate being merged: numbers, text, hashes
+
+
+def _columns(customers: pd.DataFrame, id_hashes: np.ndarray) -> Columns:
+    """The aggregate `customers` as arrays (numbers in numpy, text in Arrow), with the instant
+    of each detail (not kept: UNKNOWN_MS) and each customer's id hash."""
+    columns: Columns = {
+        c: customers[c].to_numpy() if c in _INTEGERS else _arrow(customers[c]) for c in _COLUMNS
+    }
+    columns.update({at: np.full(len(customers), UNKNOWN_MS) for at in _AT.values()})
+    columns[ID_HASH] = id_hashes
+    return columns
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    array = pa.array(text)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _shares(run: np.ndarray, hashes: np.ndarray) -> bool:
@@ -305,24 +331,26 @@ def partial(orders: pa.Table, *, latest: bool) -> tuple[pd.DataFrame, pd.Series]
 
 
 def _join(
-    old: pd.DataFrame, old_credits: pd.Series, new: pd.DataFrame, new_credits: pd.Series
-) -> tuple[pd.DataFrame, pd.Series] | None:
+    old: Columns, old_credits: pd.Series, new: pd.DataFrame, new_credits: pd.Series
+) -> tuple[Columns, pd.Series] | None:
     """The aggregate of old files then a new one (its rows come later in the input); None when
-    an old detail's instant, not kept, would decide. Only the rows of the new file's customers
-    are touched: text columns stay in Arrow (a mask replaces those rows)."""
-    found = pc.index_in(pa.array(new[CONTACT_ID]), value_set=pa.array(old[CONTACT_ID]))
-    at = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    an old detail's instant, not kept, would decide, or two ids share a hash. Only the rows of
+    the new file's customers are touched (text stays in Arrow: a mask replaces those rows), and
+    its new customers are appended; no column is copied but those that change."""
+    new_ids = _arrow(new[CONTACT_ID])
+    new_hashes = id_hashes(new_ids)
+    at = _found(old, new_ids, new_hashes)
+    if at is None:
+        return None
     both = at >= 0
     rows, theirs = at[both], new[both]
-    merged = {name: old[name] for name in old.columns}
-    numbers = {name: old[name].to_numpy(copy=True) for name in (*_INTEGERS, *_AT.values())}
-    old_last = numbers[LAST_ORDER_MS][rows]
+    merged = dict(old)
+    old_last = old[LAST_ORDER_MS][rows]
     new_last = theirs[LAST_ORDER_MS].to_numpy()
-    numbers[ORDER_COUNT][rows] += theirs[ORDER_COUNT].to_numpy()
-    numbers[SPEND_CENTS][rows] += theirs[SPEND_CENTS].to_numpy()
-    first = theirs[FIRST_ORDER_MS].to_numpy()
-    numbers[FIRST_ORDER_MS][rows] = np.minimum(numbers[FIRST_ORDER_MS][rows], first)
-    numbers[LAST_ORDER_MS][rows] = np.maximum(old_last, new_last)
+    for name, combine in ((ORDER_COUNT, np.add), (SPEND_CENTS, np.add),
+                          (FIRST_ORDER_MS, np.minimum), (LAST_ORDER_MS, np.maximum)):  # fmt: skip
+        merged[name] = old[name].copy()
+        merged[name][rows] = combine(old[name][rows], theirs[name].to_numpy())
     later = new_last >= old_last  # on a tie, the later file's
     merged[LAST_ORDER_REFERENCE] = _replaced(
         old[LAST_ORDER_REFERENCE], rows[later], theirs[LAST_ORDER_REFERENCE].to_numpy()[later]
@@ -332,41 +360,61 @@ def _join(
         has = pd.notna(value)
         if not has.any():
             continue
-        had = old[name].iloc[rows].notna().to_numpy()
-        when = numbers[_AT[name]][rows]
+        had = old[name].take(rows).is_valid().to_numpy(zero_copy_only=False)
+        when = old[_AT[name]][rows]
         unknown = when == UNKNOWN_MS
         if np.any(has & had & unknown & (since < old_last)):
             return None
         wins = has & (~had | (since >= np.where(unknown, old_last, when)))
         merged[name] = _replaced(old[name], rows[wins], value[wins])
-        numbers[_AT[name]][rows[wins]] = since[wins]
-    merged.update({name: pd.Series(values) for name, values in numbers.items()})
-    frame = pd.DataFrame(merged, columns=old.columns)
+        merged[_AT[name]] = old[_AT[name]].copy()
+        merged[_AT[name]][rows[wins]] = since[wins]
     added = new[~both].reset_index(drop=True)
     owed = old_credits.reindex(added[CONTACT_ID]).fillna(0).to_numpy().astype(np.int64)
     added[SPEND_CENTS] = added[SPEND_CENTS].to_numpy() + owed  # their credit notes before
     credits = old_credits[~old_credits.index.isin(added[CONTACT_ID])]
-    frame = pd.concat([frame, added[old.columns]], ignore_index=True)
+    for name, column in merged.items():  # the new customers after the old
+        if name == ID_HASH:
+            more = new_hashes[~both]
+        elif isinstance(column, np.ndarray):
+            more = added[name].to_numpy()
+        else:
+            more = _arrow(added[name]).cast(column.type)
+        concat = np.concatenate if isinstance(column, np.ndarray) else pa.concat_arrays
+        merged[name] = concat([column, more])
     if len(new_credits):
-        place = pd.Index(frame[CONTACT_ID]).get_indexer(new_credits.index)
+        ids = _arrow(pd.Series(new_credits.index, dtype="str"))
+        place = _found(merged, ids, id_hashes(ids))
+        if place is None:
+            return None
         known = place >= 0
-        spend = frame[SPEND_CENTS].to_numpy(copy=True)
-        np.add.at(spend, place[known], new_credits.to_numpy()[known])
-        frame[SPEND_CENTS] = spend
+        np.add.at(merged[SPEND_CENTS], place[known], new_credits.to_numpy()[known])
         rest = new_credits[~known]
         credits = pd.concat([credits, rest]).groupby(level=0, sort=False).sum().astype("int64")
-    return frame, credits
+    return merged, credits
 
 
-def _replaced(column: pd.Series, rows: np.ndarray, values: np.ndarray) -> pd.Series:
+def _found(columns: Columns, ids: pa.Array, hashes: np.ndarray) -> np.ndarray | None:
+    """The row of each of `ids` (whose id hashes are `hashes`) in `columns`, -1 where none;
+    None when an id shares its hash with another id there (the caller then reads every file)."""
+    known = columns[ID_HASH]
+    if not len(known):
+        return np.full(len(hashes), -1)
+    order = np.argsort(known)
+    ordered = known[order]
+    at = np.minimum(np.searchsorted(ordered, hashes), len(known) - 1)
+    hit = ordered[at] == hashes
+    rows = np.where(hit, order[at], -1)
+    same = pc.equal(columns[CONTACT_ID].take(rows[hit]), ids.filter(pa.array(hit)))
+    return rows if pc.all(same).as_py() is not False else None
+
+
+def _replaced(column: pa.Array, rows: np.ndarray, values: np.ndarray) -> pa.Array:
     """`column` (text) with its `rows` (distinct) set to `values`."""
     if not len(rows):
         return column
-    text = pa.array(column)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
     mask = np.zeros(len(column), dtype=bool)
     mask[rows] = True
     order = np.argsort(rows)
-    replacements = pa.array(values[order], type=text.type, from_pandas=True)
-    return pd.Series(pc.replace_with_mask(text, pa.array(mask), replacements), dtype="str")
+    replacements = pa.array(values[order], type=column.type, from_pandas=True)
+    return pc.replace_with_mask(column, pa.array(mask), replacements)
