@@ -352,12 +352,13 @@ def _join(
         merged[name] = old[name].copy()
         merged[name][rows] = combine(old[name][rows], theirs[name].to_numpy())
     later = new_last >= old_last  # on a tie, the later file's
+    text = {name: _arrow(theirs[name]) for name in (LAST_ORDER_REFERENCE, *DETAIL_COLUMNS)}
     merged[LAST_ORDER_REFERENCE] = _replaced(
-        old[LAST_ORDER_REFERENCE], rows[later], theirs[LAST_ORDER_REFERENCE].to_numpy()[later]
+        old[LAST_ORDER_REFERENCE], rows[later], text[LAST_ORDER_REFERENCE].filter(later)
     )
     for name in DETAIL_COLUMNS:
-        value, since = theirs[name].to_numpy(), theirs[_AT[name]].to_numpy()
-        has = pd.notna(value)
+        value, since = text[name], theirs[_AT[name]].to_numpy()
+        has = value.is_valid().to_numpy(zero_copy_only=False)
         if not has.any():
             continue
         had = old[name].take(rows).is_valid().to_numpy(zero_copy_only=False)
@@ -366,7 +367,7 @@ def _join(
         if np.any(has & had & unknown & (since < old_last)):
             return None
         wins = has & (~had | (since >= np.where(unknown, old_last, when)))
-        merged[name] = _replaced(old[name], rows[wins], value[wins])
+        merged[name] = _replaced(old[name], rows[wins], value.filter(wins))
         merged[_AT[name]] = old[_AT[name]].copy()
         merged[_AT[name]][rows[wins]] = since[wins]
     added = new[~both].reset_index(drop=True)
@@ -409,12 +410,11 @@ def _found(columns: Columns, ids: pa.Array, hashes: np.ndarray) -> np.ndarray | 
     return rows if pc.all(same).as_py() is not False else None
 
 
-def _replaced(column: pa.Array, rows: np.ndarray, values: np.ndarray) -> pa.Array:
+def _replaced(column: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
     """`column` (text) with its `rows` (distinct) set to `values`."""
     if not len(rows):
         return column
     mask = np.zeros(len(column), dtype=bool)
     mask[rows] = True
-    order = np.argsort(rows)
-    replacements = pa.array(values[order], type=column.type, from_pandas=True)
+    replacements = values.take(np.argsort(rows)).cast(column.type)
     return pc.replace_with_mask(column, pa.array(mask), replacements)
