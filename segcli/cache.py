@@ -24,7 +24,8 @@ Entries hold customers' names, emails and phones: the folder is its owner's only
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
 read longest ago) are removed until the others fit. An entry of several files may have a side
-file (incremental.py) that is part of it: counted in its size, removed with it.
+file, and runs of hashes beside it (incremental.py), that are part of it: counted in its size,
+removed with it.
 """
 
 from __future__ import annotations

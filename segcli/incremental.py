@@ -7,7 +7,13 @@ together picks them. What a merge needs beyond a whole-input entry (cache.py) is
 entry's side file, written whenever an entry of several files is: the account of what loading
 found (accounts.py, so that the merged notices are the full read's, word for word), a hash of
 every order reference (an order repeated across files is only told apart by reading them
-together), the spend of customers with credit notes but no order, and the newest instant.
+together; kept in runs, files of their own: see Side), the spend of customers with credit notes
+but no order, and the newest instant.
+
+What a merge costs grows with the new files, and with the folder's customers only where it must:
+the entry is read (the columns shown, memory-mapped), the new files' customers are found by the
+entry's id hashes, only their rows change, and the new entry is written whole (it is sorted by
+spend); the old runs are checked by their SHA-256 and searched, not read into memory or written.
 
 `extend` tries the entries of the list's first n-1, n-2, ... files (up to MAX_NEW_FILES read
 alone). It gives up, and the caller reads every file, when a new file fails to read alone, when
