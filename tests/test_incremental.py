@@ -192,7 +192,10 @@ def test_an_entry_and_its_side_file_leave_together(tmp_path, own_cache, cli: Cli
     sides = list(own_cache.glob(f"*{cache.SIDE_SUFFIX}"))
     assert len(sides) == 1
     stored = cache.entries(own_cache)[0]
-    assert stored.size > sides[0].stat().st_size  # counted in the entry's size
+    files = [p for p in own_cache.iterdir() if p.suffix != cache.ENTRY_SUFFIX]
+    assert len(files) == 3  # the checksums, the side file, its one run of hashes
+    size = (own_cache / stored.name).stat().st_size + sum(p.stat().st_size for p in files)
+    assert stored.size == size  # all counted in the entry's size
     assert cache.evict(own_cache, CacheLimits(max_entries=0)) == 1
     assert list(own_cache.iterdir()) == []
 
