@@ -250,14 +250,8 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
     if ID_HASH in table.column_names:
         hashes = table[ID_HASH].to_numpy()
         table = table.drop_columns([ID_HASH])
-    frame = table.to_pandas()
-    missing = pd.Series(pd.NA, index=frame.index, dtype="str")
-    for name in _COLUMNS:
-        if name not in table.column_names:
-            frame[name] = missing
-    frame = frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
     return Entry(
-        customers=frame,
+        customers=_frame(table, pd.RangeIndex(len(position))),
         newest_ms=meta["newest_ms"],
         notices=tuple(Notice(text, Hint(hint) if hint else None) for text, hint in meta["notices"]),
         default_as_of_ms=meta["default_as_of_ms"],
@@ -265,6 +259,30 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
         held=meta["held"],
         id_hashes=hashes,
     )
+
+
+def _frame(table: pa.Table, index: pd.Index) -> pd.DataFrame:
+    """An entry's customers (`table`, some of its columns) as the aggregate frame has them:
+    loading's columns and types, each column not read missing."""
+    import pandas as pd
+
+    frame = table.to_pandas().set_axis(index)
+    missing = pd.Series(pd.NA, index=frame.index, dtype="str")
+    for name in _COLUMNS:
+        if name not in table.column_names:
+            frame[name] = missing
+    return frame[_COLUMNS].astype({c: "int64" if c in _INTEGERS else "str" for c in _COLUMNS})
+
+
+def page_frame(entry: Opened, rows: np.ndarray, readable: Collection[str]) -> pd.DataFrame:
+    """The customers at `rows` of an open entry, in that order, as the aggregate frame has
+    them, each labelled with its place in the aggregate (as a page of it is): for a warm
+    page that the full path's renderers print. Detail columns not in `readable` are missing."""
+    import pandas as pd
+
+    names = [n for n in _COLUMNS if n in _INTEGERS or n == CONTACT_ID or n in readable]
+    table = pa.table({name: entry.take(name, rows) for name in names})
+    return _frame(table, pd.Index(entry.take(POSITION, rows).to_numpy(), dtype="int64"))
 
 
 def read_table(key: str, *, root: Path | None = None) -> Opened | None:

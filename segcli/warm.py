@@ -6,8 +6,9 @@ verified first), classified with rules.py's tables, filtered and sorted with pic
 tally.py, and written with records.py: the code the full path applies to frames. An answer is given
 only where the full path would serve the same entry: the inputs are regular files (or the sample)
 whose entry holds what the question shows and serves its as-of, with no contacts file, no rejects
-file and the pandas engine; JSON (and JSON lines for a list; a breakdown in any format: other than
-JSON, its result is built with pandas from the tallies and rendered by the front end); no RFM,
+file and the pandas engine; any format (but for a show, JSON): other than JSON and JSON lines,
+the result is built with pandas (a breakdown's from the tallies, a list's from its page's rows)
+and rendered by the front end; no RFM,
 predictions, history or cross table; a list not sorted by a text field that sorts ignoring case.
 Every other question gets None: the full path answers it, and says whatever there is to say about
 the cache (a damaged entry is its to remove and report).
@@ -246,12 +247,13 @@ def customers(
     timings: Timings = NO_TIMINGS,
     opened: contextlib.ExitStack,
 ) -> Answer | None:
-    """`list` as JSON or JSON lines, or None (see the module's docstring)."""
+    """`list`, or None (see the module's docstring); in a format other than JSON and JSON lines,
+    the full path's CustomerList of the page, which the command renders."""
     from segcli.core import pick  # (pyarrow.compute: a breakdown does without)
     from segcli.output import records
 
     column = SORT_FIELDS.get(sort)
-    if fmt not in (JSON, NDJSON) or rfm or filters.rfm_segments or filters.predicted():
+    if rfm or filters.rfm_segments or filters.predicted():
         return None
     if column is None or column in CASELESS_SORTS:
         return None
@@ -274,6 +276,9 @@ def customers(
         order = pick.sorted_positions(ids, key, missing, descending=descending)
         stop = None if limit is None else offset + limit
         page = matched[order][offset:stop]
+    if fmt not in (JSON, NDJSON):
+        result = _page(served, page, len(matched), offset, settings)
+        return Answer(served.loading, served.notices, [], result)
     with timings.stage("render"):
         texts = _records(served, page, LIST_KEYS, end="," if fmt == JSON else "\n")
         if fmt == NDJSON:
@@ -308,6 +313,17 @@ def _sort_key(
     text = served.values(column, matched)  # lastOrderReference: as stored
     missing = buffer_numpy(text.is_null())
     return np.where(missing, 0, pick.ranks(text)), missing
+
+
+def _page(served: _Served, page: np.ndarray, total: int, offset: int, settings: Settings) -> Any:
+    """The full path's CustomerList of the served customers at `page`."""
+    from segcli.core import segments
+    from segcli.results import CustomerList
+
+    rows = page if served.rows is None else served.rows[page]
+    frame = cache.page_frame(served.entry, rows, served.readable)
+    table = segments.classify(frame, served.as_of_ms, settings)
+    return CustomerList(table, total, served.as_of_ms, settings, offset, (), served.extent)
 
 
 def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str) -> pa.Array:

@@ -48,6 +48,8 @@ SORTS = [
 AMOUNTS = ["0", "1", "12.50", "-4", "5000", "5000.01"]
 SHOWN = "contactID,phone,accountName,accountCode"  # a list that reads every detail
 FILL_LIST = ("list", "--format", "csv", "--columns", SHOWN, "-q")
+FIELDS = [*SHOWN.split(","), "name", "email", "company", "orderCount", "totalSpend", "segment"]
+FIELDS += ["lastOrderDate", "lastOrderReference", "lastOrderDaysAgo", "purchaseFrequency"]
 
 
 @contextmanager
@@ -83,7 +85,8 @@ def same(cli: Cli, args: list[str]) -> bool:
 
 @st.composite
 def questions(draw) -> list[str]:
-    """A list, breakdown or show in a form the warm path answers, with thresholds."""
+    """A list, breakdown or show in a form the warm path answers, with thresholds (a list in
+    every format: a table, CSV, TSV or markdown page is rendered from a frame of its rows)."""
     command = draw(st.sampled_from(["list", "list", "breakdown", "show"]))
     args: list[str] = []
     if command == "list":
@@ -103,7 +106,10 @@ def questions(draw) -> list[str]:
             args += ["--limit", str(draw(st.integers(0, 4)))]
         if draw(st.booleans()):
             args += ["--offset", str(draw(st.integers(0, 3)))]
-        fmt = draw(st.sampled_from(["json", "ndjson"]))
+        fmt = draw(st.sampled_from(["json", "ndjson", "table", "csv", "tsv", "markdown"]))
+        if fmt not in ("json", "ndjson") and draw(st.booleans()):  # a page of chosen fields
+            fields = draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=5, unique=True))
+            args += ["--columns", ",".join(fields)]
     elif command == "breakdown":
         for by in draw(st.lists(st.sampled_from(["segment", "frequency"]), max_size=2)):
             args += ["--by", by]
@@ -167,6 +173,10 @@ def filled(cli: Cli, write_csv) -> Path:
         ["list", "--format", "json"],
         ["list", "--format", "ndjson", "--sort", "lastOrderReference", "--asc"],
         ["list", "--format", "json", "--pretty", "--segment", "vip", "--limit", "1"],
+        ["list"],  # a table, as other formats than JSON: a page frame rendered by the command
+        ["list", "--segment", "VIP", "--columns", "contactID,phone,segment,totalSpend"],
+        ["list", "--format", "csv", "--offset", "1"],
+        ["list", "--format", "markdown", "--limit", "2", "--asc"],
         ["breakdown", "--format", "json"],
         ["breakdown", "--format", "json", "--by", "frequency", "--pretty"],
         ["breakdown"],  # a table: rendered from frames of the tallies alone
@@ -188,9 +198,8 @@ def test_the_warm_path_answers_and_says_what_the_full_path_says(cli, filled, arg
 @pytest.mark.parametrize(
     "args",
     [
-        ["list", "--format", "csv"],
-        ["list"],  # a table
         ["list", "--format", "json", "--rfm"],
+        ["list", "--columns", "name,rfmSegment"],  # a table with RFM scores
         ["list", "--format", "json", "--sort", "name"],  # sorted ignoring case, by Python
         ["list", "--format", "json", "--as-of", "2025-10-01"],  # before the newest order
         ["breakdown", "--format", "json", "--cross"],

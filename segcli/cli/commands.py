@@ -203,10 +203,15 @@ def list_customers(
             "limit": limit if limit is not None else table_rows}  # fmt: skip
 
     def work(out: Output) -> None:
+        def render(result: Any) -> None:  # a warm answer's page, or the full path's
+            with options.timings.stage("render"):
+                print_list(out, result, fmt, pretty=options.pretty, dialect=options.dialect,
+                           fields=fields)  # fmt: skip
+
         if forecast is None and boundary.answered(out, api.warm(
             options.inputs, "customers", options.as_of, options.settings, filters=filters,
             details=details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
-            timings=options.timings, **page)):  # fmt: skip
+            timings=options.timings, **page), render):  # fmt: skip
             return
         loaded = _load(out, options, details_for(fields), keep_orders=forecast is not None)
         result = api.customers(
@@ -215,10 +220,7 @@ def list_customers(
         )  # fmt: skip
         del loaded  # the orders: freed before the output is built
         tell(out, result.notices)
-        with options.timings.stage("render"):
-            print_list(
-                out, result, fmt, pretty=options.pretty, dialect=options.dialect, fields=fields
-            )
+        render(result)
 
     run(options.quiet, fmt.value, work, options.timings)
 
