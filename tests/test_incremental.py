@@ -166,7 +166,9 @@ def test_a_new_file_that_repeats_an_order_is_read_with_the_others(
     assert strict.exit_code == 1 and "differ between files" in strict.stderr
 
 
-def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, monkeypatch):
+def added_to(cli: Cli, tmp_path: Path) -> tuple[Path, tuple]:
+    """A folder of three days read (its entry written), then a fourth day added and read from
+    that entry (the entry of day-0..3, from that of day-0..2): the folder and the list asked."""
     folder = tmp_path / "exports"
     folder.mkdir()
     for k in range(3):
@@ -174,7 +176,12 @@ def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, m
     args = ("list", "--format", "json", "--orders", folder, "--as-of", AS_OF)
     assert cli(*args).exit_code == 0
     write(folder, "day-3.csv", day_rows(5, "c-3"))
-    assert cli(*args).exit_code == 0  # the entry of day-0..3, from that of day-0..2
+    assert cli(*args).exit_code == 0
+    return folder, args
+
+
+def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, monkeypatch):
+    folder, args = added_to(cli, tmp_path)
     with (folder / "day-3.csv").open("a", encoding="utf-8") as handle:
         handle.write(csv_text(day_rows(4, "c-1"), COLUMNS).split("\n", 1)[1])
     calls = counting_reads(monkeypatch)
@@ -243,14 +250,7 @@ def test_adding_a_file_links_the_old_runs_and_writes_one(
 
 @pytest.mark.parametrize("damage", ["side", "run", "missing run"])
 def test_a_damaged_side_file_is_refused(cli: Cli, tmp_path, own_cache, monkeypatch, damage):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    for k in range(3):
-        write(folder, f"day-{k}.csv", day_rows(9 - k, "c-1", "c-2"))
-    args = ("list", "--format", "json", "--orders", folder, "--as-of", AS_OF)
-    assert cli(*args).exit_code == 0
-    write(folder, "day-3.csv", day_rows(5, "c-3"))
-    assert cli(*args).exit_code == 0  # an entry whose side file has two runs
+    folder, args = added_to(cli, tmp_path)  # an entry whose side file has two runs
     (side,) = [s for s, found in runs(own_cache).items() if len(found) == 2]
     for other in set(runs(own_cache)) - {side}:  # (an older entry would serve instead)
         cache_folder.remove(own_cache, other)
