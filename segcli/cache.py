@@ -24,7 +24,8 @@ Entries hold customers' names, emails and phones: the folder is its owner's only
 one is closed on first use) and so are the files (0600). The cache is bounded (`CacheLimits`:
 2 GiB or 20 entries by default): after each write, the least recently used entries (written or
 read longest ago) are removed until the others fit. An entry of several files may have a side
-file (incremental.py) that is part of it: counted in its size, removed with it.
+file, and runs of hashes beside it (incremental.py), that are part of it: counted in its size,
+removed with it.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ class Entry:
     default_as_of_ms: int | None  # the bundled sample's snapshot, else None
     currency: str | None = None  # the orders' currency code, where known
     held: tuple[str, ...] = OPTIONAL  # the OPTIONAL columns computed (the others are missing)
+    # each customer's ID_HASH, in the frame's order: read with lookup(id_hashes=True), and
+    # given to write by one who has them (else write computes them)
+    id_hashes: np.ndarray | None = None
 
 
 def holds(held: Collection[str], columns: Collection[str]) -> bool:
@@ -174,18 +178,26 @@ def read(
     return lookup(key, root=root, columns=columns).entry
 
 
-def lookup(key: str, *, root: Path | None = None, columns: Collection[str] | None = None) -> Lookup:
+def lookup(
+    key: str,
+    *,
+    root: Path | None = None,
+    columns: Collection[str] | None = None,
+    id_hashes: bool = False,
+) -> Lookup:
     """The entry `key` if the bytes it uses match their checksums; else None, the entry removed,
     and the problem to tell. With `columns`, only those customer columns are read (at 10M
     orders, the details are most of an entry); the others come back missing. An entry that
-    does not hold them all is not read: the Lookup says what it holds."""
+    does not hold them all is not read: the Lookup says what it holds. With `id_hashes`, the
+    entry's Entry.id_hashes are read too."""
     folder = root or directory()
     try:
         with open_entry(key, root=folder) as opened:
             held = opened.meta["held"]
             if columns is not None and not holds(held, columns):
                 return Lookup(None, held=held)  # the orders are read for what it lacks
-            table = opened.table(_wanted(opened, columns, _KEPT))
+            wanted = _wanted(opened, columns, _KEPT)
+            table = opened.table([*wanted, ID_HASH] if id_hashes else wanted)
             entry = _entry_of(table, opened.meta)
         with contextlib.suppress(OSError):
             os.utime(folder / f"{key}{ENTRY_SUFFIX}")  # its last use: the last to be evicted
@@ -235,6 +247,10 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
 
     position = table[POSITION].to_numpy()
     table = table.drop_columns([POSITION]).take(np.argsort(position))  # the aggregate's order
+    hashes = None
+    if ID_HASH in table.column_names:
+        hashes = table[ID_HASH].to_numpy()
+        table = table.drop_columns([ID_HASH])
     return Entry(
         customers=_frame(table, pd.RangeIndex(len(position))),
         newest_ms=meta["newest_ms"],
@@ -242,6 +258,7 @@ def _entry_of(table: pa.Table, meta: Mapping[str, object]) -> Entry:
         default_as_of_ms=meta["default_as_of_ms"],
         currency=meta.get("currency"),
         held=meta["held"],
+        id_hashes=hashes,
     )
 
 
@@ -326,12 +343,19 @@ def write(
         "built_from": key.built_from,
     }
     table = pa.Table.from_pandas(entry.customers[_COLUMNS], preserve_index=False)
+    for name in OPTIONAL:  # a column not held is never read: stored as nothing (no offsets)
+        if name not in entry.held:
+            table = table.set_column(_COLUMNS.index(name), name, pa.nulls(table.num_rows))
     spend = entry.customers[SPEND_CENTS].to_numpy(dtype="int64")
     order = np.argsort(spend, kind="stable")[::-1]  # highest spend first (see POSITION)
     table = table.take(order).append_column(POSITION, pa.array(order))
-    from segcli.engines.keys import text_hashes  # (pyarrow.compute: a warm breakdown has none)
+    if entry.id_hashes is not None:
+        hashes = entry.id_hashes[order]
+    else:
+        from segcli.engines.keys import text_hashes  # (pyarrow.compute: a warm breakdown has none)
 
-    table = table.append_column(ID_HASH, pa.array(text_hashes(table[CONTACT_ID])))
+        hashes = text_hashes(table[CONTACT_ID])
+    table = table.append_column(ID_HASH, pa.array(hashes))
     data, check = encode(table, meta)
     fits = limits.max_entries > 0 and data.size + len(check) <= limits.max_bytes
     try:
@@ -344,17 +368,37 @@ def write(
         return
 
 
-def write_side(key: str, parts: Sequence[bytes | pa.Buffer], *, root: Path | None = None) -> None:
+def write_side(
+    key: str,
+    parts: Sequence[bytes | pa.Buffer],
+    runs: Sequence[Path | bytes | pa.Buffer] = (),
+    *,
+    root: Path | None = None,
+) -> None:
     """Store `parts`, one after the other, as entry `key`'s side file (written as an entry is;
-    raises OSError), if the entry is there (one too large for the cache was not stored)."""
+    raises OSError), if the entry is there (one too large for the cache was not stored); and
+    before it the side file's `runs`, `<key>.<n>.hashes`: new bytes, or a file already stored
+    (another entry's run), linked rather than written again."""
     folder = root or directory()
     if (folder / f"{key}{ENTRY_SUFFIX}").exists():
         make_private(folder)
+        cache_folder.remove_runs(folder, key)  # those of an earlier side file of this entry
+        for n, run in enumerate(runs):
+            path = cache_folder.run_path(folder, key, n)
+            if isinstance(run, Path):
+                cache_folder.link(run, path)
+            else:
+                place(path, run)
         place(folder / f"{key}{SIDE_SUFFIX}", *parts)
 
 
+def side_run(key: str, n: int, *, root: Path | None = None) -> Path:
+    """Where run `n` of entry `key`'s side file is stored (see write_side)."""
+    return cache_folder.run_path(root or directory(), key, n)
+
+
 def read_side(key: str, *, root: Path | None = None) -> bytes | None:
-    """Entry `key`'s side file, if it and its entry are there."""
+    """Entry `key`'s side file (without its runs: side_run), if it and its entry are there."""
     folder = root or directory()
     if not (folder / f"{key}{ENTRY_SUFFIX}").exists():
         return None

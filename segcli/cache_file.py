@@ -14,6 +14,9 @@ The file is memory-mapped: a column is used where it lies in the page cache, and
 question takes from it is copied (reading it into fresh memory cost a warm run more than the
 reading itself, in page faults). segcli never writes an entry in place: a new one replaces it by
 a rename and eviction unlinks it, so a mapped file never changes under its reader.
+A column is taken from its whole batch as the file's reader decodes it (metadata only, no
+copy): a reader opened with `included_fields` for that one column took 20-35 ms a batch here
+(pyarrow 26; 0.46 s for one count column of 875k customers, against 1 ms this way).
 """
 
 from __future__ import annotations

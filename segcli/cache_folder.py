@@ -24,6 +24,7 @@ ENTRY_SUFFIX = ".arrow"
 LEGACY_SUFFIX = ".parquet"  # entries of formats up to 5, removed by `cache clear`
 CHECK_SUFFIX = ".json"  # beside each entry: the checksum of its bytes
 SIDE_SUFFIX = ".partial"  # beside a multi-file entry: what adding a file needs (incremental.py)
+RUN_SUFFIX = ".hashes"  # and its runs of order reference hashes, `<key>.<n>.hashes`
 PARTIAL_SUFFIX = ".tmp"  # a file being written, renamed into place when complete
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # when an entry was created and last used, in UTC
 FOLDER_MODE = 0o700  # the cache holds personal data: its owner's only
@@ -72,6 +73,36 @@ def remove(folder: Path, key: str) -> None:
     for suffix in (ENTRY_SUFFIX, CHECK_SUFFIX, SIDE_SUFFIX):
         with contextlib.suppress(OSError):
             (folder / f"{key}{suffix}").unlink(missing_ok=True)
+    remove_runs(folder, key)
+
+
+def runs_of(folder: Path, key: str) -> list[Path]:
+    """The run files of entry `key`'s side file that are there (see RUN_SUFFIX)."""
+    return list(folder.glob(f"{key}.*{RUN_SUFFIX}"))
+
+
+def run_path(folder: Path, key: str, n: int) -> Path:
+    return folder / f"{key}.{n}{RUN_SUFFIX}"
+
+
+def remove_runs(folder: Path, key: str) -> None:
+    for path in runs_of(folder, key):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def link(source: Path, path: Path) -> None:
+    """Make `path` another name of the file `source` (a copy where the file system has no hard
+    links), through a temporary name and a rename, as `place` does. Raises OSError."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+    try:
+        try:
+            os.link(source, partial)
+        except OSError:
+            place(partial, source.read_bytes())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -130,7 +161,8 @@ def evict(root: Path | None = None, limits: CacheLimits | None = None) -> int:
 
 class _Held(NamedTuple):
     key: str
-    size: int  # the entry's bytes, its checksum's and its side file's
+    size: int  # the entry's bytes, its checksum's and its side file's (a run that is linked to
+    # another entry's too is counted in each: the bound errs on the safe side)
     used_ns: int  # when it was last written or read (its modification time)
 
 
@@ -140,9 +172,11 @@ def _held(path: Path) -> _Held:
     except OSError:  # gone meanwhile
         return _Held(path.stem, 0, 0)
     size = entry.st_size
-    for suffix in (CHECK_SUFFIX, SIDE_SUFFIX):
+    for other in [path.with_suffix(s) for s in (CHECK_SUFFIX, SIDE_SUFFIX)] + runs_of(
+        path.parent, path.stem
+    ):
         with contextlib.suppress(OSError):
-            size += path.with_suffix(suffix).stat().st_size
+            size += other.stat().st_size
     return _Held(path.stem, size, entry.st_mtime_ns)
 
 
@@ -155,7 +189,7 @@ def clear(root: Path | None = None) -> int:
     for path in [*folder.glob(f"*{ENTRY_SUFFIX}"), *folder.glob(f"*{LEGACY_SUFFIX}")]:
         path.unlink(missing_ok=True)
         removed += 1
-    others = (f"*{CHECK_SUFFIX}", f"*{SIDE_SUFFIX}", f".*{PARTIAL_SUFFIX}")
+    others = (f"*{CHECK_SUFFIX}", f"*{SIDE_SUFFIX}", f"*{RUN_SUFFIX}", f".*{PARTIAL_SUFFIX}")
     for path in [p for pattern in others for p in folder.glob(pattern)]:
         path.unlink(missing_ok=True)
     return removed

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import format_instant
 
-from segcli import accounts, cache
+from segcli import accounts, cache, cache_folder, incremental
 from segcli.input import readers
 from segcli.model.cache_limits import CacheLimits
 from segcli.model.schema import DETAIL_COLUMNS
@@ -90,9 +90,11 @@ def run_both(cli: Cli, folder: Path, cache_home: str, as_of: str = AS_OF) -> Non
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=histories(), early=st.booleans())
-def test_adding_and_changing_files_prints_what_a_full_read_prints(cli: Cli, steps, early):
-    with tempfile.TemporaryDirectory() as work:
+@given(steps=histories(), early=st.booleans(), runs=st.sampled_from([1, 2, incremental.MAX_RUNS]))
+def test_adding_and_changing_files_prints_what_a_full_read_prints(cli: Cli, steps, early, runs):
+    """(`runs`: a side file's runs are merged past it: at 1, at every file added)"""
+    with tempfile.TemporaryDirectory() as work, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(incremental, "MAX_RUNS", runs)
         folder, cache_home = Path(work) / "exports", str(Path(work) / "cache")
         folder.mkdir()
         for k, (_, name, rows) in enumerate(steps):
@@ -164,7 +166,9 @@ def test_a_new_file_that_repeats_an_order_is_read_with_the_others(
     assert strict.exit_code == 1 and "differ between files" in strict.stderr
 
 
-def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, monkeypatch):
+def added_to(cli: Cli, tmp_path: Path) -> tuple[Path, tuple]:
+    """A folder of three days read (its entry written), then a fourth day added and read from
+    that entry (the entry of day-0..3, from that of day-0..2): the folder and the list asked."""
     folder = tmp_path / "exports"
     folder.mkdir()
     for k in range(3):
@@ -172,7 +176,12 @@ def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, m
     args = ("list", "--format", "json", "--orders", folder, "--as-of", AS_OF)
     assert cli(*args).exit_code == 0
     write(folder, "day-3.csv", day_rows(5, "c-3"))
-    assert cli(*args).exit_code == 0  # the entry of day-0..3, from that of day-0..2
+    assert cli(*args).exit_code == 0
+    return folder, args
+
+
+def test_a_file_appended_to_is_read_again_whole(cli: Cli, tmp_path, own_cache, monkeypatch):
+    folder, args = added_to(cli, tmp_path)
     with (folder / "day-3.csv").open("a", encoding="utf-8") as handle:
         handle.write(csv_text(day_rows(4, "c-1"), COLUMNS).split("\n", 1)[1])
     calls = counting_reads(monkeypatch)
@@ -190,9 +199,77 @@ def test_an_entry_and_its_side_file_leave_together(tmp_path, own_cache, cli: Cli
     sides = list(own_cache.glob(f"*{cache.SIDE_SUFFIX}"))
     assert len(sides) == 1
     stored = cache.entries(own_cache)[0]
-    assert stored.size > sides[0].stat().st_size  # counted in the entry's size
+    files = [p for p in own_cache.iterdir() if p.suffix != cache.ENTRY_SUFFIX]
+    assert len(files) == 3  # the checksums, the side file, its one run of hashes
+    size = (own_cache / stored.name).stat().st_size + sum(p.stat().st_size for p in files)
+    assert stored.size == size  # all counted in the entry's size
     assert cache.evict(own_cache, CacheLimits(max_entries=0)) == 1
     assert list(own_cache.iterdir()) == []
+
+
+def runs(folder: Path) -> dict[str, list[Path]]:
+    """Each side file's runs, by entry."""
+    return {
+        side.stem: sorted(folder.glob(f"{side.stem}.*{cache_folder.RUN_SUFFIX}"))
+        for side in folder.glob(f"*{cache.SIDE_SUFFIX}")
+    }
+
+
+def test_adding_a_file_links_the_old_runs_and_writes_one(
+    cli: Cli, tmp_path, own_cache, monkeypatch
+):
+    """The hashes of the files read before are not written again (a hard link to the old
+    entry's runs) until there are more than MAX_RUNS runs: then they are merged into one."""
+    monkeypatch.setattr(incremental, "MAX_RUNS", 3)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for k in range(2):
+        write(folder, f"day-{k}.csv", day_rows(9 - k, "c-1", "c-2"))
+    args = ("breakdown", "--format", "json", "--orders", folder, "--as-of", AS_OF)
+    assert cli(*args).exit_code == 0
+    before = runs(own_cache)
+    assert [len(r) for r in before.values()] == [1]
+    (last,) = before
+    counts = []
+    for k in range(2, 6):
+        write(folder, f"day-{k}.csv", day_rows(9 - k, "c-2", f"c-{k + 1}"))
+        calls = counting_reads(monkeypatch)
+        added = cli(*args)
+        assert calls == [[f"day-{k}.csv"]]
+        assert added.stdout == cli(*args, "--no-cache").stdout
+        new = {key: found for key, found in runs(own_cache).items() if key not in before}
+        assert len(new) == 1
+        ((key, found),) = new.items()
+        counts.append(len(found))
+        if len(found) > 1:  # the old runs, the same files under new names
+            old = [f.stat().st_ino for f in before[last]]
+            assert [f.stat().st_ino for f in found[:-1]] == old
+        before, last = runs(own_cache), key
+    assert counts == [2, 3, 1, 2]  # 4 runs are more than 3: merged into one
+
+
+@pytest.mark.parametrize("damage", ["side", "run", "missing run"])
+def test_a_damaged_side_file_is_refused(cli: Cli, tmp_path, own_cache, monkeypatch, damage):
+    folder, args = added_to(cli, tmp_path)  # an entry whose side file has two runs
+    (side,) = [s for s, found in runs(own_cache).items() if len(found) == 2]
+    for other in set(runs(own_cache)) - {side}:  # (an older entry would serve instead)
+        cache_folder.remove(own_cache, other)
+    if damage == "side":
+        path = own_cache / f"{side}{cache.SIDE_SUFFIX}"
+        path.write_bytes(path.read_bytes().replace(b"newest_ms", b"newest_MS"))
+    elif damage == "run":
+        path = runs(own_cache)[side][0]
+        data = bytearray(path.read_bytes())
+        data[3] ^= 1
+        path.write_bytes(bytes(data))
+    else:
+        runs(own_cache)[side][1].unlink()
+    write(folder, "day-4.csv", day_rows(4, "c-2"))
+    calls = counting_reads(monkeypatch)
+    added = cli(*args)
+    assert calls[-1] == [f"day-{k}.csv" for k in range(5)]  # not trusted: every file read
+    full = cli(*args, "--no-cache")
+    assert (added.stdout, added.stderr) == (full.stdout, full.stderr)
 
 
 @pytest.mark.parametrize("several", [False, True])
