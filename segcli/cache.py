@@ -281,7 +281,7 @@ def page_frame(entry: Opened, rows: np.ndarray, readable: Collection[str]) -> pd
     page that the full path's renderers print. Detail columns not in `readable` are missing."""
     import pandas as pd
 
-    names = [n for n in _COLUMNS if n in _INTEGERS or n == CONTACT_ID or n in readable]
+    names = [n for n in _COLUMNS if n in _KEPT or n in readable]
     table = pa.table({name: entry.take(name, rows) for name in names})
     return _frame(table, pd.Index(entry.take(POSITION, rows).to_numpy(), dtype="int64"))
 

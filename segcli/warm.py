@@ -279,8 +279,12 @@ def customers(
         stop = None if limit is None else offset + limit
         page = matched[order][offset:stop]
     if fmt not in (JSON, NDJSON):
-        result = _page(served, page, len(matched), offset, settings)
-        return Answer(served.loading, served.notices, [], result)
+        from segcli.results import CustomerList
+
+        table = _classified(served, page, settings)
+        listed = CustomerList(table, len(matched), served.as_of_ms, settings, offset, (),
+                              served.extent)  # fmt: skip
+        return Answer(served.loading, served.notices, [], listed)
     with timings.stage("render"):
         texts = _records(served, page, LIST_KEYS, end="," if fmt == JSON else "\n")
         if fmt == NDJSON:
@@ -317,15 +321,14 @@ def _sort_key(
     return np.where(missing, 0, pick.ranks(text)), missing
 
 
-def _page(served: _Served, page: np.ndarray, total: int, offset: int, settings: Settings) -> Any:
-    """The full path's CustomerList of the served customers at `page`."""
+def _classified(served: _Served, at: np.ndarray, settings: Settings) -> Any:
+    """The served customers at positions `at`, as a frame classified as the full path's is:
+    what its renderers print (a list's page, a show's customer)."""
     from segcli.core import segments
-    from segcli.results import CustomerList
 
-    rows = page if served.rows is None else served.rows[page]
+    rows = at if served.rows is None else served.rows[at]
     frame = cache.page_frame(served.entry, rows, served.readable)
-    table = segments.classify(frame, served.as_of_ms, settings)
-    return CustomerList(table, total, served.as_of_ms, settings, offset, (), served.extent)
+    return segments.classify(frame, served.as_of_ms, settings)
 
 
 def _records(served: _Served, rows: np.ndarray, keys: Sequence[str], *, end: str) -> pa.Array:
@@ -371,11 +374,7 @@ def breakdown(
         return Answer(served.loading, served.notices, [], _breakdown_result(served, by, settings))
     with timings.stage("render"):
         data = {}
-        for name, categories in BREAKDOWNS.items():
-            if name not in by:
-                continue
-            codes = served.segment if name == "segment" else served.frequency
-            t = tally.tally(codes, served.m.spend_cents, len(categories))
+        for name, (categories, t) in _tallies(served, by).items():
             data[BREAKDOWN_KEYS[name]] = {
                 label: documents.category_values(
                     int(t.count[i]),
@@ -392,17 +391,22 @@ def breakdown(
     return Answer(served.loading, served.notices, parts)
 
 
+def _tallies(served: _Served, by: Sequence[str]) -> dict[str, tuple[tuple[str, ...], tally.Tally]]:
+    """Each breakdown in `by` (in BREAKDOWNS' order): its categories and the customers' tally."""
+    codes = {"segment": served.segment, "frequency": served.frequency}
+    return {
+        name: (categories, tally.tally(codes[name], served.m.spend_cents, len(categories)))
+        for name, categories in BREAKDOWNS.items()
+        if name in by
+    }
+
+
 def _breakdown_result(served: _Served, by: Sequence[str], settings: Settings) -> Any:
     """The full path's Breakdown of the served customers (by `by`), from their tallies."""
     from segcli.analytics import summary
     from segcli.results import Breakdown
 
-    tables = {}
-    for name, categories in BREAKDOWNS.items():
-        if name in by:
-            codes = served.segment if name == "segment" else served.frequency
-            tallied = tally.tally(codes, served.m.spend_cents, len(categories))
-            tables[name] = summary.tallied_table(tallied, categories, name)
+    tables = {n: summary.tallied_table(t, c, n) for n, (c, t) in _tallies(served, by).items()}
     total = len(served.m.order_count)
     return Breakdown(tables, total, served.as_of_ms, settings, meta=served.extent)
 
@@ -434,7 +438,7 @@ def customer(
     if fmt != JSON:
         from segcli.results import Customer
 
-        frame = _page(served, found, len(found), 0, settings).frame
+        frame = _classified(served, found, settings)
         one = Customer(frame, served.as_of_ms, settings, meta=served.extent)
         return Answer(served.loading, served.notices, [], one)
     with timings.stage("render"):
