@@ -194,6 +194,7 @@ def list_customers(
     forecast = po.forecast(wanted, fields, horizon, discount_rate, options.timings.enabled)
     table_rows = DEFAULT_TABLE_ROWS if fmt is ListFormat.table else None
     rfm = rfm_scores or bool(set(fields) & set(RFM_COLUMNS))
+    details = oo.details_for(fields)
     page = {"sort": sort, "descending": descending, "offset": offset,
             "limit": limit if limit is not None else table_rows}  # fmt: skip
 
@@ -205,11 +206,11 @@ def list_customers(
 
         if forecast is None and (boundary.answered(out, api.warm(
             options.inputs, "customers", options.as_of, options.settings, filters=filters,
-            details=oo.details_for(fields), rfm=rfm, fmt=fmt.value, pretty=options.pretty,
+            details=details, rfm=rfm, fmt=fmt.value, pretty=options.pretty,
             timings=options.timings, **page), render) or listing.streamed(out, options, fmt,
-            oo.details_for(fields), fields, {"filters": filters, "rfm": rfm, **page})):  # fmt: skip
+            details, fields, {"filters": filters, "rfm": rfm, **page})):  # fmt: skip
             return
-        loaded = _load(out, options, oo.details_for(fields), keep_orders=forecast is not None)
+        loaded = _load(out, options, details, keep_orders=forecast is not None)
         result = api.customers(
             loaded, options.settings, options.as_of, filters=filters, rfm=rfm, forecast=forecast,
             **page,
